@@ -1,0 +1,353 @@
+#!/usr/bin/env python3
+"""Run `stedi pipeline run --profile strict` and the DuckDB reference pipeline
+on the same lake, several times each, and compare wall time, peak RSS and the
+row counts of every table.
+
+Each engine runs as a child process; wall time is measured around the child
+(start to exit) and peak RSS is the child's ru_maxrss from os.wait4, so
+neither engine measures itself. The median over the repeats is reported.
+
+Exit status: 0 all counts agree (and match the expected counts when
+--replicas is given), 1 a count disagrees, 2 an engine failed.
+"""
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.normpath(os.path.join(HERE, "..", ".."))
+
+TABLE_ORDER = [
+    "customer_landing", "accelerometer_landing", "step_trainer_landing",
+    "customer_trusted", "accelerometer_trusted", "customers_curated",
+    "step_trainer_trusted", "machine_learning_curated",
+]
+# Row counts of the strict profile on the unscaled stedi-udacity data.
+BASE_COUNTS = {
+    "customer_landing": 956,
+    "accelerometer_landing": 81273,
+    "step_trainer_landing": 28680,
+    "customer_trusted": 482,
+    "accelerometer_trusted": 32025,
+    "customers_curated": 464,
+    "step_trainer_trusted": 11297,
+    "machine_learning_curated": 32025,
+}
+# Output table -> folder (relative to the engine's output root).
+OUTPUT_DIRS = {
+    "customer_trusted": "customer/trusted",
+    "accelerometer_trusted": "accelerometer/trusted",
+    "customers_curated": "customer/curated",
+    "step_trainer_trusted": "step_trainer/trusted",
+    "machine_learning_curated": "step_trainer/curated",
+}
+SOURCES = ("customer", "accelerometer", "step_trainer")
+ZONES_WRITTEN = ("trusted", "curated", "quarantine")
+
+
+def clear_outputs(root):
+    """Remove every folder an engine writes under root (never the landing zone)."""
+    for source in SOURCES:
+        for zone in ZONES_WRITTEN:
+            path = os.path.join(root, source, zone)
+            if os.path.isdir(path):
+                shutil.rmtree(path)
+
+
+def warm_cache(lake):
+    """Read the landing files once so the first engine timed is not the one paying for a cold cache."""
+    nbytes = 0
+    for source in SOURCES:
+        folder = os.path.join(lake, source, "landing")
+        for name in sorted(os.listdir(folder)):
+            with open(os.path.join(folder, name), "rb") as f:
+                while True:
+                    chunk = f.read(1 << 22)
+                    if not chunk:
+                        break
+                    nbytes += len(chunk)
+    return nbytes
+
+
+def count_lines(folder):
+    """Rows in an NDJSON output folder: non-empty lines of its visible files."""
+    if not os.path.isdir(folder):
+        return None
+    rows = 0
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames[:] = [d for d in dirnames if not d.startswith((".", "_"))]
+        for name in filenames:
+            if name.startswith((".", "_")):
+                continue
+            with open(os.path.join(dirpath, name), "rb") as f:
+                for line in f:
+                    if line.strip():
+                        rows += 1
+    return rows
+
+
+def parse_json_stdout(text):
+    text = text.strip()
+    try:
+        obj = json.loads(text)
+        if isinstance(obj, dict):
+            return obj
+    except ValueError:
+        pass
+    for line in reversed(text.splitlines()):
+        line = line.strip()
+        if line.startswith("{"):
+            try:
+                return json.loads(line)
+            except ValueError:
+                continue
+    return None
+
+
+def run_child(argv, log_prefix, cwd):
+    """Run argv, return (wall seconds, peak RSS KiB, exit status, stdout text)."""
+    out_path, err_path = log_prefix + ".out", log_prefix + ".err"
+    with open(out_path, "wb") as out, open(err_path, "wb") as err:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(argv, stdout=out, stderr=err, stdin=subprocess.DEVNULL, cwd=cwd)
+        _, status, rusage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - t0
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    with open(out_path, encoding="utf-8", errors="replace") as f:
+        stdout = f.read()
+    return wall, rusage.ru_maxrss, proc.returncode, stdout
+
+
+def tail(path, n=20):
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            return "".join(f.readlines()[-n:])
+    except OSError:
+        return ""
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--lake", required=True, help="scaled lake (stedi writes its outputs into it)")
+    ap.add_argument("--work", required=True, help="folder for DuckDB's outputs, logs and result.json")
+    ap.add_argument("--stedi", default=os.path.join(REPO, ".build", "release", "stedi"))
+    ap.add_argument("--python", default=sys.executable, help="interpreter with duckdb installed")
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--order", choices=("stedi-first", "alternate"), default="stedi-first",
+                    help="stedi then DuckDB in every round, or swap the order every other round")
+    ap.add_argument("--engines", default="stedi,duckdb",
+                    help="comma-separated subset of stedi,duckdb (default both)")
+    ap.add_argument("--replicas", type=int,
+                    help="replica count of the lake; when given, counts must equal replicas x the "
+                         "unscaled strict counts")
+    ap.add_argument("--no-file-check", action="store_true",
+                    help="do not count the rows in the written output files")
+    ap.add_argument("--duckdb-threads", type=int)
+    ap.add_argument("--duckdb-memory-limit")
+    ap.add_argument("--result", help="result JSON path (default: <work>/result.json)")
+    args = ap.parse_args(argv)
+
+    engines = [e.strip() for e in args.engines.split(",") if e.strip()]
+    if not engines or any(e not in ("stedi", "duckdb") for e in engines):
+        ap.error("--engines takes stedi, duckdb or both")
+    if args.repeats < 1:
+        ap.error("--repeats must be >= 1")
+    lake = os.path.abspath(args.lake)
+    work = os.path.abspath(args.work)
+    duck_out = os.path.join(work, "duckdb-out")
+    logs = os.path.join(work, "logs")
+    os.makedirs(logs, exist_ok=True)
+    os.makedirs(duck_out, exist_ok=True)
+
+    commands = {
+        "stedi": [args.stedi, "pipeline", "run", "--lake", lake, "--profile", "strict", "--json"],
+        "duckdb": [args.python, os.path.join(HERE, "duckdb_pipeline.py"),
+                   "--lake", lake, "--out", duck_out],
+    }
+    if args.duckdb_threads:
+        commands["duckdb"] += ["--threads", str(args.duckdb_threads)]
+    if args.duckdb_memory_limit:
+        commands["duckdb"] += ["--memory-limit", args.duckdb_memory_limit]
+    output_roots = {"stedi": lake, "duckdb": duck_out}
+
+    if "stedi" in engines and not os.access(args.stedi, os.X_OK):
+        print(f"error: no stedi binary at {args.stedi}", file=sys.stderr)
+        return 2
+
+    load_before = os.getloadavg()
+    if load_before[0] > 1.0:
+        print(f"warning: load average {load_before[0]:.2f} before the runs; other work on this "
+              f"machine ({os.cpu_count()} CPUs) will skew the timings", file=sys.stderr)
+    nbytes = warm_cache(lake)
+    print(f"lake {lake}: {nbytes / 1e6:.0f} MB of landing data; "
+          f"{args.repeats} run(s) per engine, order {args.order}", file=sys.stderr)
+
+    runs = {e: [] for e in engines}
+    failed = []
+    for i in range(args.repeats):
+        order = list(engines)
+        if args.order == "alternate" and i % 2 == 1:
+            order.reverse()
+        for engine in order:
+            if engine in failed:
+                continue
+            clear_outputs(output_roots[engine])
+            prefix = os.path.join(logs, f"{engine}-{i + 1}")
+            load = os.getloadavg()[0]
+            wall, rss_kib, code, stdout = run_child(commands[engine], prefix, REPO)
+            report = parse_json_stdout(stdout)
+            run = {"run": i + 1, "wall_seconds": round(wall, 3),
+                   "peak_rss_mib": round(rss_kib / 1024, 1), "exit_code": code,
+                   "loadavg_1min_before": round(load, 2),
+                   "report": report}
+            runs[engine].append(run)
+            print(f"  {engine:6s} run {i + 1}: {wall:7.2f} s  {rss_kib / 1024:8.1f} MiB  exit {code}",
+                  file=sys.stderr)
+            if code != 0 or report is None or not isinstance(report.get("tables"), dict):
+                failed.append(engine)
+                print(f"error: {engine} failed (exit {code}); see {prefix}.out/.err\n"
+                      + tail(prefix + ".err"), file=sys.stderr)
+
+    # ---- row counts -------------------------------------------------------
+    problems = []
+    counts = {}
+    for engine in engines:
+        seen = None
+        for run in runs[engine]:
+            if not run["report"] or not isinstance(run["report"].get("tables"), dict):
+                continue
+            tables = {t: run["report"]["tables"].get(t) for t in TABLE_ORDER}
+            if seen is None:
+                seen = tables
+            elif tables != seen:
+                problems.append(f"{engine}: counts differ between runs ({seen} vs {tables})")
+        counts[engine] = seen
+    expected = ({t: n * args.replicas for t, n in BASE_COUNTS.items()}
+                if args.replicas else None)
+
+    file_counts = {}
+    if not args.no_file_check:
+        for engine in engines:
+            if engine in failed:
+                continue
+            file_counts[engine] = {t: count_lines(os.path.join(output_roots[engine], d))
+                                   for t, d in OUTPUT_DIRS.items()}
+
+    count_rows = []
+    for t in TABLE_ORDER:
+        row = {"table": t}
+        for engine in engines:
+            row[engine] = counts[engine].get(t) if counts.get(engine) else None
+        if expected:
+            row["expected"] = expected[t]
+        values = [row[e] for e in engines]
+        ok = None not in values and len(set(values)) == 1
+        if expected:
+            ok = ok and values[0] == expected[t]
+        for engine in engines:
+            fc = file_counts.get(engine, {}).get(t)
+            if t in OUTPUT_DIRS and engine in file_counts:
+                row[f"{engine}_in_files"] = fc
+                if fc != row[engine]:
+                    ok = False
+        row["ok"] = bool(ok)
+        if not ok:
+            problems.append(f"row count mismatch for {t}: {row}")
+        count_rows.append(row)
+
+    # ---- summary ------------------------------------------------------------
+    summary = {}
+    for engine in engines:
+        rs = [r for r in runs[engine] if r["exit_code"] == 0 and r["report"]]
+        if not rs:
+            continue
+        summary[engine] = {
+            "runs": len(rs),
+            "wall_seconds_median": round(statistics.median(r["wall_seconds"] for r in rs), 3),
+            "wall_seconds_min": round(min(r["wall_seconds"] for r in rs), 3),
+            "peak_rss_mib_median": round(statistics.median(r["peak_rss_mib"] for r in rs), 1),
+            "peak_rss_mib_max": round(max(r["peak_rss_mib"] for r in rs), 1),
+            "self_reported_seconds_median": (
+                round(statistics.median(r["report"]["seconds"] for r in rs), 3)
+                if all(isinstance(r["report"].get("seconds"), (int, float)) for r in rs) else None),
+            "quarantined": rs[-1]["report"].get("quarantined"),
+        }
+    ratios = None
+    if "stedi" in summary and "duckdb" in summary:
+        s, d = summary["stedi"], summary["duckdb"]
+        ratios = {
+            "wall_time": round(s["wall_seconds_median"] / d["wall_seconds_median"], 2),
+            "peak_rss": round(s["peak_rss_mib_median"] / d["peak_rss_mib_median"], 2),
+        }
+
+    # ---- print ---------------------------------------------------------------
+    print()
+    print(f"{'engine':8s} {'wall s (median)':>16s} {'wall s (min)':>13s} {'peak RSS MiB':>13s}")
+    for engine in engines:
+        if engine in summary:
+            m = summary[engine]
+            print(f"{engine:8s} {m['wall_seconds_median']:16.2f} {m['wall_seconds_min']:13.2f} "
+                  f"{m['peak_rss_mib_median']:13.1f}")
+        else:
+            print(f"{engine:8s} {'failed':>16s}   (logs: {logs})")
+    if ratios:
+        print(f"{'stedi/duckdb':12s} time x{ratios['wall_time']:.2f}   memory x{ratios['peak_rss']:.2f}")
+    print()
+    header = f"{'table':26s}" + "".join(f"{e:>12s}" for e in engines)
+    if expected:
+        header += f"{'expected':>12s}"
+    print(header + "  ok")
+    for row in count_rows:
+        line = f"{row['table']:26s}" + "".join(
+            f"{row[e] if row[e] is not None else '-':>12}" for e in engines)
+        if expected:
+            line += f"{row['expected']:>12}"
+        print(line + ("  ok" if row["ok"] else "  MISMATCH"))
+    for engine in engines:
+        q = summary.get(engine, {}).get("quarantined")
+        if q:
+            print(f"quarantined ({engine}): " + ", ".join(f"{k} {v}" for k, v in q.items()))
+
+    result = {
+        "lake": lake,
+        "replicas": args.replicas,
+        "landing_mb": round(nbytes / 1e6, 1),
+        "repeats": args.repeats,
+        "order": args.order,
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
+                    "python": platform.python_version(),
+                    "loadavg_before": [round(x, 2) for x in load_before]},
+        "commands": commands,
+        "summary": summary,
+        "ratios_stedi_over_duckdb": ratios,
+        "counts": count_rows,
+        "runs": runs,
+        "problems": problems,
+        "ok": not failed and not problems,
+        "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+    result_path = args.result or os.path.join(work, "result.json")
+    with open(result_path, "w") as f:
+        json.dump(result, f, indent=2)
+        f.write("\n")
+    print(f"\nresult: {result_path}")
+
+    if failed:
+        print("FAILED: " + ", ".join(sorted(set(failed))) + " did not finish", file=sys.stderr)
+        return 2
+    if problems:
+        print("FAILED: " + "\n  ".join(["row counts disagree:"] + problems), file=sys.stderr)
+        return 1
+    print("all row counts agree")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

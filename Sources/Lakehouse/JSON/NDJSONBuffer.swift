@@ -1,0 +1,148 @@
+/// An output buffer that renders NDJSON lines with a fixed key order and canonical numbers.
+///
+/// Canonical rendering (the same value always gives the same bytes) is what makes re-runs
+/// byte-identical.
+public struct NDJSONBuffer: Sendable {
+  /// The rendered bytes so far.
+  public private(set) var bytes: [UInt8] = []
+  private var needsComma = false
+
+  public init(capacity: Int = 0) { bytes.reserveCapacity(capacity) }
+
+  public var isEmpty: Bool { bytes.isEmpty }
+
+  /// Drops the rendered bytes, keeping the allocation.
+  public mutating func removeAll() { bytes.removeAll(keepingCapacity: true) }
+
+  public mutating func beginObject() {
+    bytes.append(UInt8(ascii: "{"))
+    needsComma = false
+  }
+
+  public mutating func endObject() {
+    bytes.append(UInt8(ascii: "}"))
+    bytes.append(UInt8(ascii: "\n"))
+  }
+
+  private mutating func key(_ name: StaticString) {
+    if needsComma { bytes.append(UInt8(ascii: ",")) }
+    needsComma = true
+    bytes.append(UInt8(ascii: "\""))
+    bytes.append(contentsOf: UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
+    bytes.append(UInt8(ascii: "\""))
+    bytes.append(UInt8(ascii: ":"))
+  }
+
+  public mutating func field(_ name: StaticString, _ value: String) {
+    key(name)
+    appendQuoted(value)
+  }
+
+  public mutating func field(_ name: StaticString, _ value: Int64) {
+    key(name)
+    appendInteger(value)
+  }
+
+  public mutating func field(_ name: StaticString, _ value: Int) {
+    field(name, Int64(value))
+  }
+
+  /// Writes a floating-point number in shortest round-trip form (`1.0`, `-0.25`).
+  public mutating func field(_ name: StaticString, _ value: Double) {
+    key(name)
+    appendDouble(value, integralAsInteger: false)
+  }
+
+  /// Writes a measurement that is usually whole: `218` rather than `218.0`, as the landing data has it.
+  public mutating func field(_ name: StaticString, measurement value: Double) {
+    key(name)
+    appendDouble(value, integralAsInteger: true)
+  }
+
+  /// Writes the key only when a value is present (absent consent stays absent, as in the landing data).
+  public mutating func field(_ name: StaticString, _ value: Int64?) {
+    if let value { field(name, value) }
+  }
+
+  public mutating func field(_ name: StaticString, _ value: String?) {
+    if let value { field(name, value) }
+  }
+
+  /// Writes already-rendered JSON text as the value.
+  public mutating func rawField(_ name: StaticString, _ json: some Collection<UInt8>) {
+    key(name)
+    bytes.append(contentsOf: json)
+  }
+
+  public mutating func appendInteger(_ value: Int64) {
+    if value < 0 {
+      bytes.append(UInt8(ascii: "-"))
+      appendMagnitude(value.magnitude)
+    } else {
+      appendMagnitude(UInt64(value))
+    }
+  }
+
+  private mutating func appendMagnitude(_ value: UInt64) {
+    if value < 10 {
+      bytes.append(UInt8(ascii: "0") + UInt8(value))
+      return
+    }
+    var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes of scratch, enough for 20 digits
+    let count = withUnsafeMutableBytes(of: &digits) { scratch -> Int in
+      var remaining = value
+      var index = scratch.count
+      while remaining > 0 {
+        index -= 1
+        scratch[index] = UInt8(ascii: "0") + UInt8(remaining % 10)
+        remaining /= 10
+      }
+      bytes.append(contentsOf: scratch[index...])
+      return scratch.count - index
+    }
+    _ = count
+  }
+
+  public mutating func appendDouble(_ value: Double, integralAsInteger: Bool) {
+    if value == value.rounded(.towardZero), abs(value) < 1e15 {
+      // Also folds -0.0 into 0, so equal values render equally.
+      appendInteger(Int64(value))
+      if !integralAsInteger {
+        bytes.append(UInt8(ascii: "."))
+        bytes.append(UInt8(ascii: "0"))
+      }
+    } else {
+      bytes.append(contentsOf: value.description.utf8)
+    }
+  }
+
+  /// Appends a JSON string literal, escaping what RFC 8259 requires.
+  public mutating func appendQuoted(_ value: String) {
+    bytes.append(UInt8(ascii: "\""))
+    for byte in value.utf8 {
+      switch byte {
+      case UInt8(ascii: "\""): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
+      case UInt8(ascii: "\\"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
+      case 0x0A: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
+      case 0x0D: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
+      case 0x09: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
+      case 0..<0x20:
+        bytes.append(contentsOf: Array("\\u00".utf8))
+        bytes.append(contentsOf: Array(hex(byte).lowercased().utf8))
+      default: bytes.append(byte)
+      }
+    }
+    bytes.append(UInt8(ascii: "\""))
+  }
+
+  /// Appends one byte of already-rendered JSON.
+  public mutating func appendRaw(_ byte: UInt8) { bytes.append(byte) }
+
+  /// Appends already-rendered JSON text.
+  public mutating func appendRaw(contentsOf other: [UInt8]) { bytes.append(contentsOf: other) }
+
+  /// Appends another buffer's lines.
+  public mutating func append(_ other: NDJSONBuffer) {
+    bytes.append(contentsOf: other.bytes)
+  }
+}

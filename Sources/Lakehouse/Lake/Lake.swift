@@ -1,0 +1,64 @@
+import Foundation
+
+/// A lake on the local filesystem: a folder laid out like STEDI's S3 bucket.
+public struct Lake: Sendable {
+  /// The lake's root folder.
+  public let root: String
+
+  /// Opens the lake at `root`; it must exist.
+  public init(root: String) throws(LakeError) {
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: root, isDirectory: &isDirectory) else {
+      throw .lakeNotFound(path: root)
+    }
+    guard isDirectory.boolValue else { throw .notADirectory(path: root) }
+    self.root = root.hasSuffix("/") && root.count > 1 ? String(root.dropLast()) : root
+  }
+
+  /// The absolute path of a lake-relative path.
+  public func path(_ relative: String) -> String { "\(root)/\(relative)" }
+
+  /// Where the pipeline keeps metadata that is not a table (the pseudonym key, the last run).
+  public var metadataFolder: String { path("_stedi") }
+
+  /// Every NDJSON file of a table folder, recursively, in a stable order; hidden files
+  /// (leading `.` or `_`, as Spark and Hive skip them) are not part of a table.
+  public func tableFiles(in folder: String) throws(LakeError) -> [LakeFile] {
+    let base = path(folder)
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: base, isDirectory: &isDirectory) else { return [] }
+    guard isDirectory.boolValue else { throw .notADirectory(path: base) }
+    var files: [LakeFile] = []
+    try collect(folder: folder, into: &files)
+    files.sort { $0.relativePath < $1.relativePath }
+    return files
+  }
+
+  private func collect(folder: String, into files: inout [LakeFile]) throws(LakeError) {
+    let entries: [String]
+    do {
+      entries = try FileManager.default.contentsOfDirectory(atPath: path(folder))
+    } catch {
+      throw .unreadable(path: path(folder), reason: "cannot list the folder (\(error.localizedDescription))")
+    }
+    for name in entries where !name.hasPrefix(".") && !name.hasPrefix("_") {
+      let relative = "\(folder)/\(name)"
+      var isDirectory: ObjCBool = false
+      guard FileManager.default.fileExists(atPath: path(relative), isDirectory: &isDirectory) else { continue }
+      if isDirectory.boolValue {
+        try collect(folder: relative, into: &files)
+      } else if name.hasSuffix(".json") {
+        let size = (try? FileManager.default.attributesOfItem(atPath: path(relative))[.size] as? Int) ?? 0
+        files.append(LakeFile(relativePath: relative, absolutePath: path(relative), size: size))
+      }
+    }
+  }
+}
+
+/// One NDJSON file of a table.
+public struct LakeFile: Sendable, Hashable {
+  /// The path relative to the lake root, as quarantine entries name it.
+  public var relativePath: String
+  public var absolutePath: String
+  public var size: Int
+}

@@ -1,0 +1,229 @@
+// Reads every line of a table's NDJSON files, in parallel, into per-chunk consumers.
+//
+// Files are read in windows of whole lines; each window is cut at newlines into chunks that
+// the cores parse at once. Chunk results are handed back in file and line order, so the
+// outcome never depends on thread timing. Memory stays bounded by the window size, whatever
+// the size of a file.
+
+import Dispatch
+import Foundation
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// Turns the lines of one chunk into records; one instance per chunk, so it needs no locks.
+public protocol NDJSONLineConsumer {
+  /// Decodes one non-blank line, or throws why it must be quarantined.
+  mutating func consume(_ line: UnsafeBufferPointer<UInt8>) throws(RecordError)
+}
+
+/// A line that was read but not accepted, with where it came from.
+public struct QuarantinedLine: Sendable, Hashable {
+  /// The file, relative to the lake root.
+  public var sourceFile: String
+  /// The 1-based line number within the file.
+  public var line: Int
+  public var reason: QuarantineReason
+  public var detail: String
+  /// The line's bytes as read, without the newline.
+  public var raw: [UInt8]
+
+  /// Renders the entry as one quarantine NDJSON line; bytes that are not UTF-8 are kept in `rawBase64`.
+  public func render(into buffer: inout NDJSONBuffer) {
+    buffer.beginObject()
+    buffer.field("sourceFile", sourceFile)
+    buffer.field("line", line)
+    buffer.field("reason", reason.rawValue)
+    buffer.field("detail", detail)
+    let text = String(validating: raw, as: UTF8.self)
+    buffer.field("raw", text ?? String(decoding: raw, as: UTF8.self))
+    if text == nil { buffer.field("rawBase64", Data(raw).base64EncodedString()) }
+    buffer.endObject()
+  }
+}
+
+/// How the lines of a table were accounted for: read = accepted + quarantined + blank.
+public struct LineCounts: Sendable, Equatable, Codable {
+  public var read = 0
+  public var accepted = 0
+  public var quarantined = 0
+  public var blank = 0
+
+  public init() {}
+
+  mutating func add(_ other: LineCounts) {
+    read += other.read
+    accepted += other.accepted
+    quarantined += other.quarantined
+    blank += other.blank
+  }
+}
+
+/// Reads NDJSON tables of a lake with all cores.
+public struct NDJSONTableReader: Sendable {
+  /// Bytes read from a file at a time; a window holds whole lines only.
+  public var windowSize: Int
+  /// Smallest chunk worth handing to another core.
+  public var minimumChunkSize = 256 * 1024
+  public var parallelism: Int
+
+  public init(windowSize: Int = 32 * 1024 * 1024, parallelism: Int = ProcessInfo.processInfo.activeProcessorCount) {
+    self.windowSize = windowSize
+    self.parallelism = max(1, parallelism)
+  }
+
+  /// Reads `files`, calling `makeConsumer` once per chunk (from any thread) and `absorb` with the
+  /// consumers in file and line order (on the calling thread).
+  public func read<Consumer: NDJSONLineConsumer>(
+    _ files: [LakeFile],
+    makeConsumer: () -> Consumer,
+    absorb: (consuming Consumer) -> Void,
+    quarantine: (QuarantinedLine) -> Void,
+    progress: (_ bytesRead: Int) -> Void = { _ in }
+  ) throws(LakeError) -> LineCounts {
+    var totals = LineCounts()
+    for file in files {
+      let fd = open(file.absolutePath, O_RDONLY)
+      guard fd >= 0 else { throw .fromErrno(errno, reading: file.absolutePath) }
+      defer { close(fd) }
+      var buffer: [UInt8] = []
+      var carried = 0
+      var nextLine = 1
+      var atEnd = false
+      while !atEnd {
+        let want = max(windowSize, carried * 2)
+        if buffer.count < want { buffer.append(contentsOf: repeatElement(0, count: want - buffer.count)) }
+        var filled = carried
+        while filled < buffer.count {
+          let got = buffer.withUnsafeMutableBytes { systemRead(fd, $0.baseAddress! + filled, $0.count - filled) }
+          if got < 0 {
+            if errno == EINTR { continue }
+            throw .fromErrno(errno, reading: file.absolutePath)
+          }
+          if got == 0 {
+            atEnd = true
+            break
+          }
+          filled += got
+        }
+        // Process whole lines only; at the end of the file the last line needs no newline.
+        var usable = filled
+        if !atEnd {
+          guard let lastNewline = buffer[carried..<filled].lastIndex(of: UInt8(ascii: "\n")) else {
+            carried = filled  // One line longer than the window: read more before parsing.
+            continue
+          }
+          usable = lastNewline + 1
+        }
+        let counts = buffer.withUnsafeBufferPointer { window in
+          parseWindow(
+            UnsafeBufferPointer(rebasing: window[0..<usable]), file: file, firstLine: nextLine,
+            makeConsumer: makeConsumer, absorb: absorb, quarantine: quarantine)
+        }
+        nextLine += counts.read
+        totals.add(counts)
+        progress(usable)
+        carried = filled - usable
+        if carried > 0 {
+          buffer.withUnsafeMutableBytes { bytes in
+            _ = memmove(bytes.baseAddress!, bytes.baseAddress! + usable, carried)
+          }
+        }
+      }
+    }
+    return totals
+  }
+
+  private func parseWindow<Consumer: NDJSONLineConsumer>(
+    _ window: UnsafeBufferPointer<UInt8>, file: LakeFile, firstLine: Int,
+    makeConsumer: () -> Consumer, absorb: (consuming Consumer) -> Void, quarantine: (QuarantinedLine) -> Void
+  ) -> LineCounts {
+    let chunks = chunkBoundaries(window)
+    let outcomes = UnsafeMutableBufferPointer<ChunkOutcome<Consumer>>.allocate(capacity: chunks.count)
+    defer { outcomes.deallocate() }
+    let parse = { (index: Int) in
+      let range = chunks[index]
+      (outcomes.baseAddress! + index).initialize(
+        to: parseChunk(UnsafeBufferPointer(rebasing: window[range]), consumer: makeConsumer()))
+    }
+    concurrentForEach(chunks.count, parse)
+    var counts = LineCounts()
+    for index in 0..<chunks.count {
+      let outcome = (outcomes.baseAddress! + index).move()
+      for entry in outcome.rejected {
+        quarantine(
+          QuarantinedLine(
+            sourceFile: file.relativePath, line: firstLine + counts.read + entry.line, reason: entry.error.reason,
+            detail: entry.error.detail, raw: entry.raw))
+      }
+      counts.add(outcome.counts)
+      absorb(outcome.consumer)
+    }
+    return counts
+  }
+
+  /// Splits a window into about `parallelism × 4` chunks, each ending at a newline.
+  private func chunkBoundaries(_ window: UnsafeBufferPointer<UInt8>) -> [Range<Int>] {
+    let wanted = min(parallelism * 4, max(1, window.count / minimumChunkSize))
+    var boundaries: [Range<Int>] = []
+    var start = 0
+    for index in 1...wanted {
+      var end = index == wanted ? window.count : window.count * index / wanted
+      if end < start { end = start }
+      while end < window.count, end > 0, window[end - 1] != UInt8(ascii: "\n") { end += 1 }
+      if end > start { boundaries.append(start..<end) }
+      start = end
+    }
+    if boundaries.isEmpty { boundaries.append(0..<0) }
+    return boundaries
+  }
+
+  private func parseChunk<Consumer: NDJSONLineConsumer>(
+    _ chunk: UnsafeBufferPointer<UInt8>, consumer: Consumer
+  ) -> ChunkOutcome<Consumer> {
+    var consumer = consumer
+    var counts = LineCounts()
+    var rejected: [(line: Int, error: RecordError, raw: [UInt8])] = []
+    guard let base = chunk.baseAddress else { return ChunkOutcome(consumer: consumer, counts: counts, rejected: []) }
+    var start = 0
+    while start < chunk.count {
+      let remaining = chunk.count - start
+      let newline = memchr(base + start, Int32(UInt8(ascii: "\n")), remaining)
+      let end = newline.map { UnsafePointer($0.assumingMemoryBound(to: UInt8.self)) - base } ?? chunk.count
+      let line = UnsafeBufferPointer(start: base + start, count: end - start)
+      counts.read += 1
+      if isBlank(line) {
+        counts.blank += 1
+      } else {
+        do {
+          try consumer.consume(line)
+          counts.accepted += 1
+        } catch {
+          counts.quarantined += 1
+          rejected.append((counts.read - 1, error, Array(line)))
+        }
+      }
+      start = end + 1
+    }
+    return ChunkOutcome(consumer: consumer, counts: counts, rejected: rejected)
+  }
+
+  @inline(__always) private func isBlank(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
+    for byte in line where byte != 0x20 && byte != 0x09 && byte != 0x0D { return false }
+    return true
+  }
+}
+
+/// The system's read(2), named apart from the reader's own `read`.
+private func systemRead(_ fd: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int) -> Int {
+  read(fd, buffer, count)
+}
+
+private struct ChunkOutcome<Consumer> {
+  var consumer: Consumer
+  var counts: LineCounts
+  var rejected: [(line: Int, error: RecordError, raw: [UInt8])]
+}

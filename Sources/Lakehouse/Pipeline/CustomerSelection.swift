@@ -1,0 +1,32 @@
+/// Chooses customer_trusted from the landing customers under the rules.
+enum CustomerSelection {
+  /// The trusted customers, sorted canonically (by email first) and distinct.
+  static func trusted(_ landing: [CustomerRecord], rules: ZoneRules) -> [CustomerRecord] {
+    if !rules.currentRecordPerEmail {
+      var trusted = landing.filter { $0.shareWithResearchAsOfDate != nil }
+      trusted.sortDistinct(by: CustomerRecord.canonicalOrder, equal: ==)
+      return trusted
+    }
+    // Per email the newest record is current. On a tie in lastUpdateDate, a record without
+    // consent wins (withdrawal must not depend on file order), then the greatest canonical record.
+    var current: [String: CustomerRecord] = [:]
+    current.reserveCapacity(landing.count)
+    for record in landing {
+      guard let existing = current[record.email] else {
+        current[record.email] = record
+        continue
+      }
+      if supersedes(record, existing) { current[record.email] = record }
+    }
+    return current.values.filter { $0.shareWithResearchAsOfDate != nil }.sorted(by: CustomerRecord.canonicalOrder)
+  }
+
+  /// Whether `candidate` replaces `existing` as the email's current record.
+  static func supersedes(_ candidate: CustomerRecord, _ existing: CustomerRecord) -> Bool {
+    if candidate.lastUpdateDate != existing.lastUpdateDate { return candidate.lastUpdateDate > existing.lastUpdateDate }
+    let candidateConsents = candidate.shareWithResearchAsOfDate != nil
+    let existingConsents = existing.shareWithResearchAsOfDate != nil
+    if candidateConsents != existingConsents { return !candidateConsents }
+    return CustomerRecord.canonicalOrder(existing, candidate)
+  }
+}

@@ -1,0 +1,86 @@
+/// One row of `machine_learning_curated`: a step-trainer reading paired with a phone reading.
+public struct MachineLearningRow: Sendable, Hashable {
+  public var sensorReadingTime: Int64
+  public var serialNumber: String
+  public var distanceFromObject: Double
+  public var x: Double
+  public var y: Double
+  public var z: Double
+  /// Keyed pseudonym of the customer (HMAC-SHA256 of the email, hex).
+  public var subjectId: String
+  /// The customer's email; present only in the udacity profile, which reproduces the rubric.
+  public var user: String?
+  /// Member names the schema does not know, kept so that audits can flag identifiers.
+  public var otherFields: [String] = []
+
+  public init(
+    sensorReadingTime: Int64, serialNumber: String, distanceFromObject: Double, x: Double, y: Double, z: Double,
+    subjectId: String, user: String? = nil
+  ) {
+    self.sensorReadingTime = sensorReadingTime
+    self.serialNumber = serialNumber
+    self.distanceFromObject = distanceFromObject
+    self.x = x
+    self.y = y
+    self.z = z
+    self.subjectId = subjectId
+    self.user = user
+  }
+
+  /// Decodes and validates one line of the curated table.
+  public static func decode(_ line: UnsafeBufferPointer<UInt8>) throws(RecordError) -> MachineLearningRow {
+    var scanner = try JSONObjectScanner(line: line)
+    var seen = SeenFields()
+    var row = MachineLearningRow(
+      sensorReadingTime: 0, serialNumber: "", distanceFromObject: 0, x: 0, y: 0, z: 0, subjectId: "")
+    while let (key, value) = try scanner.nextMember() {
+      if line.stringEquals(key, "sensorReadingTime") {
+        try seen.mark(0, "sensorReadingTime")
+        row.sensorReadingTime = try line.integerField(value, "sensorReadingTime")
+      } else if line.stringEquals(key, "serialNumber") {
+        try seen.mark(1, "serialNumber")
+        row.serialNumber = line.string(try line.stringField(value, "serialNumber"))
+      } else if line.stringEquals(key, "distanceFromObject") {
+        try seen.mark(2, "distanceFromObject")
+        row.distanceFromObject = try line.numberField(value, "distanceFromObject")
+      } else if line.stringEquals(key, "x") {
+        try seen.mark(3, "x")
+        row.x = try line.numberField(value, "x")
+      } else if line.stringEquals(key, "y") {
+        try seen.mark(4, "y")
+        row.y = try line.numberField(value, "y")
+      } else if line.stringEquals(key, "z") {
+        try seen.mark(5, "z")
+        row.z = try line.numberField(value, "z")
+      } else if line.stringEquals(key, "subjectId") {
+        try seen.mark(6, "subjectId")
+        row.subjectId = line.string(try line.stringField(value, "subjectId"))
+      } else if line.stringEquals(key, "user") {
+        try seen.mark(7, "user")
+        row.user = try line.optionalStringField(value, "user")
+      } else {
+        row.otherFields.append(line.string(key))
+      }
+    }
+    for (index, name) in ["sensorReadingTime", "serialNumber", "distanceFromObject", "x", "y", "z", "subjectId"]
+      .enumerated()
+    {
+      try seen.require(index, name)
+    }
+    return row
+  }
+
+  /// Renders the row as one NDJSON line.
+  public func render(into buffer: inout NDJSONBuffer) {
+    buffer.beginObject()
+    buffer.field("sensorReadingTime", sensorReadingTime)
+    buffer.field("serialNumber", serialNumber)
+    buffer.field("distanceFromObject", measurement: distanceFromObject)
+    buffer.field("x", x)
+    buffer.field("y", y)
+    buffer.field("z", z)
+    buffer.field("subjectId", subjectId)
+    buffer.field("user", user)
+    buffer.endObject()
+  }
+}
