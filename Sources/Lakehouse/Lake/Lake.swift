@@ -44,7 +44,10 @@ public struct Lake: Sendable {
     for name in entries where !name.hasPrefix(".") && !name.hasPrefix("_") {
       let relative = "\(folder)/\(name)"
       var isDirectory: ObjCBool = false
-      guard FileManager.default.fileExists(atPath: path(relative), isDirectory: &isDirectory) else { continue }
+      guard FileManager.default.fileExists(atPath: path(relative), isDirectory: &isDirectory) else {
+        // Listed but not there: a broken symbolic link. Skipping it could silently lose a batch.
+        throw .unreadable(path: path(relative), reason: "the file cannot be opened (a broken link?)")
+      }
       if isDirectory.boolValue {
         try collect(folder: relative, into: &files)
       } else if name.hasSuffix(".json") {

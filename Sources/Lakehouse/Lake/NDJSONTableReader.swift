@@ -85,20 +85,29 @@ public struct NDJSONTableReader: Sendable {
     progress: (_ bytesRead: Int) -> Void = { _ in }
   ) throws(LakeError) -> LineCounts {
     var totals = LineCounts()
+    // One buffer for all files, sized to the largest file (up to the window), never zero-filled.
+    var capacity = min(windowSize, (files.map(\.size).max() ?? 0) + 1)
+    var buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(capacity, 1), alignment: 16)
+    defer { buffer.deallocate() }
     for file in files {
-      let fd = open(file.absolutePath, O_RDONLY)
+      let fd = open(file.absolutePath, O_RDONLY | O_CLOEXEC)
       guard fd >= 0 else { throw .fromErrno(errno, reading: file.absolutePath) }
       defer { close(fd) }
-      var buffer: [UInt8] = []
       var carried = 0
       var nextLine = 1
       var atEnd = false
       while !atEnd {
-        let want = max(windowSize, carried * 2)
-        if buffer.count < want { buffer.append(contentsOf: repeatElement(0, count: want - buffer.count)) }
+        if carried == capacity {
+          // One line longer than the buffer: grow it before reading on.
+          capacity *= 2
+          let larger = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 16)
+          larger.copyMemory(from: UnsafeRawBufferPointer(rebasing: buffer[0..<carried]))
+          buffer.deallocate()
+          buffer = larger
+        }
         var filled = carried
-        while filled < buffer.count {
-          let got = buffer.withUnsafeMutableBytes { systemRead(fd, $0.baseAddress! + filled, $0.count - filled) }
+        while filled < capacity {
+          let got = systemRead(fd, buffer.baseAddress! + filled, capacity - filled)
           if got < 0 {
             if errno == EINTR { continue }
             throw .fromErrno(errno, reading: file.absolutePath)
@@ -112,26 +121,21 @@ public struct NDJSONTableReader: Sendable {
         // Process whole lines only; at the end of the file the last line needs no newline.
         var usable = filled
         if !atEnd {
-          guard let lastNewline = buffer[carried..<filled].lastIndex(of: UInt8(ascii: "\n")) else {
-            carried = filled  // One line longer than the window: read more before parsing.
+          let bytes = UnsafeBufferPointer(start: buffer.baseAddress!.assumingMemoryBound(to: UInt8.self), count: filled)
+          guard let lastNewline = bytes[carried..<filled].lastIndex(of: UInt8(ascii: "\n")) else {
+            carried = filled
             continue
           }
           usable = lastNewline + 1
         }
-        let counts = buffer.withUnsafeBufferPointer { window in
-          parseWindow(
-            UnsafeBufferPointer(rebasing: window[0..<usable]), file: file, firstLine: nextLine,
-            makeConsumer: makeConsumer, absorb: absorb, quarantine: quarantine)
-        }
+        let window = UnsafeBufferPointer(start: buffer.baseAddress!.assumingMemoryBound(to: UInt8.self), count: usable)
+        let counts = parseWindow(
+          window, file: file, firstLine: nextLine, makeConsumer: makeConsumer, absorb: absorb, quarantine: quarantine)
         nextLine += counts.read
         totals.add(counts)
         progress(usable)
         carried = filled - usable
-        if carried > 0 {
-          buffer.withUnsafeMutableBytes { bytes in
-            _ = memmove(bytes.baseAddress!, bytes.baseAddress! + usable, carried)
-          }
-        }
+        if carried > 0 { memmove(buffer.baseAddress!, buffer.baseAddress! + usable, carried) }
       }
     }
     return totals

@@ -1,0 +1,76 @@
+import Foundation
+import Testing
+
+/// The built `stedi` executable, run as a real process the way a user runs it.
+struct StediProcess {
+  /// Where SwiftPM put the executable: beside the test bundle in the same build folder.
+  static let executable: URL = {
+    if let override = ProcessInfo.processInfo.environment["STEDI_EXECUTABLE"] {
+      return URL(fileURLWithPath: override)
+    }
+    var folder = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    while !FileManager.default.fileExists(atPath: folder.appendingPathComponent("stedi").path), folder.path != "/" {
+      folder.deleteLastPathComponent()
+    }
+    return folder.appendingPathComponent("stedi")
+  }()
+
+  struct Outcome {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+  }
+
+  /// Runs `stedi` with `arguments` to completion.
+  @discardableResult
+  static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Outcome {
+    let process = try start(arguments, environment: environment)
+    let stdout = (process.standardOutput as! Pipe).fileHandleForReading.readDataToEndOfFile()
+    let stderr = (process.standardError as! Pipe).fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return Outcome(
+      status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+      stderr: String(decoding: stderr, as: UTF8.self))
+  }
+
+  /// Starts `stedi` and returns at once.
+  static func start(_ arguments: [String], environment: [String: String] = [:]) throws -> Process {
+    let process = Process()
+    process.executableURL = executable
+    process.arguments = arguments
+    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    process.standardOutput = Pipe()
+    process.standardError = Pipe()
+    process.standardInput = FileHandle.nullDevice
+    try process.run()
+    return process
+  }
+}
+
+/// A fresh folder under the system's temporary folder, removed by `remove()`.
+struct ScratchFolder {
+  let path: String
+
+  init(_ name: String = #function) throws {
+    let safe = name.filter { $0.isLetter || $0.isNumber }
+    path = FileManager.default.temporaryDirectory.appendingPathComponent("stedi-\(safe)-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+  }
+
+  func remove() { try? FileManager.default.removeItem(atPath: path) }
+}
+
+/// The published tables of a lake, file by file: relative path → bytes (hidden files included, to catch leftovers).
+func tableSnapshot(_ lake: String) -> [String: Data] {
+  var snapshot: [String: Data] = [:]
+  for folder in [
+    "customer/trusted", "customer/curated", "accelerometer/trusted", "step_trainer/trusted", "step_trainer/curated",
+    "customer/quarantine", "accelerometer/quarantine", "step_trainer/quarantine",
+  ] {
+    let entries = (try? FileManager.default.contentsOfDirectory(atPath: "\(lake)/\(folder)")) ?? []
+    for name in entries {
+      snapshot["\(folder)/\(name)"] = FileManager.default.contents(atPath: "\(lake)/\(folder)/\(name)")
+    }
+  }
+  return snapshot
+}
