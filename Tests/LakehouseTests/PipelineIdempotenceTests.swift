@@ -1,0 +1,111 @@
+import Foundation
+import Testing
+
+@testable import Lakehouse
+
+/// Re-runs are idempotent, incremental landing equals a fresh run, re-delivery never duplicates.
+@Suite struct PipelineIdempotenceTests {
+  @Test func runningTwiceGivesByteIdenticalTables() throws {
+    let lake = try LakeFixtures.scratch()
+    defer { LakeFixtures.removeScratch(lake) }
+    try SampleLakeGenerator(customers: 80, seed: 11).write(to: lake)
+    let first = try LakeFixtures.run(lake)
+    let tables = LakeFixtures.publishedTables(lake)
+    let second = try LakeFixtures.run(lake)
+    #expect(LakeFixtures.publishedTables(lake) == tables)
+    #expect(first.tableRows == second.tableRows)
+    #expect(tables.count == ZoneTable.allCases.count + LandingSource.allCases.count)
+  }
+
+  @Test func addingLandingFilesThenRerunningEqualsAFreshRunOverAllFiles() throws {
+    let incremental = try LakeFixtures.scratch()
+    let fresh = try LakeFixtures.scratch()
+    defer {
+      LakeFixtures.removeScratch(incremental)
+      LakeFixtures.removeScratch(fresh)
+    }
+    let firstBatch = SampleLakeGenerator(customers: 40, seed: 1)
+    let secondBatch = SampleLakeGenerator(customers: 40, seed: 2)
+    try firstBatch.write(to: incremental)
+    _ = try LakeFixtures.run(incremental)
+    try secondBatch.write(to: incremental + "/later")
+    for source in LandingSource.allCases {
+      try FileManager.default.moveItem(
+        atPath: "\(incremental)/later/\(source.landingFolder)", toPath: "\(incremental)/\(source.landingFolder)/later")
+    }
+    try FileManager.default.removeItem(atPath: incremental + "/later")
+    let incrementalSummary = try LakeFixtures.run(incremental)
+
+    try firstBatch.write(to: fresh)
+    try secondBatch.write(to: fresh + "/staging")
+    for source in LandingSource.allCases {
+      try FileManager.default.moveItem(
+        atPath: "\(fresh)/staging/\(source.landingFolder)", toPath: "\(fresh)/\(source.landingFolder)/later")
+    }
+    try FileManager.default.removeItem(atPath: fresh + "/staging")
+    let freshSummary = try LakeFixtures.run(fresh)
+
+    #expect(incrementalSummary.tableRows == freshSummary.tableRows)
+    #expect(LakeFixtures.publishedTables(incremental) == LakeFixtures.publishedTables(fresh))
+  }
+
+  @Test(arguments: [PipelineProfile.strict, .udacity])
+  func redeliveredLandingFileNeverDuplicatesTrustedRows(profile: PipelineProfile) throws {
+    let lake = try LakeFixtures.scratch()
+    defer { LakeFixtures.removeScratch(lake) }
+    try SampleLakeGenerator(customers: 60, seed: 4).write(to: lake)
+    _ = try LakeFixtures.run(lake, profile)
+    let once = LakeFixtures.publishedTables(lake).filter { !$0.key.contains("quarantine") }
+    for source in LandingSource.allCases {
+      for file in try FileManager.default.contentsOfDirectory(atPath: "\(lake)/\(source.landingFolder)")
+      where file.hasSuffix(".json") {
+        try FileManager.default.copyItem(
+          atPath: "\(lake)/\(source.landingFolder)/\(file)",
+          toPath: "\(lake)/\(source.landingFolder)/again-\(file)")
+      }
+    }
+    let summary = try LakeFixtures.run(lake, profile)
+    #expect(LakeFixtures.publishedTables(lake).filter { !$0.key.contains("quarantine") } == once)
+    #expect(summary.qualityFailures == [])
+  }
+
+  @Test func outputsDoNotDependOnLandingFileOrder() throws {
+    let lake = try LakeFixtures.scratch()
+    let renamed = try LakeFixtures.scratch()
+    defer {
+      LakeFixtures.removeScratch(lake)
+      LakeFixtures.removeScratch(renamed)
+    }
+    let generator = SampleLakeGenerator(customers: 50, seed: 9)
+    try generator.write(to: lake)
+    // The same files under names that sort the other way round.
+    for (path, bytes) in generator.files() {
+      let folder = (path as NSString).deletingLastPathComponent
+      let name = (path as NSString).lastPathComponent
+      let reordered = "\(renamed)/\(folder.replacingOccurrences(of: "/redelivered", with: ""))/\(String(name.reversed()))-x.json"
+      try FileManager.default.createDirectory(
+        atPath: (reordered as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+      try Data(bytes).write(to: URL(fileURLWithPath: reordered))
+    }
+    _ = try LakeFixtures.run(lake)
+    _ = try LakeFixtures.run(renamed)
+    let tables = { (root: String) in LakeFixtures.publishedTables(root).filter { !$0.key.contains("quarantine") } }
+    #expect(tables(lake) == tables(renamed))
+  }
+
+  @Test func pseudonymKeyIsCreatedOnceAndKeptOutsideTheTables() throws {
+    let lake = try LakeFixtures.scratch()
+    defer { LakeFixtures.removeScratch(lake) }
+    let path = PseudonymKey.defaultPath(in: try Lake(root: lake))
+    let first = try PseudonymKey.loadOrCreate(at: path)
+    let second = try PseudonymKey.loadOrCreate(at: path)
+    #expect(first.subjectId(email: "a@b.c") == second.subjectId(email: "a@b.c"))
+    #expect(first.subjectId(email: "a@b.c").count == 64)
+    let attributes = try FileManager.default.attributesOfItem(atPath: path)
+    #expect((attributes[.posixPermissions] as? Int) == 0o600)
+    #expect(path.hasPrefix(lake + "/_stedi/"))
+
+    try "not a key".write(toFile: path, atomically: true, encoding: .utf8)
+    #expect(throws: LakeError.self) { try PseudonymKey.loadOrCreate(at: path) }
+  }
+}
