@@ -38,6 +38,20 @@ public struct NDJSONBuffer: Sendable {
     appendQuoted(value)
   }
 
+  /// Writes a string value rendered beforehand with `quoted(_:)`: a value repeated on many rows
+  /// (an email, a serial number) is escaped once, not once per row.
+  public mutating func field(_ name: StaticString, quoted value: [UInt8]) {
+    key(name)
+    bytes.append(contentsOf: value)
+  }
+
+  /// A string's JSON literal, quotes included.
+  public static func quoted(_ value: String) -> [UInt8] {
+    var buffer = NDJSONBuffer()
+    buffer.appendQuoted(value)
+    return buffer.bytes
+  }
+
   public mutating func field(_ name: StaticString, _ value: Int64) {
     key(name)
     appendInteger(value)
@@ -119,6 +133,12 @@ public struct NDJSONBuffer: Sendable {
   /// Appends a JSON string literal, escaping what RFC 8259 requires.
   public mutating func appendQuoted(_ value: String) {
     bytes.append(UInt8(ascii: "\""))
+    let needsEscaping = value.utf8.contains { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }
+    if !needsEscaping {
+      bytes.append(contentsOf: value.utf8)
+      bytes.append(UInt8(ascii: "\""))
+      return
+    }
     for byte in value.utf8 {
       switch byte {
       case UInt8(ascii: "\""): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])

@@ -12,6 +12,8 @@ public struct PipelineSummary: Sendable, Equatable {
   /// Findings of the quality assertions run after publishing; empty when all passed.
   public var qualityFailures: [QualityFinding] = []
   public var qualityChecksRun = 0
+  /// Whether the tables were published (false when a quality assertion failed).
+  public var published = false
   public var seconds: Double = 0
 
   public init(profile: PipelineProfile) { self.profile = profile }
@@ -47,6 +49,7 @@ public struct PipelineSummary: Sendable, Equatable {
     }
     parts.append(
       "\"checks\": {\"run\": \(qualityChecksRun), \"failed\": [\(String(decoding: findings.bytes, as: UTF8.self))]}")
+    parts.append("\"published\": \(published)")
     parts.append("\"seconds\": \(((seconds * 1000).rounded() / 1000))")
     return "{" + parts.joined(separator: ", ") + "}"
   }
@@ -77,6 +80,7 @@ public struct PipelineSummary: Sendable, Equatable {
     }
     out += "\nquality checks: \(qualityChecksRun - qualityFailures.count) of \(qualityChecksRun) passed\n"
     for finding in qualityFailures { out += "  FAILED \(finding)\n" }
+    if !published { out += "nothing was published: the lake's tables are as they were\n" }
     out += "time: \(String(format3(seconds))) s\n"
     return out
   }

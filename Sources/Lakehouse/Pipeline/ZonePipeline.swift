@@ -18,7 +18,7 @@ public struct ZonePipeline: Sendable {
     self.key = key
   }
 
-  /// Runs the pipeline and then the quality assertions on what it published.
+  /// Runs the pipeline: builds every table, asserts the rules on them, and publishes them only if all hold.
   public func run(progress: (String) -> Void = { _ in }) throws(LakeError) -> PipelineSummary {
     let started = ContinuousClock.now
     var summary = PipelineSummary(profile: rules.profile)
@@ -31,16 +31,15 @@ public struct ZonePipeline: Sendable {
     }
     summary.landingRows[.customer] = landingCustomers.count
     let customerTrusted = CustomerSelection.trusted(landingCustomers, rules: rules)
-    landingCustomers = []
 
-    // Subjects: the distinct trusted emails, sorted, so ids give a stable order.
-    var subjects = ByteStringTable(expectedCount: customerTrusted.count)
-    var subjectEmails: [String] = []
-    var consentFrom: [Int64] = []
-    for customer in customerTrusted where subjects.id(of: customer.email) == nil {
-      subjects.insert(customer.email)
-      subjectEmails.append(customer.email)
-      consentFrom.append(rules.readingsFromConsentDate ? customer.shareWithResearchAsOfDate! : Int64.min)
+    // Subjects: the distinct trusted emails in table (email) order, so ids give a stable order.
+    let subjects = ZoneTables.dictionaries(trusted: customerTrusted, curated: []).subjects
+    let subjectEmails = subjects.keys.map(\.string)
+    var consentFrom = [Int64](repeating: Int64.max, count: subjects.count)
+    for customer in customerTrusted {
+      let subject = Int(subjects.id(of: customer.email)!)
+      let from = rules.readingsFromConsentDate ? customer.shareWithResearchAsOfDate! : Int64.min
+      consentFrom[subject] = min(consentFrom[subject], from)
     }
 
     // accelerometer_trusted
@@ -50,19 +49,20 @@ public struct ZonePipeline: Sendable {
       make: { TrustedAccelerometerConsumer(subjects: subjects, allowedFrom: consentFrom) }
     ) { accelerometer.append(contentsOf: $0.rows) }
     summary.landingRows[.accelerometer] = accelerometerLines.accepted
-    accelerometer.sortDistinct(by: <, equal: ==)
+    progress("sorting \(accelerometer.count) accelerometer rows")
+    let subjectStarts = Self.sortDistinctBySubject(&accelerometer, subjectCount: subjectEmails.count)
 
     // customers_curated: trusted customers with at least one trusted reading.
-    var hasReadings = [Bool](repeating: false, count: subjectEmails.count)
-    for row in accelerometer { hasReadings[Int(row.subject)] = true }
-    let customersCurated = customerTrusted.filter { hasReadings[Int(subjects.id(of: $0.email)!)] }
+    let customersCurated = customerTrusted.filter { customer in
+      let subject = Int(subjects.id(of: customer.email)!)
+      return subjectStarts[subject] < subjectStarts[subject + 1]
+    }
 
     // Serial numbers held by curated customers, their owners, and the earliest consent among them.
-    let serialNumbers = Set(customersCurated.map(\.serialNumber)).sorted()
-    var serials = ByteStringTable(expectedCount: serialNumbers.count)
-    for serial in serialNumbers { serials.insert(serial) }
-    var owners = [[Int32]](repeating: [], count: serialNumbers.count)
-    var serialAllowedFrom = [Int64](repeating: Int64.max, count: serialNumbers.count)
+    let serials = ZoneTables.dictionaries(trusted: [], curated: customersCurated).serials
+    let serialNumbers = serials.keys.map(\.string)
+    var owners = [[Int32]](repeating: [], count: serials.count)
+    var serialAllowedFrom = [Int64](repeating: Int64.max, count: serials.count)
     for customer in customersCurated {
       let serial = Int(serials.id(of: customer.serialNumber)!)
       let subject = subjects.id(of: customer.email)!
@@ -78,12 +78,13 @@ public struct ZonePipeline: Sendable {
       make: { TrustedStepTrainerConsumer(serials: serials, allowedFrom: serialAllowedFrom) }
     ) { stepTrainer.append(contentsOf: $0.rows) }
     summary.landingRows[.stepTrainer] = stepLines.accepted
+    progress("sorting \(stepTrainer.count) step-trainer rows")
     stepTrainer.sortDistinct(by: <, equal: ==)
 
     // machine_learning_curated
     progress("joining step-trainer and phone readings")
     let curated = rules.ownerAwareJoin
-      ? Self.joinOnOwnerAndTime(stepTrainer, accelerometer, owners: owners)
+      ? Self.joinOnOwnerAndTime(stepTrainer, accelerometer, subjectStarts: subjectStarts, owners: owners)
       : Self.joinOnTime(stepTrainer, accelerometer)
 
     summary.tableRows = [
@@ -92,65 +93,133 @@ public struct ZonePipeline: Sendable {
       .machineLearningCurated: curated.count,
     ]
 
+    // Quality gate: the assertions run on the tables before anything is published, so a table
+    // that breaks a rule never reaches the lake.
+    progress("checking quality")
+    var assertions = Assertions()
+    QualityAssertions(rules: rules).check(
+      ZoneTables(
+        customerTrusted: customerTrusted, customersCurated: customersCurated, subjects: subjects, serials: serials,
+        accelerometerTrusted: accelerometer, stepTrainerTrusted: stepTrainer, machineLearningCurated: curated),
+      landingCustomers: landingCustomers, &assertions)
+    landingCustomers = []
+    summary.qualityChecksRun = assertions.run
+    summary.qualityFailures = assertions.findings
+    guard assertions.findings.isEmpty else {
+      summary.seconds = (ContinuousClock.now - started).seconds
+      return summary
+    }
+
     // Publish: every table atomically, quarantine included.
-    progress("publishing tables")
-    try publish(.customerTrusted, rows: customerTrusted) { $0.render(into: &$1) }
-    try publish(.customersCurated, rows: customersCurated) { $0.render(into: &$1) }
-    try publish(.accelerometerTrusted, rows: accelerometer) { row, buffer in
-      AccelerometerReading.render(
-        user: subjectEmails[Int(row.subject)], timestamp: row.timestamp, x: row.x, y: row.y, z: row.z, into: &buffer)
+    // Publish: every table atomically, quarantine included.
+    try publish(.customerTrusted, rows: customerTrusted, progress: progress) { $0.render(into: &$1) }
+    try publish(.customersCurated, rows: customersCurated, progress: progress) { $0.render(into: &$1) }
+    let quotedEmails = subjectEmails.map(NDJSONBuffer.quoted)
+    let quotedSerials = serialNumbers.map(NDJSONBuffer.quoted)
+    try publish(.accelerometerTrusted, rows: accelerometer, progress: progress) { row, buffer in
+      buffer.beginObject()
+      buffer.field("user", quoted: quotedEmails[Int(row.subject)])
+      buffer.field("timestamp", row.timestamp)
+      buffer.field("x", row.x)
+      buffer.field("y", row.y)
+      buffer.field("z", row.z)
+      buffer.endObject()
     }
-    try publish(.stepTrainerTrusted, rows: stepTrainer) { row, buffer in
-      StepTrainerReading(
-        sensorReadingTime: row.time, serialNumber: serialNumbers[Int(row.serial)], distanceFromObject: row.distance
-      ).render(into: &buffer)
+    try publish(.stepTrainerTrusted, rows: stepTrainer, progress: progress) { row, buffer in
+      buffer.beginObject()
+      buffer.field("sensorReadingTime", row.time)
+      buffer.field("serialNumber", quoted: quotedSerials[Int(row.serial)])
+      buffer.field("distanceFromObject", measurement: row.distance)
+      buffer.endObject()
     }
-    let subjectIds = subjectEmails.map { key.subjectId(email: $0) }
+    let quotedSubjectIds = subjectEmails.map { NDJSONBuffer.quoted(key.subjectId(email: $0)) }
     let includeEmail = rules.curatedIncludesEmail
-    try publish(.machineLearningCurated, rows: curated) { row, buffer in
-      MachineLearningRow(
-        sensorReadingTime: row.step.time, serialNumber: serialNumbers[Int(row.step.serial)],
-        distanceFromObject: row.step.distance, x: row.reading.x, y: row.reading.y, z: row.reading.z,
-        subjectId: subjectIds[Int(row.reading.subject)],
-        user: includeEmail ? subjectEmails[Int(row.reading.subject)] : nil
-      ).render(into: &buffer)
+    // Same columns and order as MachineLearningRow.render, without building a row per line.
+    try publish(.machineLearningCurated, rows: curated, progress: progress) { row, buffer in
+      buffer.beginObject()
+      buffer.field("sensorReadingTime", row.step.time)
+      buffer.field("serialNumber", quoted: quotedSerials[Int(row.step.serial)])
+      buffer.field("distanceFromObject", measurement: row.step.distance)
+      buffer.field("x", row.reading.x)
+      buffer.field("y", row.reading.y)
+      buffer.field("z", row.reading.z)
+      buffer.field("subjectId", quoted: quotedSubjectIds[Int(row.reading.subject)])
+      if includeEmail { buffer.field("user", quoted: quotedEmails[Int(row.reading.subject)]) }
+      buffer.endObject()
     }
     for source in LandingSource.allCases {
       try publish(folder: source.quarantineFolder, rows: quarantine[source] ?? []) { $0.render(into: &$1) }
     }
 
-    summary.seconds = (ContinuousClock.now - started).seconds
     try RunRecord(profile: rules.profile).write(to: lake)
-    progress("checking quality")
-    let report = try QualityCheck(lake: lake, key: key).run()
-    summary.qualityChecksRun = report.checksRun
-    summary.qualityFailures = report.findings
+    summary.published = true
     summary.seconds = (ContinuousClock.now - started).seconds
     return summary
   }
 
   // MARK: Joins
 
+  /// Sorts rows by (subject, timestamp, x, y, z) and drops duplicates; returns where each
+  /// subject's rows start (`starts[subject]..<starts[subject + 1]`).
+  ///
+  /// A counting sort on the subject, then each subject's few rows sorted on all cores: far
+  /// cheaper than one comparison sort over millions of rows.
+  static func sortDistinctBySubject(_ rows: inout [AccelerometerRow], subjectCount: Int) -> [Int] {
+    var starts = [Int](repeating: 0, count: subjectCount + 1)
+    for row in rows { starts[Int(row.subject) + 1] += 1 }
+    for subject in 0..<subjectCount { starts[subject + 1] += starts[subject] }
+    var next = starts
+    var grouped = [AccelerometerRow](unsafeUninitializedCapacity: rows.count) { buffer, initialized in
+      for row in rows {
+        buffer.initializeElement(at: next[Int(row.subject)], to: row)
+        next[Int(row.subject)] += 1
+      }
+      initialized = rows.count
+    }
+    rows = []
+    let groups = 64
+    grouped.withUnsafeMutableBufferPointer { buffer in
+      concurrentForEach(groups) { group in
+        for subject in stride(from: group, to: subjectCount, by: groups) {
+          var slice = UnsafeMutableBufferPointer(rebasing: buffer[starts[subject]..<starts[subject + 1]])
+          slice.sort(by: <)
+        }
+      }
+    }
+    // Drop duplicates in place and move the starts with them.
+    var kept = 0
+    var compactedStarts = [Int](repeating: 0, count: subjectCount + 1)
+    for subject in 0..<subjectCount {
+      compactedStarts[subject] = kept
+      for index in starts[subject]..<starts[subject + 1] {
+        if kept > compactedStarts[subject], grouped[kept - 1] == grouped[index] { continue }
+        grouped[kept] = grouped[index]
+        kept += 1
+      }
+    }
+    compactedStarts[subjectCount] = kept
+    grouped.removeLast(grouped.count - kept)
+    rows = grouped
+    return compactedStarts
+  }
+
   /// Strict: a step reading pairs with phone readings at the same instant by customers who hold its serial.
   static func joinOnOwnerAndTime(
-    _ steps: [StepTrainerRow], _ readings: [AccelerometerRow], owners: [[Int32]]
+    _ steps: [StepTrainerRow], _ readings: [AccelerometerRow], subjectStarts: [Int], owners: [[Int32]]
   ) -> [CuratedRow] {
     var rows: [CuratedRow] = []
+    rows.reserveCapacity(readings.count)
     for step in steps {
       for subject in owners[Int(step.serial)] {
-        // `readings` is sorted by (subject, timestamp, ...): find the first match by bisection.
-        var low = 0
-        var high = readings.count
+        // The subject's readings are sorted by timestamp: find the first match by bisection.
+        var low = subjectStarts[Int(subject)]
+        var high = subjectStarts[Int(subject) + 1]
+        let end = high
         while low < high {
           let middle = (low + high) / 2
-          let candidate = readings[middle]
-          if candidate.subject < subject || (candidate.subject == subject && candidate.timestamp < step.time) {
-            low = middle + 1
-          } else {
-            high = middle
-          }
+          if readings[middle].timestamp < step.time { low = middle + 1 } else { high = middle }
         }
-        while low < readings.count, readings[low].subject == subject, readings[low].timestamp == step.time {
+        while low < end, readings[low].timestamp == step.time {
           rows.append(CuratedRow(step: step, reading: readings[low]))
           low += 1
         }
@@ -208,8 +277,9 @@ public struct ZonePipeline: Sendable {
   }
 
   private func publish<Row>(
-    _ table: ZoneTable, rows: [Row], render: (Row, inout NDJSONBuffer) -> Void
+    _ table: ZoneTable, rows: [Row], progress: (String) -> Void, render: (Row, inout NDJSONBuffer) -> Void
   ) throws(LakeError) {
+    progress("publishing \(table.rawValue)")
     try publish(folder: table.folder, rows: rows, render: render)
   }
 

@@ -74,28 +74,33 @@ struct CheckedCuratedConsumer: NDJSONLineConsumer {
   }
 
   mutating func consume(_ line: UnsafeBufferPointer<UInt8>) throws(RecordError) {
-    let row = try MachineLearningRow.decode(line)
-    if !row.otherFields.isEmpty {
-      violations.identifier.note("unexpected fields \(row.otherFields.joined(separator: ", "))")
+    try MachineLearningRow.decode(line) { fields in check(fields) }
+  }
+
+  private mutating func check(_ fields: MachineLearningRow.Fields) {
+    if !fields.otherFields.isEmpty {
+      violations.identifier.note("unexpected fields \(fields.otherFields.joined(separator: ", "))")
     }
-    if !expectEmail, row.user != nil { violations.identifier.note("the row carries the customer's email in 'user'") }
-    if row.serialNumber.contains("@") || row.subjectId.contains("@") {
+    if !expectEmail, fields.user != nil { violations.identifier.note("the row carries the customer's email in 'user'") }
+    if fields.serialNumber.contains(UInt8(ascii: "@")) || fields.subjectId.contains(UInt8(ascii: "@")) {
       violations.identifier.note("a value looks like an email address")
     }
-    guard let serial = serials.id(of: row.serialNumber) else {
-      violations.unknownSerial.note(row.serialNumber)
+    guard let serial = serials.id(of: fields.serialNumber) else {
+      violations.unknownSerial.note(String(decoding: fields.serialNumber, as: UTF8.self))
       return
     }
-    guard let subject = pseudonyms.id(of: row.subjectId) else {
-      violations.unknownSubject.note(row.subjectId)
+    guard let subject = pseudonyms.id(of: fields.subjectId) else {
+      violations.unknownSubject.note(String(decoding: fields.subjectId, as: UTF8.self))
       return
     }
-    if expectEmail, row.user.flatMap({ subjects.id(of: $0) }) != subject {
-      violations.userMismatch.note("user \(row.user ?? "null") does not match subjectId \(row.subjectId)")
+    if expectEmail, fields.user.flatMap({ subjects.id(of: $0) }) != subject {
+      let user = fields.user.map { String(decoding: $0, as: UTF8.self) } ?? "null"
+      violations.userMismatch.note("user \(user) does not match subjectId \(String(decoding: fields.subjectId, as: UTF8.self))")
     }
+    let time = fields.sensorReadingTime
     rows.append(
       CuratedRow(
-        step: StepTrainerRow(serial: serial, time: row.sensorReadingTime, distance: row.distanceFromObject),
-        reading: AccelerometerRow(subject: subject, timestamp: row.sensorReadingTime, x: row.x, y: row.y, z: row.z)))
+        step: StepTrainerRow(serial: serial, time: time, distance: fields.distanceFromObject),
+        reading: AccelerometerRow(subject: subject, timestamp: time, x: fields.x, y: fields.y, z: fields.z)))
   }
 }

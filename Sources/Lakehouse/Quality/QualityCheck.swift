@@ -1,6 +1,7 @@
-// dbt-style assertions over the published tables. They read the tables back from the lake and
-// state each rule in its own, independent words, so a bug in the engine's implementation of a
-// rule shows up here instead of being repeated.
+// dbt-style quality assertions. Each rule is stated here in its own, independent words (not by
+// calling the engine's code), so a bug in the engine's implementation of a rule shows up here
+// instead of being repeated. `pipeline run` asserts on its tables in memory before publishing
+// anything; `pipeline check` reads the published tables back and asserts the same.
 
 /// Runs the quality assertions on a lake's published tables.
 public struct QualityCheck: Sendable {
@@ -20,189 +21,77 @@ public struct QualityCheck: Sendable {
     public var passed: Bool { findings.isEmpty }
   }
 
-  /// Checks the tables against the rules of the profile that the last run used.
-  public func run() throws(LakeError) -> Report {
-    var report = Report()
+  /// Checks the published tables against the rules of the profile that the last run used.
+  public func run(progress: (String) -> Void = { _ in }) throws(LakeError) -> Report {
     guard let record = RunRecord.read(from: lake) else {
-      report.checksRun = 1
-      report.findings.append(
-        QualityFinding(check: "ran", table: "lake", message: "the pipeline has not run on this lake yet"))
-      return report
+      return Report(
+        checksRun: 1,
+        findings: [QualityFinding(check: "ran", table: "lake", message: "the pipeline has not run on this lake yet")])
     }
     let rules = ZoneRules(profile: record.profile)
     var assertions = Assertions()
-
-    // Landing customers, to state consent independently of the engine: an email's newest
-    // records must all consent for it to be trusted.
+    progress("checking: reading landing customers")
     var landing: [CustomerRecord] = []
     _ = try reader.read(
       try lake.tableFiles(in: LandingSource.customer.landingFolder), makeConsumer: { CustomerConsumer() },
       absorb: { landing.append(contentsOf: $0.records) }, quarantine: { _ in })
-    var newest: [String: (date: Int64, allConsent: Bool)] = [:]
-    for customer in landing {
-      let consents = customer.shareWithResearchAsOfDate != nil
-      if let seen = newest[customer.email], seen.date > customer.lastUpdateDate { continue }
-      if let seen = newest[customer.email], seen.date == customer.lastUpdateDate {
-        newest[customer.email] = (seen.date, seen.allConsent && consents)
-      } else {
-        newest[customer.email] = (customer.lastUpdateDate, consents)
-      }
-    }
-    let landingSet = Set(landing)
-    landing = []
+    progress("checking: reading published tables")
+    let tables = try load(rules: rules, &assertions)
+    progress("checking: asserting")
+    QualityAssertions(rules: rules).check(tables, landingCustomers: landing, &assertions)
+    return Report(checksRun: assertions.run, findings: assertions.findings)
+  }
 
+  /// Reads the published tables into compact rows, noting rows that cannot be represented.
+  private func load(rules: ZoneRules, _ assertions: inout Assertions) throws(LakeError) -> ZoneTables {
     let trusted: [CustomerRecord] = try readRecords(.customerTrusted, &assertions, decode: CustomerRecord.decode)
     let curated: [CustomerRecord] = try readRecords(.customersCurated, &assertions, decode: CustomerRecord.decode)
+    let (subjects, serials) = ZoneTables.dictionaries(trusted: trusted, curated: curated)
 
-    let customerTables: [(ZoneTable, [CustomerRecord])] = [(.customerTrusted, trusted), (.customersCurated, curated)]
-    for (table, rows) in customerTables {
-      let name = table.rawValue
-      assertions.check("unique", name, duplicates(rows.map { $0.email }, when: rules.currentRecordPerEmail)) {
-        (email: String) in "email \(email) appears on more than one row"
-      }
-      assertions.check("unique", name, duplicates(rows, when: true)) { "row for \($0.email) appears twice" }
-      assertions.check("consent", name, rows.first { $0.shareWithResearchAsOfDate == nil }) {
-        "\($0.email) has no shareWithResearchAsOfDate"
-      }
-      assertions.check("from_landing", name, rows.first { !landingSet.contains($0) }) {
-        "the row for \($0.email) is not a landing record"
-      }
-      if rules.currentRecordPerEmail {
-        assertions.check(
-          "current_consent", name,
-          rows.first { newest[$0.email].map { row in !row.allConsent } ?? true }
-        ) { "\($0.email)'s newest landing record does not consent to research" }
-        assertions.check("current_record", name, rows.first { $0.lastUpdateDate != newest[$0.email]?.date }) {
-          "the row for \($0.email) is not the newest record"
-        }
-      }
-    }
-    let trustedSet = Set(trusted)
-    assertions.check("subset", ZoneTable.customersCurated.rawValue, curated.first { !trustedSet.contains($0) }) {
-      "\($0.email) is curated but not trusted"
-    }
-
-    // Subjects and their earliest allowed reading time.
-    var subjects = ByteStringTable(expectedCount: trusted.count)
-    var allowedFrom: [Int64] = []
-    for customer in trusted {
-      let subject = Int(subjects.insert(customer.email))
-      let from = rules.readingsFromConsentDate ? customer.shareWithResearchAsOfDate ?? Int64.max : Int64.min
-      if subject == allowedFrom.count { allowedFrom.append(from) } else { allowedFrom[subject] = min(allowedFrom[subject], from) }
-    }
-
-    // accelerometer_trusted
     var readings: [AccelerometerRow] = []
     var unknownUsers = Violations()
-    var early = Violations()
     try readTable(.accelerometerTrusted, &assertions, make: { CheckedAccelerometerConsumer(subjects: subjects) }) {
       readings.append(contentsOf: $0.rows)
       unknownUsers.merge($0.unknownUsers)
     }
-    for row in readings where row.timestamp < allowedFrom[Int(row.subject)] {
-      early.note("\(subjects.keys[Int(row.subject)].string) at \(row.timestamp)")
-    }
-    let accelerometerName = ZoneTable.accelerometerTrusted.rawValue
-    assertions.check("relationship", accelerometerName, unknownUsers.example) { "user \($0) is not in customer_trusted" }
-    assertions.check("consent", accelerometerName, early.example) { "reading from before consent: \($0)" }
-    readings.sort(by: <)
-    assertions.check("unique", accelerometerName, adjacentDuplicate(readings, equal: ==)) {
-      "reading of \(subjects.keys[Int($0.subject)].string) at \($0.timestamp) appears twice"
-    }
-    var hasReadings = Set<Int32>()
-    for row in readings { hasReadings.insert(row.subject) }
-    assertions.check(
-      "has_readings", ZoneTable.customersCurated.rawValue,
-      curated.first { !hasReadings.contains(subjects.id(of: $0.email) ?? -1) }
-    ) { "\($0.email) has no accelerometer_trusted reading" }
-
-    // Serial numbers owned by curated customers.
-    var serials = ByteStringTable(expectedCount: curated.count)
-    var serialAllowedFrom: [Int64] = []
-    var owners: [Set<Int32>] = []
-    for customer in curated {
-      let serial = Int(serials.insert(customer.serialNumber))
-      let subject = subjects.id(of: customer.email) ?? -1
-      let from = subject >= 0 ? allowedFrom[Int(subject)] : Int64.max
-      if serial == owners.count {
-        owners.append([subject])
-        serialAllowedFrom.append(from)
-      } else {
-        owners[serial].insert(subject)
-        serialAllowedFrom[serial] = min(serialAllowedFrom[serial], from)
-      }
+    assertions.check("relationship", ZoneTable.accelerometerTrusted.rawValue, unknownUsers.example) {
+      "user \($0) is not in customer_trusted"
     }
 
-    // step_trainer_trusted
     var steps: [StepTrainerRow] = []
     var unowned = Violations()
     try readTable(.stepTrainerTrusted, &assertions, make: { CheckedStepTrainerConsumer(serials: serials) }) {
       steps.append(contentsOf: $0.rows)
       unowned.merge($0.unknownSerials)
     }
-    let stepName = ZoneTable.stepTrainerTrusted.rawValue
-    assertions.check("relationship", stepName, unowned.example) { "serial \($0) is not held by a curated customer" }
-    assertions.check("consent", stepName, steps.first { $0.time < serialAllowedFrom[Int($0.serial)] }) {
-      "reading of \(serials.keys[Int($0.serial)].string) at \($0.time) is from before every owner's consent"
-    }
-    steps.sort(by: <)
-    assertions.check("unique", stepName, adjacentDuplicate(steps, equal: ==)) {
-      "reading of \(serials.keys[Int($0.serial)].string) at \($0.time) appears twice"
-    }
-
-    // machine_learning_curated
-    var pseudonyms = ByteStringTable(expectedCount: trusted.count)
-    for email in subjects.keys { pseudonyms.insert(key.subjectId(email: email.string)) }
-    let curatedSubjects = Set(curated.compactMap { subjects.id(of: $0.email) })
-    var consumerTemplate = CheckedCuratedConsumer(serials: serials, pseudonyms: pseudonyms, subjects: subjects)
-    consumerTemplate.expectEmail = rules.curatedIncludesEmail
-    var curatedRows: [CuratedRow] = []
-    var curatedViolations = CuratedViolations()
-    try readTable(.machineLearningCurated, &assertions, make: { consumerTemplate }) {
-      curatedRows.append(contentsOf: $0.rows)
-      curatedViolations.merge($0.violations)
-    }
-    let mlName = ZoneTable.machineLearningCurated.rawValue
-    assertions.check("relationship", mlName, curatedViolations.unknownSerial.example) {
+    assertions.check("relationship", ZoneTable.stepTrainerTrusted.rawValue, unowned.example) {
       "serial \($0) is not held by a curated customer"
     }
-    assertions.check("pseudonym", mlName, curatedViolations.unknownSubject.example) {
+
+    var pseudonyms = ByteStringTable(expectedCount: subjects.count)
+    for email in subjects.keys { pseudonyms.insert(key.subjectId(email: email.string)) }
+    var template = CheckedCuratedConsumer(serials: serials, pseudonyms: pseudonyms, subjects: subjects)
+    template.expectEmail = rules.curatedIncludesEmail
+    var curatedRows: [CuratedRow] = []
+    var violations = CuratedViolations()
+    try readTable(.machineLearningCurated, &assertions, make: { template }) {
+      curatedRows.append(contentsOf: $0.rows)
+      violations.merge($0.violations)
+    }
+    let name = ZoneTable.machineLearningCurated.rawValue
+    assertions.check("relationship", name, violations.unknownSerial.example) {
+      "serial \($0) is not held by a curated customer"
+    }
+    assertions.check("pseudonym", name, violations.unknownSubject.example) {
       "subjectId \($0) is not the pseudonym of a trusted customer under this lake's key"
     }
-    assertions.check("no_direct_identifiers", mlName, curatedViolations.identifier.example) { $0 }
-    assertions.check("user_matches_subject", mlName, curatedViolations.userMismatch.example) { $0 }
-    assertions.check(
-      "curated_subject", mlName, curatedRows.first { !curatedSubjects.contains($0.reading.subject) }
-    ) { "subject of \(subjects.keys[Int($0.reading.subject)].string) is not a curated customer" }
-    if rules.ownerAwareJoin {
-      assertions.check(
-        "owner_join", mlName, curatedRows.first { !owners[Int($0.step.serial)].contains($0.reading.subject) }
-      ) { "a reading of \(serials.keys[Int($0.step.serial)].string) is paired with a customer who does not hold it" }
-    }
-    assertions.check("join_time", mlName, curatedRows.first { $0.step.time != $0.reading.timestamp }) {
-      "row at \($0.step.time) pairs readings of different instants"
-    }
-    let stepSet = Set(steps.map { StepKey($0) })
-    assertions.check("from_step_trainer_trusted", mlName, curatedRows.first { !stepSet.contains(StepKey($0.step)) }) {
-      "row at \($0.step.time) is not a step_trainer_trusted reading"
-    }
-    curatedRows.sort { a, b in
-      a.step == b.step ? a.reading < b.reading : a.step < b.step
-    }
-    assertions.check(
-      "unique", mlName, adjacentDuplicate(curatedRows) { $0.step == $1.step && $0.reading == $1.reading }
-    ) { "row at \($0.step.time) appears twice" }
-    assertions.check(
-      "from_accelerometer_trusted", mlName,
-      curatedRows.first { row in !readings.containsSorted(row.reading) }
-    ) { "row at \($0.step.time) pairs a phone reading that is not in accelerometer_trusted" }
+    assertions.check("no_direct_identifiers", name, violations.identifier.example) { $0 }
+    assertions.check("user_matches_subject", name, violations.userMismatch.example) { $0 }
 
-    report.checksRun = assertions.run
-    report.findings = assertions.findings
-    return report
+    return ZoneTables(
+      customerTrusted: trusted, customersCurated: curated, subjects: subjects, serials: serials,
+      accelerometerTrusted: readings, stepTrainerTrusted: steps, machineLearningCurated: curatedRows)
   }
-
-  // MARK: Reading
 
   private func readRecords<Record>(
     _ table: ZoneTable, _ assertions: inout Assertions,
@@ -224,6 +113,131 @@ public struct QualityCheck: Sendable {
       quarantine: { line in if malformed == nil { malformed = line } })
     assertions.check("well_formed", table.rawValue, malformed) {
       "\($0.sourceFile) line \($0.line): \($0.detail) (required fields must be present and typed)"
+    }
+  }
+}
+
+/// The assertions themselves, over tables in memory.
+struct QualityAssertions {
+  let rules: ZoneRules
+
+  func check(_ tables: ZoneTables, landingCustomers: [CustomerRecord], _ assertions: inout Assertions) {
+    let trusted = tables.customerTrusted
+    let curated = tables.customersCurated
+    let subjects = tables.subjects
+    let serials = tables.serials
+
+    // An email's newest landing records must all consent for it to be trusted (strict).
+    var newest: [String: (date: Int64, allConsent: Bool)] = [:]
+    for customer in landingCustomers {
+      let consents = customer.shareWithResearchAsOfDate != nil
+      if let seen = newest[customer.email], seen.date > customer.lastUpdateDate { continue }
+      if let seen = newest[customer.email], seen.date == customer.lastUpdateDate {
+        newest[customer.email] = (seen.date, seen.allConsent && consents)
+      } else {
+        newest[customer.email] = (customer.lastUpdateDate, consents)
+      }
+    }
+    let landingSet = Set(landingCustomers)
+
+    let customerTables: [(ZoneTable, [CustomerRecord])] = [(.customerTrusted, trusted), (.customersCurated, curated)]
+    for (table, rows) in customerTables {
+      let name = table.rawValue
+      assertions.check("unique", name, duplicates(rows.map { $0.email }, when: rules.currentRecordPerEmail)) {
+        (email: String) in "email \(email) appears on more than one row"
+      }
+      assertions.check("unique", name, duplicates(rows, when: true)) { "row for \($0.email) appears twice" }
+      assertions.check("consent", name, rows.first { $0.shareWithResearchAsOfDate == nil }) {
+        "\($0.email) has no shareWithResearchAsOfDate"
+      }
+      assertions.check("from_landing", name, rows.first { !landingSet.contains($0) }) {
+        "the row for \($0.email) is not a landing record"
+      }
+      if rules.currentRecordPerEmail {
+        assertions.check(
+          "current_consent", name, rows.first { newest[$0.email].map { row in !row.allConsent } ?? true }
+        ) { "\($0.email)'s newest landing record does not consent to research" }
+        assertions.check("current_record", name, rows.first { $0.lastUpdateDate != newest[$0.email]?.date }) {
+          "the row for \($0.email) is not the newest record"
+        }
+      }
+    }
+    let trustedSet = Set(trusted)
+    assertions.check("subset", ZoneTable.customersCurated.rawValue, curated.first { !trustedSet.contains($0) }) {
+      "\($0.email) is curated but not trusted"
+    }
+
+    // Per subject, the earliest reading time the rules allow.
+    var allowedFrom = [Int64](repeating: Int64.max, count: subjects.count)
+    for customer in trusted {
+      let subject = Int(subjects.id(of: customer.email)!)
+      let from = rules.readingsFromConsentDate ? customer.shareWithResearchAsOfDate ?? Int64.max : Int64.min
+      allowedFrom[subject] = min(allowedFrom[subject], from)
+    }
+
+    // accelerometer_trusted
+    let accelerometerName = ZoneTable.accelerometerTrusted.rawValue
+    let readings = sortedIfNeeded(tables.accelerometerTrusted, by: <)
+    assertions.check("consent", accelerometerName, readings.first { $0.timestamp < allowedFrom[Int($0.subject)] }) {
+      "reading of \(subjects.keys[Int($0.subject)].string) at \($0.timestamp) is from before consent"
+    }
+    assertions.check("unique", accelerometerName, adjacentDuplicate(readings, equal: ==)) {
+      "reading of \(subjects.keys[Int($0.subject)].string) at \($0.timestamp) appears twice"
+    }
+    var hasReadings = [Bool](repeating: false, count: subjects.count)
+    for row in readings { hasReadings[Int(row.subject)] = true }
+    assertions.check(
+      "has_readings", ZoneTable.customersCurated.rawValue,
+      curated.first { !hasReadings[Int(subjects.id(of: $0.email) ?? 0)] }
+    ) { "\($0.email) has no accelerometer_trusted reading" }
+
+    // Owners of each serial number, and the earliest reading time any of them allows.
+    var owners = [[Int32]](repeating: [], count: serials.count)
+    var serialAllowedFrom = [Int64](repeating: Int64.max, count: serials.count)
+    var curatedSubject = [Bool](repeating: false, count: subjects.count)
+    for customer in curated {
+      guard let serial = serials.id(of: customer.serialNumber), let subject = subjects.id(of: customer.email) else {
+        continue
+      }
+      curatedSubject[Int(subject)] = true
+      if !owners[Int(serial)].contains(subject) { owners[Int(serial)].append(subject) }
+      serialAllowedFrom[Int(serial)] = min(serialAllowedFrom[Int(serial)], allowedFrom[Int(subject)])
+    }
+
+    // step_trainer_trusted
+    let stepName = ZoneTable.stepTrainerTrusted.rawValue
+    let steps = sortedIfNeeded(tables.stepTrainerTrusted, by: <)
+    assertions.check("consent", stepName, steps.first { $0.time < serialAllowedFrom[Int($0.serial)] }) {
+      "reading of \(serials.keys[Int($0.serial)].string) at \($0.time) is from before every owner's consent"
+    }
+    assertions.check("unique", stepName, adjacentDuplicate(steps, equal: ==)) {
+      "reading of \(serials.keys[Int($0.serial)].string) at \($0.time) appears twice"
+    }
+
+    // machine_learning_curated
+    let name = ZoneTable.machineLearningCurated.rawValue
+    let rows = sortedIfNeeded(tables.machineLearningCurated) { a, b in
+      a.step == b.step ? a.reading < b.reading : a.step < b.step
+    }
+    assertions.check("curated_subject", name, rows.first { !curatedSubject[Int($0.reading.subject)] }) {
+      "subject of \(subjects.keys[Int($0.reading.subject)].string) is not a curated customer"
+    }
+    if rules.ownerAwareJoin {
+      assertions.check("owner_join", name, rows.first { !owners[Int($0.step.serial)].contains($0.reading.subject) }) {
+        "a reading of \(serials.keys[Int($0.step.serial)].string) is paired with a customer who does not hold it"
+      }
+    }
+    assertions.check("join_time", name, rows.first { $0.step.time != $0.reading.timestamp }) {
+      "row at \($0.step.time) pairs readings of different instants"
+    }
+    assertions.check(
+      "from_step_trainer_trusted", name, rows.first { !steps.containsSorted($0.step, less: <, equal: ==) }
+    ) { "row at \($0.step.time) is not a step_trainer_trusted reading" }
+    assertions.check(
+      "from_accelerometer_trusted", name, rows.first { !readings.containsSorted($0.reading, less: <, equal: ==) }
+    ) { "row at \($0.step.time) pairs a phone reading that is not in accelerometer_trusted" }
+    assertions.check("unique", name, adjacentDuplicate(rows) { $0.step == $1.step && $0.reading == $1.reading }) {
+      "row at \($0.step.time) appears twice"
     }
   }
 }
@@ -271,22 +285,19 @@ struct CuratedViolations {
   }
 }
 
-private struct StepKey: Hashable {
-  var serial: Int32
-  var time: Int64
-  var distance: Double
-  init(_ row: StepTrainerRow) {
-    serial = row.serial
-    time = row.time
-    distance = row.distance
-  }
-}
-
 private func duplicates<Element: Hashable>(_ values: [Element], when enabled: Bool) -> Element? {
   guard enabled else { return nil }
   var seen = Set<Element>()
   for value in values where !seen.insert(value).inserted { return value }
   return nil
+}
+
+/// The rows in order: as given when they already are (published tables are written sorted).
+private func sortedIfNeeded<Element>(_ rows: [Element], by less: (Element, Element) -> Bool) -> [Element] {
+  for index in rows.indices.dropFirst() where less(rows[index], rows[index - 1]) {
+    return rows.sorted(by: less)
+  }
+  return rows
 }
 
 private func adjacentDuplicate<Element>(_ sorted: [Element], equal: (Element, Element) -> Bool) -> Element? {
@@ -295,16 +306,16 @@ private func adjacentDuplicate<Element>(_ sorted: [Element], equal: (Element, El
   return nil
 }
 
-extension [AccelerometerRow] {
-  /// Whether the sorted array holds `row`.
-  func containsSorted(_ row: AccelerometerRow) -> Bool {
+extension Array {
+  /// Whether the sorted array holds `element`.
+  func containsSorted(_ element: Element, less: (Element, Element) -> Bool, equal: (Element, Element) -> Bool) -> Bool {
     var low = 0
     var high = count
     while low < high {
       let middle = (low + high) / 2
-      if self[middle] < row { low = middle + 1 } else { high = middle }
+      if less(self[middle], element) { low = middle + 1 } else { high = middle }
     }
-    return low < count && self[low] == row
+    return low < count && equal(self[low], element)
   }
 }
 

@@ -70,6 +70,87 @@ public struct MachineLearningRow: Sendable, Hashable {
     return row
   }
 
+  /// The fields of one line as bytes, for readers that must not build Strings per line.
+  struct Fields {
+    var sensorReadingTime: Int64 = 0
+    var distanceFromObject = 0.0
+    var x = 0.0
+    var y = 0.0
+    var z = 0.0
+    var serialNumber: UnsafeRawBufferPointer
+    var subjectId: UnsafeRawBufferPointer
+    var user: UnsafeRawBufferPointer?
+    var otherFields: [String]
+  }
+
+  /// Validates one line and hands its fields to `accept` as bytes.
+  static func decode(_ line: UnsafeBufferPointer<UInt8>, _ accept: (Fields) -> Void) throws(RecordError) {
+    var scanner = try JSONObjectScanner(line: line)
+    var seen = SeenFields()
+    var time: Int64 = 0
+    var distance = 0.0
+    var x = 0.0
+    var y = 0.0
+    var z = 0.0
+    var serial = JSONStringToken(start: 0, end: 0, escaped: false)
+    var subject = serial
+    var user: JSONStringToken?
+    var other: [String] = []
+    while let (key, value) = try scanner.nextMember() {
+      if line.stringEquals(key, "sensorReadingTime") {
+        try seen.mark(0, "sensorReadingTime")
+        time = try line.integerField(value, "sensorReadingTime")
+      } else if line.stringEquals(key, "serialNumber") {
+        try seen.mark(1, "serialNumber")
+        serial = try line.stringField(value, "serialNumber")
+      } else if line.stringEquals(key, "distanceFromObject") {
+        try seen.mark(2, "distanceFromObject")
+        distance = try line.numberField(value, "distanceFromObject")
+      } else if line.stringEquals(key, "x") {
+        try seen.mark(3, "x")
+        x = try line.numberField(value, "x")
+      } else if line.stringEquals(key, "y") {
+        try seen.mark(4, "y")
+        y = try line.numberField(value, "y")
+      } else if line.stringEquals(key, "z") {
+        try seen.mark(5, "z")
+        z = try line.numberField(value, "z")
+      } else if line.stringEquals(key, "subjectId") {
+        try seen.mark(6, "subjectId")
+        subject = try line.stringField(value, "subjectId")
+      } else if line.stringEquals(key, "user") {
+        try seen.mark(7, "user")
+        if case .null = value { continue }
+        user = try line.stringField(value, "user")
+      } else {
+        other.append(line.string(key))
+      }
+    }
+    for (index, name) in ["sensorReadingTime", "serialNumber", "distanceFromObject", "x", "y", "z", "subjectId"]
+      .enumerated()
+    {
+      try seen.require(index, name)
+    }
+    // Escapes are rare in these columns: resolve them into owned arrays only when present.
+    let owned = [serial, subject, user].map { token -> [UInt8]? in
+      guard let token, token.escaped else { return nil }
+      var bytes: [UInt8] = []
+      line.unescapedString(token, into: &bytes)
+      return bytes
+    }
+    func bytes(_ token: JSONStringToken, _ owned: [UInt8]?) -> UnsafeRawBufferPointer {
+      if let owned { return owned.withUnsafeBytes { $0 } }
+      return UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(line)[token.start..<token.end])
+    }
+    withExtendedLifetime(owned) {
+      accept(
+        Fields(
+          sensorReadingTime: time, distanceFromObject: distance, x: x, y: y, z: z,
+          serialNumber: bytes(serial, owned[0]), subjectId: bytes(subject, owned[1]),
+          user: user.map { bytes($0, owned[2]) }, otherFields: other))
+    }
+  }
+
   /// Renders the row as one NDJSON line.
   public func render(into buffer: inout NDJSONBuffer) {
     buffer.beginObject()

@@ -33,17 +33,25 @@ func runReportingLakeErrors<Result>(_ body: () throws -> Result) throws -> Resul
   }
 }
 
-/// A one-line progress display on stderr, shown only when stderr is a terminal.
+/// Progress on stderr: one rewritten line when stderr is a terminal, or with `STEDI_PROGRESS=lines`
+/// one timestamped line per step (for logs and for finding where the time goes).
 final class TerminalProgress: Sendable {
-  let enabled = isatty(STDERR_FILENO) == 1
+  let terminal = isatty(STDERR_FILENO) == 1
+  let lines = ProcessInfo.processInfo.environment["STEDI_PROGRESS"] == "lines"
+  let started = ContinuousClock.now
 
   func show(_ message: String) {
-    guard enabled else { return }
-    FileHandle.standardError.write(Data("\r\u{1B}[K\(message)".utf8))
+    if lines {
+      let elapsed = (ContinuousClock.now - started).components
+      let seconds = Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18
+      FileHandle.standardError.write(Data("[\(String(format: "%7.3f", seconds))s] \(message)\n".utf8))
+    } else if terminal {
+      FileHandle.standardError.write(Data("\r\u{1B}[K\(message)".utf8))
+    }
   }
 
   func finish() {
-    guard enabled else { return }
+    guard terminal, !lines else { return }
     FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
   }
 }
