@@ -85,88 +85,187 @@ public struct NDJSONTableReader: Sendable {
     progress: (_ bytesRead: Int) -> Void = { _ in }
   ) throws(LakeError) -> LineCounts {
     var totals = LineCounts()
-    // One buffer for all files, sized to the largest file (up to the window), never zero-filled.
-    var capacity = min(windowSize, (files.map(\.size).max() ?? 0) + 1)
-    var buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(capacity, 1), alignment: 16)
-    defer { buffer.deallocate() }
-    for file in files {
-      let fd = open(file.absolutePath, O_RDONLY | O_CLOEXEC)
-      guard fd >= 0 else { throw .fromErrno(errno, reading: file.absolutePath) }
-      defer { close(fd) }
-      var carried = 0
-      var nextLine = 1
-      var atEnd = false
-      while !atEnd {
-        if carried == capacity {
-          // One line longer than the buffer: grow it before reading on.
-          capacity *= 2
-          let larger = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 16)
-          larger.copyMemory(from: UnsafeRawBufferPointer(rebasing: buffer[0..<carried]))
-          buffer.deallocate()
-          buffer = larger
-        }
-        var filled = carried
-        while filled < capacity {
-          let got = systemRead(fd, buffer.baseAddress! + filled, capacity - filled)
-          if got < 0 {
-            if errno == EINTR { continue }
-            throw .fromErrno(errno, reading: file.absolutePath)
-          }
-          if got == 0 {
-            atEnd = true
-            break
-          }
-          filled += got
-        }
-        // Process whole lines only; at the end of the file the last line needs no newline.
-        var usable = filled
-        if !atEnd {
-          let bytes = UnsafeBufferPointer(start: buffer.baseAddress!.assumingMemoryBound(to: UInt8.self), count: filled)
-          guard let lastNewline = bytes[carried..<filled].lastIndex(of: UInt8(ascii: "\n")) else {
-            carried = filled
-            continue
-          }
-          usable = lastNewline + 1
-        }
-        let window = UnsafeBufferPointer(start: buffer.baseAddress!.assumingMemoryBound(to: UInt8.self), count: usable)
-        let counts = parseWindow(
-          window, file: file, firstLine: nextLine, makeConsumer: makeConsumer, absorb: absorb, quarantine: quarantine)
-        nextLine += counts.read
-        totals.add(counts)
-        progress(usable)
-        carried = filled - usable
-        if carried > 0 { memmove(buffer.baseAddress!, buffer.baseAddress! + usable, carried) }
+    var next = 0
+    while next < files.count {
+      if files[next].size >= windowSize {
+        totals.add(
+          try readLargeFile(
+            files[next], makeConsumer: makeConsumer, absorb: absorb, quarantine: quarantine, progress: progress))
+        next += 1
+        continue
       }
+      // Small files go in batches of about one window: read on all cores, then parsed on all cores.
+      var batch = [files[next]]
+      var batchBytes = files[next].size
+      next += 1
+      while next < files.count, files[next].size < windowSize, batchBytes + files[next].size <= windowSize {
+        batch.append(files[next])
+        batchBytes += files[next].size
+        next += 1
+      }
+      var contents = [Result<[UInt8], LakeError>](repeating: .success([]), count: batch.count)
+      contents.withUnsafeMutableBufferPointer { slots in
+        concurrentForEach(batch.count) { index in
+          slots[index] = Result { () throws(LakeError) in try readWhole(batch[index]) }
+        }
+      }
+      var buffers: [[UInt8]] = []
+      buffers.reserveCapacity(batch.count)
+      for result in contents { buffers.append(try result.get()) }
+      totals.add(
+        withSegments(buffers, files: batch) { segments in
+          parse(segments, makeConsumer: makeConsumer, absorb: absorb, quarantine: quarantine)
+        })
+      progress(batchBytes)
     }
     return totals
   }
 
-  private func parseWindow<Consumer: NDJSONLineConsumer>(
-    _ window: UnsafeBufferPointer<UInt8>, file: LakeFile, firstLine: Int,
-    makeConsumer: () -> Consumer, absorb: (consuming Consumer) -> Void, quarantine: (QuarantinedLine) -> Void
+  /// The whole file, read to its end (it may have grown since it was listed).
+  private func readWhole(_ file: LakeFile) throws(LakeError) -> [UInt8] {
+    let fd = open(file.absolutePath, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { throw .fromErrno(errno, reading: file.absolutePath) }
+    defer { close(fd) }
+    var contents: [UInt8] = []
+    var want = file.size + 1
+    while true {
+      var failure: Int32 = 0
+      let piece = [UInt8](unsafeUninitializedCapacity: want) { buffer, count in
+        count = 0
+        while count < want {
+          let got = systemRead(fd, buffer.baseAddress! + count, want - count)
+          if got < 0 {
+            if errno == EINTR { continue }
+            failure = errno
+            return
+          }
+          if got == 0 { return }
+          count += got
+        }
+      }
+      if failure != 0 { throw .fromErrno(failure, reading: file.absolutePath) }
+      let reachedEnd = piece.count < want
+      if contents.isEmpty { contents = piece } else { contents += piece }
+      if reachedEnd { return contents }
+      want = max(want, 1 << 16)
+    }
+  }
+
+  /// Streams a file larger than the window in windows of whole lines.
+  private func readLargeFile<Consumer: NDJSONLineConsumer>(
+    _ file: LakeFile, makeConsumer: () -> Consumer, absorb: (consuming Consumer) -> Void,
+    quarantine: (QuarantinedLine) -> Void, progress: (Int) -> Void
+  ) throws(LakeError) -> LineCounts {
+    var totals = LineCounts()
+    var capacity = windowSize
+    var buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 16)
+    defer { buffer.deallocate() }
+    let fd = open(file.absolutePath, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { throw .fromErrno(errno, reading: file.absolutePath) }
+    defer { close(fd) }
+    var carried = 0
+    var nextLine = 1
+    var atEnd = false
+    while !atEnd {
+      if carried == capacity {
+        // One line longer than the buffer: grow it before reading on.
+        capacity *= 2
+        let larger = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 16)
+        larger.copyMemory(from: UnsafeRawBufferPointer(rebasing: buffer[0..<carried]))
+        buffer.deallocate()
+        buffer = larger
+      }
+      var filled = carried
+      while filled < capacity {
+        let got = systemRead(fd, buffer.baseAddress! + filled, capacity - filled)
+        if got < 0 {
+          if errno == EINTR { continue }
+          throw .fromErrno(errno, reading: file.absolutePath)
+        }
+        if got == 0 {
+          atEnd = true
+          break
+        }
+        filled += got
+      }
+      // Process whole lines only; at the end of the file the last line needs no newline.
+      var usable = filled
+      if !atEnd {
+        let bytes = UnsafeBufferPointer(start: buffer.baseAddress!.assumingMemoryBound(to: UInt8.self), count: filled)
+        guard let lastNewline = bytes[carried..<filled].lastIndex(of: UInt8(ascii: "\n")) else {
+          carried = filled
+          continue
+        }
+        usable = lastNewline + 1
+      }
+      let window = UnsafeBufferPointer(start: buffer.baseAddress!.assumingMemoryBound(to: UInt8.self), count: usable)
+      let counts = parse(
+        [Segment(file: file, bytes: window, firstLine: nextLine)], makeConsumer: makeConsumer, absorb: absorb,
+        quarantine: quarantine)
+      nextLine += counts.read
+      totals.add(counts)
+      progress(usable)
+      carried = filled - usable
+      if carried > 0 { memmove(buffer.baseAddress!, buffer.baseAddress! + usable, carried) }
+    }
+    return totals
+  }
+
+  /// Whole lines of one file, starting at line `firstLine`.
+  private struct Segment {
+    var file: LakeFile
+    var bytes: UnsafeBufferPointer<UInt8>
+    var firstLine: Int
+  }
+
+  private func withSegments<Result>(
+    _ buffers: [[UInt8]], files: [LakeFile], _ body: ([Segment]) -> Result
+  ) -> Result {
+    // The buffers stay alive (and unmoved) for the duration of `body`.
+    var segments: [Segment] = []
+    segments.reserveCapacity(buffers.count)
+    return withExtendedLifetime(buffers) {
+      for (index, buffer) in buffers.enumerated() {
+        let pointer = buffer.withUnsafeBufferPointer { $0 }
+        segments.append(Segment(file: files[index], bytes: pointer, firstLine: 1))
+      }
+      return body(segments)
+    }
+  }
+
+  /// Parses the segments' chunks on all cores and hands results back in order.
+  private func parse<Consumer: NDJSONLineConsumer>(
+    _ segments: [Segment], makeConsumer: () -> Consumer, absorb: (consuming Consumer) -> Void,
+    quarantine: (QuarantinedLine) -> Void
   ) -> LineCounts {
-    let chunks = chunkBoundaries(window)
+    var chunks: [(segment: Int, range: Range<Int>)] = []
+    for (index, segment) in segments.enumerated() {
+      for range in chunkBoundaries(segment.bytes) { chunks.append((index, range)) }
+    }
     let outcomes = UnsafeMutableBufferPointer<ChunkOutcome<Consumer>>.allocate(capacity: chunks.count)
     defer { outcomes.deallocate() }
-    let parse = { (index: Int) in
-      let range = chunks[index]
+    concurrentForEach(chunks.count) { index in
+      let (segment, range) = chunks[index]
       (outcomes.baseAddress! + index).initialize(
-        to: parseChunk(UnsafeBufferPointer(rebasing: window[range]), consumer: makeConsumer()))
+        to: parseChunk(UnsafeBufferPointer(rebasing: segments[segment].bytes[range]), consumer: makeConsumer()))
     }
-    concurrentForEach(chunks.count, parse)
-    var counts = LineCounts()
+    var total = LineCounts()
+    var linesBefore = 0
     for index in 0..<chunks.count {
       let outcome = (outcomes.baseAddress! + index).move()
+      let segment = segments[chunks[index].segment]
+      if index > 0, chunks[index - 1].segment != chunks[index].segment { linesBefore = 0 }
       for entry in outcome.rejected {
         quarantine(
           QuarantinedLine(
-            sourceFile: file.relativePath, line: firstLine + counts.read + entry.line, reason: entry.error.reason,
-            detail: entry.error.detail, raw: entry.raw))
+            sourceFile: segment.file.relativePath, line: segment.firstLine + linesBefore + entry.line,
+            reason: entry.error.reason, detail: entry.error.detail, raw: entry.raw))
       }
-      counts.add(outcome.counts)
+      linesBefore += outcome.counts.read
+      total.add(outcome.counts)
       absorb(outcome.consumer)
     }
-    return counts
+    return total
   }
 
   /// Splits a window into about `parallelism × 4` chunks, each ending at a newline.

@@ -25,6 +25,7 @@ public final class TablePublisher {
   private let temporaryPath: String
   private var fd: Int32 = -1
   private var committed = false
+  private var writtenBytes = 0
 
   /// Starts a new version of the table in `folder` (created if missing).
   public init(folder: String) throws(LakeError) {
@@ -50,15 +51,36 @@ public final class TablePublisher {
 
   /// Appends bytes to the new version.
   public func write(_ bytes: [UInt8]) throws(LakeError) {
-    var offset = 0
-    while offset < bytes.count {
-      let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
-      if written < 0 {
-        if errno == EINTR { continue }
-        throw .fromErrno(errno, writing: finalPath)
-      }
-      offset += written
+    try write(pieces: [bytes])
+  }
+
+  /// Appends several pieces in order, copying them into the file on all cores at once.
+  public func write(pieces: [[UInt8]]) throws(LakeError) {
+    var offsets: [Int] = []
+    var end = writtenBytes
+    for piece in pieces {
+      offsets.append(end)
+      end += piece.count
     }
+    let failures = UnsafeMutableBufferPointer<Int32>.allocate(capacity: pieces.count)
+    defer { failures.deallocate() }
+    failures.initialize(repeating: 0)
+    let fd = self.fd
+    concurrentForEach(pieces.count) { index in
+      var done = 0
+      let piece = pieces[index]
+      while done < piece.count {
+        let written = piece.withUnsafeBytes { pwrite(fd, $0.baseAddress! + done, $0.count - done, off_t(offsets[index] + done)) }
+        if written < 0 {
+          if errno == EINTR { continue }
+          failures[index] = errno
+          return
+        }
+        done += written
+      }
+    }
+    if let failure = failures.first(where: { $0 != 0 }) { throw .fromErrno(failure, writing: finalPath) }
+    writtenBytes = end
   }
 
   /// Makes the new version durable and visible in one step.

@@ -304,7 +304,7 @@ public struct ZonePipeline: Sendable {
           slots[block] = buffer
         }
       }
-      for buffer in buffers { try publisher.write(buffer.bytes) }
+      try publisher.write(pieces: buffers.map(\.bytes))
       start = roundEnd
     }
     try publisher.commit()

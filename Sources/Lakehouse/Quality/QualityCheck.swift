@@ -231,10 +231,11 @@ struct QualityAssertions {
       "row at \($0.step.time) pairs readings of different instants"
     }
     assertions.check(
-      "from_step_trainer_trusted", name, rows.first { !steps.containsSorted($0.step, less: <, equal: ==) }
+      "from_step_trainer_trusted", name, rows.firstOnAllCores { !steps.containsSorted($0.step, less: <, equal: ==) }
     ) { "row at \($0.step.time) is not a step_trainer_trusted reading" }
     assertions.check(
-      "from_accelerometer_trusted", name, rows.first { !readings.containsSorted($0.reading, less: <, equal: ==) }
+      "from_accelerometer_trusted", name,
+      rows.firstOnAllCores { !readings.containsSorted($0.reading, less: <, equal: ==) }
     ) { "row at \($0.step.time) pairs a phone reading that is not in accelerometer_trusted" }
     assertions.check("unique", name, adjacentDuplicate(rows) { $0.step == $1.step && $0.reading == $1.reading }) {
       "row at \($0.step.time) appears twice"
@@ -307,6 +308,21 @@ private func adjacentDuplicate<Element>(_ sorted: [Element], equal: (Element, El
 }
 
 extension Array {
+  /// The first element that satisfies `predicate`, searching slices on all cores.
+  func firstOnAllCores(where predicate: (Element) -> Bool) -> Element? {
+    let slices = 16
+    let firstHits = UnsafeMutableBufferPointer<Int>.allocate(capacity: slices)
+    defer { firstHits.deallocate() }
+    withUnsafeBufferPointer { elements in
+      concurrentForEach(slices) { slice in
+        let range = (elements.count * slice / slices)..<(elements.count * (slice + 1) / slices)
+        firstHits[slice] = range.first { predicate(elements[$0]) } ?? Int.max
+      }
+    }
+    let index = firstHits.min() ?? Int.max
+    return index == Int.max ? nil : self[index]
+  }
+
   /// Whether the sorted array holds `element`.
   func containsSorted(_ element: Element, less: (Element, Element) -> Bool, equal: (Element, Element) -> Bool) -> Bool {
     var low = 0
