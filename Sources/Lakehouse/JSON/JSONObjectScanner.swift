@@ -258,6 +258,10 @@ struct JSONObjectScanner {
     case UInt8(ascii: "u"):
       let unit = try scanHexQuad()
       if (0xD800...0xDBFF).contains(unit) {
+        // A line that ends here was cut inside the pair: that is truncation, not a lone surrogate.
+        if position >= bytes.count || (position + 1 == bytes.count && bytes[position] == UInt8(ascii: "\\")) {
+          throw truncated("inside a \\u escape pair")
+        }
         guard position + 1 < bytes.count, bytes[position] == UInt8(ascii: "\\"), bytes[position + 1] == UInt8(ascii: "u")
         else { throw RecordError(.invalidJSON, "unpaired UTF-16 surrogate escape at column \(position)") }
         position += 1

@@ -118,6 +118,8 @@ public struct NDJSONBuffer: Sendable {
   }
 
   public mutating func appendDouble(_ value: Double, integralAsInteger: Bool) {
+    // JSON has no NaN or infinity; the decoders never produce them, so this is a programming error.
+    precondition(value.isFinite, "JSON cannot represent \(value)")
     if value == value.rounded(.towardZero), abs(value) < 1e15 {
       // Also folds -0.0 into 0, so equal values render equally.
       appendInteger(Int64(value))

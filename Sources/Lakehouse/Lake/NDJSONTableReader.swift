@@ -67,11 +67,14 @@ public struct NDJSONTableReader: Sendable {
   /// Bytes read from a file at a time; a window holds whole lines only.
   public var windowSize: Int
   /// Smallest chunk worth handing to another core.
-  public var minimumChunkSize = 256 * 1024
+  public var minimumChunkSize = 256 * 1024 {
+    didSet { minimumChunkSize = max(minimumChunkSize, 1) }
+  }
   public var parallelism: Int
 
   public init(windowSize: Int = 32 * 1024 * 1024, parallelism: Int = ProcessInfo.processInfo.activeProcessorCount) {
-    self.windowSize = windowSize
+    // A window holds at least one small line; tiny windows are for tests of line handling.
+    self.windowSize = max(windowSize, 16)
     self.parallelism = max(1, parallelism)
   }
 

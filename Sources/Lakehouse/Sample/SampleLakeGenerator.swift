@@ -39,7 +39,10 @@ public struct SampleLakeGenerator: Sendable {
       }
       let registered = base + Int64(index) * 3_600_000
       let consentKind = random.next() % 10
-      let consent: Int64? = consentKind < 6 ? registered + Int64(random.next() % 600_000) : nil
+      // Consent falls somewhere in the first part of the customer's session (about 600 ms per
+      // reading), so most consenting customers have readings on both sides of it.
+      let session = UInt64(max(1, readingsPerCustomer) * 600)
+      let consent: Int64? = consentKind < 6 ? registered + 120_000 + Int64(random.next() % (session / 2 + 1)) : nil
       var record = CustomerRecord(
         customerName: "Customer \(index)", email: email, phone: "8015551212", birthDay: "1990-01-01",
         serialNumber: serial, registrationDate: registered, lastUpdateDate: registered,
