@@ -82,7 +82,8 @@ import Testing
     for (path, bytes) in generator.files() {
       let folder = (path as NSString).deletingLastPathComponent
       let name = (path as NSString).lastPathComponent
-      let reordered = "\(renamed)/\(folder.replacingOccurrences(of: "/redelivered", with: ""))/\(String(name.reversed()))-x.json"
+      let reordered =
+        "\(renamed)/\(folder.replacingOccurrences(of: "/redelivered", with: ""))/\(String(name.reversed()))-x.json"
       try FileManager.default.createDirectory(
         atPath: (reordered as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
       try Data(bytes).write(to: URL(fileURLWithPath: reordered))

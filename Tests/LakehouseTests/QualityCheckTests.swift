@@ -86,14 +86,18 @@ import Testing
     let lake = try CheckedLake()
     defer { lake.remove() }
     let curated = try lake.lines(.machineLearningCurated)
-    let rows = try curated.map { line in try Array(line.utf8).withUnsafeBufferPointer { try MachineLearningRow.decode($0) } }
+    let rows = try curated.map { line in
+      try Array(line.utf8).withUnsafeBufferPointer { try MachineLearningRow.decode($0) }
+    }
     // Give the first row the subject of a row whose serial number differs.
-    let other = try #require(rows.first { $0.serialNumber != rows[0].serialNumber && $0.subjectId != rows[0].subjectId })
+    let other = try #require(
+      rows.first { $0.serialNumber != rows[0].serialNumber && $0.subjectId != rows[0].subjectId })
     var crossed = rows[0]
     crossed.subjectId = other.subjectId
     var buffer = NDJSONBuffer()
     crossed.render(into: &buffer)
-    try lake.replace(.machineLearningCurated, with: [String(decoding: buffer.bytes.dropLast(), as: UTF8.self)] + curated)
+    try lake.replace(
+      .machineLearningCurated, with: [String(decoding: buffer.bytes.dropLast(), as: UTF8.self)] + curated)
     let findings = try lake.findings()
     #expect(findings.contains { $0.check == "owner_join" }, "\(findings)")
   }
@@ -101,8 +105,10 @@ import Testing
   @Test func subjectIdUnderAnotherKeyIsFound() throws {
     let lake = try CheckedLake()
     defer { lake.remove() }
-    let report = try QualityCheck(lake: try Lake(root: lake.root), key: PseudonymKey(bytes: Array(repeating: 1, count: 32)))
-      .run()
+    let report = try QualityCheck(
+      lake: try Lake(root: lake.root), key: PseudonymKey(bytes: Array(repeating: 1, count: 32))
+    )
+    .run()
     #expect(report.findings.contains { $0.check == "pseudonym" })
   }
 

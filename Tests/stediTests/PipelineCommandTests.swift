@@ -39,7 +39,10 @@ import Testing
       try! JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any]
     }
     #expect(entries.count == 4)
-    #expect(Set(entries.compactMap { $0["reason"] as? String }) == ["truncated", "missing_field", "wrong_type", "not_an_object"])
+    #expect(
+      Set(entries.compactMap { $0["reason"] as? String }) == [
+        "truncated", "missing_field", "wrong_type", "not_an_object",
+      ])
     for entry in entries {
       #expect((entry["sourceFile"] as? String)?.hasPrefix("customer/landing/") == true)
       #expect((entry["line"] as? Int ?? 0) > 0)

@@ -262,7 +262,8 @@ struct JSONObjectScanner {
         if position >= bytes.count || (position + 1 == bytes.count && bytes[position] == UInt8(ascii: "\\")) {
           throw truncated("inside a \\u escape pair")
         }
-        guard position + 1 < bytes.count, bytes[position] == UInt8(ascii: "\\"), bytes[position + 1] == UInt8(ascii: "u")
+        guard position + 1 < bytes.count, bytes[position] == UInt8(ascii: "\\"),
+          bytes[position + 1] == UInt8(ascii: "u")
         else { throw RecordError(.invalidJSON, "unpaired UTF-16 surrogate escape at column \(position)") }
         position += 1
         let low = try scanHexQuad()

@@ -70,7 +70,9 @@ public final class TablePublisher {
       var done = 0
       let piece = pieces[index]
       while done < piece.count {
-        let written = piece.withUnsafeBytes { pwrite(fd, $0.baseAddress! + done, $0.count - done, off_t(offsets[index] + done)) }
+        let written = piece.withUnsafeBytes {
+          pwrite(fd, $0.baseAddress! + done, $0.count - done, off_t(offsets[index] + done))
+        }
         if written < 0 {
           if errno == EINTR { continue }
           failures[index] = errno

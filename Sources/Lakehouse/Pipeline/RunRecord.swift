@@ -9,7 +9,8 @@ public struct RunRecord: Sendable, Equatable {
   static func path(in lake: Lake) -> String { "\(lake.metadataFolder)/last-run.json" }
 
   func write(to lake: Lake) throws(LakeError) {
-    try TablePublisher.replaceFile(at: Self.path(in: lake), with: Array("{\"profile\": \"\(profile.rawValue)\"}\n".utf8))
+    try TablePublisher.replaceFile(
+      at: Self.path(in: lake), with: Array("{\"profile\": \"\(profile.rawValue)\"}\n".utf8))
   }
 
   /// The lake's last run, or nil if the pipeline never ran there.

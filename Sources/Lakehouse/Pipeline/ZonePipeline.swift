@@ -83,7 +83,8 @@ public struct ZonePipeline: Sendable {
 
     // machine_learning_curated
     progress("joining step-trainer and phone readings")
-    let curated = rules.ownerAwareJoin
+    let curated =
+      rules.ownerAwareJoin
       ? Self.joinOnOwnerAndTime(stepTrainer, accelerometer, subjectStarts: subjectStarts, owners: owners)
       : Self.joinOnTime(stepTrainer, accelerometer)
 

@@ -95,7 +95,8 @@ struct CheckedCuratedConsumer: NDJSONLineConsumer {
     }
     if expectEmail, fields.user.flatMap({ subjects.id(of: $0) }) != subject {
       let user = fields.user.map { String(decoding: $0, as: UTF8.self) } ?? "null"
-      violations.userMismatch.note("user \(user) does not match subjectId \(String(decoding: fields.subjectId, as: UTF8.self))")
+      violations.userMismatch.note(
+        "user \(user) does not match subjectId \(String(decoding: fields.subjectId, as: UTF8.self))")
     }
     let time = fields.sensorReadingTime
     rows.append(

@@ -252,7 +252,9 @@ struct Assertions {
     _ name: String, _ table: String, _ failingExample: Example?, _ message: (Example) -> String
   ) {
     run += 1
-    if let failingExample { findings.append(QualityFinding(check: name, table: table, message: message(failingExample))) }
+    if let failingExample {
+      findings.append(QualityFinding(check: name, table: table, message: message(failingExample)))
+    }
   }
 }
 

@@ -99,7 +99,8 @@ public struct CustomerRecord: Sendable, Hashable {
     if a.serialNumber != b.serialNumber { return a.serialNumber < b.serialNumber }
     if a.registrationDate != b.registrationDate { return a.registrationDate < b.registrationDate }
     let optionalInts: [(Int64?, Int64?)] = [
-      (a.shareWithResearchAsOfDate, b.shareWithResearchAsOfDate), (a.shareWithPublicAsOfDate, b.shareWithPublicAsOfDate),
+      (a.shareWithResearchAsOfDate, b.shareWithResearchAsOfDate),
+      (a.shareWithPublicAsOfDate, b.shareWithPublicAsOfDate),
       (a.shareWithFriendsAsOfDate, b.shareWithFriendsAsOfDate),
     ]
     for (left, right) in optionalInts where left != right { return (left ?? Int64.min) < (right ?? Int64.min) }

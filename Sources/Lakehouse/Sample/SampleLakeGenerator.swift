@@ -85,7 +85,9 @@ public struct SampleLakeGenerator: Sendable {
       "{\"email\": \"typed@sample.test\", \"serialNumber\": \"x\", \"registrationDate\": \"yesterday\", \"lastUpdateDate\": 1}",
       "[\"not\", \"an\", \"object\"]",
     ]
-    var malformedAccelerometer = Array("{\"user\": \"Customer.0@sample.test\", \"timestamp\": 1655000000000, \"x\": 1.0, \"y\": \u{FF}, \"z\": 0.0}".utf8)
+    var malformedAccelerometer = Array(
+      "{\"user\": \"Customer.0@sample.test\", \"timestamp\": 1655000000000, \"x\": 1.0, \"y\": \u{FF}, \"z\": 0.0}".utf8
+    )
     malformedAccelerometer[malformedAccelerometer.firstIndex(of: 0xC3)!] = 0xFF  // a lone 0xFF byte: invalid UTF-8
     for line in malformedCustomers {
       customerLines.appendRaw(contentsOf: Array(line.utf8) + [UInt8(ascii: "\n")])
@@ -93,7 +95,8 @@ public struct SampleLakeGenerator: Sendable {
     customerLines.appendRaw(contentsOf: [UInt8(ascii: "\n")])  // a blank line
     var accelerometerFile = accelerometerLines.bytes
     accelerometerFile += malformedAccelerometer + [UInt8(ascii: "\n")]
-    accelerometerFile += Array("{\"user\": \"Customer.1@sample.test\", \"timestamp\": 1655000000000.5, \"x\": 0, \"y\": 0, \"z\": 0}\n".utf8)
+    accelerometerFile += Array(
+      "{\"user\": \"Customer.1@sample.test\", \"timestamp\": 1655000000000.5, \"x\": 0, \"y\": 0, \"z\": 0}\n".utf8)
     var stepFile = stepLines.bytes
     // The file was cut while being written: its last line is truncated.
     stepFile += Array("{\"sensorReadingTime\": 1655000000000, \"serialNumber\": \"trunc".utf8)

@@ -18,7 +18,8 @@ struct LakeOptions: ParsableArguments {
   }
 
   func pseudonymKey(for lake: Lake) throws -> PseudonymKey {
-    let path = keyFile ?? ProcessInfo.processInfo.environment["STEDI_PSEUDONYM_KEY_FILE"] ?? PseudonymKey.defaultPath(in: lake)
+    let path =
+      keyFile ?? ProcessInfo.processInfo.environment["STEDI_PSEUDONYM_KEY_FILE"] ?? PseudonymKey.defaultPath(in: lake)
     return try runReportingLakeErrors { try PseudonymKey.loadOrCreate(at: path) }
   }
 }
