@@ -29,43 +29,16 @@ public struct MachineLearningRow: Sendable, Hashable {
 
   /// Decodes and validates one line of the curated table.
   public static func decode(_ line: UnsafeBufferPointer<UInt8>) throws(RecordError) -> MachineLearningRow {
-    var scanner = try JSONObjectScanner(line: line)
-    var seen = SeenFields()
     var row = MachineLearningRow(
       sensorReadingTime: 0, serialNumber: "", distanceFromObject: 0, x: 0, y: 0, z: 0, subjectId: "")
-    while let (key, value) = try scanner.nextMember() {
-      if line.stringEquals(key, "sensorReadingTime") {
-        try seen.mark(0, "sensorReadingTime")
-        row.sensorReadingTime = try line.integerField(value, "sensorReadingTime")
-      } else if line.stringEquals(key, "serialNumber") {
-        try seen.mark(1, "serialNumber")
-        row.serialNumber = line.string(try line.stringField(value, "serialNumber"))
-      } else if line.stringEquals(key, "distanceFromObject") {
-        try seen.mark(2, "distanceFromObject")
-        row.distanceFromObject = try line.numberField(value, "distanceFromObject")
-      } else if line.stringEquals(key, "x") {
-        try seen.mark(3, "x")
-        row.x = try line.numberField(value, "x")
-      } else if line.stringEquals(key, "y") {
-        try seen.mark(4, "y")
-        row.y = try line.numberField(value, "y")
-      } else if line.stringEquals(key, "z") {
-        try seen.mark(5, "z")
-        row.z = try line.numberField(value, "z")
-      } else if line.stringEquals(key, "subjectId") {
-        try seen.mark(6, "subjectId")
-        row.subjectId = line.string(try line.stringField(value, "subjectId"))
-      } else if line.stringEquals(key, "user") {
-        try seen.mark(7, "user")
-        row.user = try line.optionalStringField(value, "user")
-      } else {
-        row.otherFields.append(line.string(key))
-      }
-    }
-    for (index, name) in ["sensorReadingTime", "serialNumber", "distanceFromObject", "x", "y", "z", "subjectId"]
-      .enumerated()
-    {
-      try seen.require(index, name)
+    try decode(line) { fields in
+      row = MachineLearningRow(
+        sensorReadingTime: fields.sensorReadingTime,
+        serialNumber: String(decoding: fields.serialNumber, as: UTF8.self),
+        distanceFromObject: fields.distanceFromObject, x: fields.x, y: fields.y, z: fields.z,
+        subjectId: String(decoding: fields.subjectId, as: UTF8.self),
+        user: fields.user.map { String(decoding: $0, as: UTF8.self) })
+      row.otherFields = fields.otherFields
     }
     return row
   }
