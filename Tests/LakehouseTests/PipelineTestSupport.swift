@@ -1,0 +1,167 @@
+// Shared helpers of PrivacyPropertyTests and PipelineRulesTests: a throwaway filesystem lake
+// that tests fill with landing NDJSON, run the zone pipeline on, and read the five published
+// tables back from. Everything is named `Privacy…` so it cannot clash with other test files.
+
+import Foundation
+import Testing
+
+@testable import Lakehouse
+
+/// The key every privacy test uses unless it says otherwise.
+let privacyTestKey = PseudonymKey(bytes: Array(repeating: 7, count: 32))
+
+/// A customer line as it lands: the record, and whether an absent consent is written as an
+/// explicit `"shareWithResearchAsOfDate": null` instead of leaving the key out.
+struct PrivacyLandingCustomer: Sendable, Hashable {
+  var record: CustomerRecord
+  var explicitNullConsent: Bool = false
+
+  init(_ record: CustomerRecord, explicitNullConsent: Bool = false) {
+    self.record = record
+    self.explicitNullConsent = explicitNullConsent
+  }
+
+  func render(into buffer: inout NDJSONBuffer) {
+    guard explicitNullConsent, record.shareWithResearchAsOfDate == nil else {
+      record.render(into: &buffer)
+      return
+    }
+    var line = NDJSONBuffer()
+    record.render(into: &line)
+    // `render` leaves an absent consent out; put the key back in with a JSON null.
+    var bytes = line.bytes
+    precondition(bytes.suffix(2) == [UInt8(ascii: "}"), UInt8(ascii: "\n")])
+    bytes.removeLast(2)
+    bytes.append(contentsOf: Array(",\"shareWithResearchAsOfDate\":null}\n".utf8))
+    buffer.appendRaw(contentsOf: bytes)
+  }
+}
+
+/// The five output tables of a run, decoded, plus the raw bytes of each.
+struct PrivacyTables {
+  var customerTrusted: [CustomerRecord]
+  var accelerometerTrusted: [AccelerometerReading]
+  var customersCurated: [CustomerRecord]
+  var stepTrainerTrusted: [StepTrainerReading]
+  var machineLearningCurated: [MachineLearningRow]
+  var raw: [ZoneTable: [UInt8]]
+}
+
+struct PrivacyTableMissing: Error, CustomStringConvertible {
+  var path: String
+  var description: String { "table file \(path) was not published" }
+}
+
+/// A lake in its own folder under the temporary directory. Call `remove()` when done.
+struct PrivacyLake {
+  let root: String
+
+  init(_ tag: String = "privacy") throws {
+    root =
+      FileManager.default.temporaryDirectory
+      .appendingPathComponent("lakehouse-\(tag)-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+  }
+
+  func remove() { try? FileManager.default.removeItem(atPath: root) }
+
+  // MARK: Landing
+
+  /// Writes `bytes` as `<lake>/<source>/landing/<file>` (file may contain subfolders).
+  func write(_ source: LandingSource, file: String, bytes: [UInt8]) throws {
+    let url = URL(fileURLWithPath: "\(root)/\(source.landingFolder)/\(file)")
+    try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+    try Data(bytes).write(to: url)
+  }
+
+  func writeCustomers(_ customers: [PrivacyLandingCustomer], file: String = "customers.json") throws {
+    var buffer = NDJSONBuffer()
+    for customer in customers { customer.render(into: &buffer) }
+    try write(.customer, file: file, bytes: buffer.bytes)
+  }
+
+  func writeCustomers(_ records: [CustomerRecord], file: String = "customers.json") throws {
+    try writeCustomers(records.map { PrivacyLandingCustomer($0) }, file: file)
+  }
+
+  func writeAccelerometer(_ readings: [AccelerometerReading], file: String = "accelerometer.json") throws {
+    var buffer = NDJSONBuffer()
+    for reading in readings { reading.render(into: &buffer) }
+    try write(.accelerometer, file: file, bytes: buffer.bytes)
+  }
+
+  func writeStepTrainer(_ readings: [StepTrainerReading], file: String = "step_trainer.json") throws {
+    var buffer = NDJSONBuffer()
+    for reading in readings { reading.render(into: &buffer) }
+    try write(.stepTrainer, file: file, bytes: buffer.bytes)
+  }
+
+  // MARK: Running and reading back
+
+  @discardableResult
+  func run(_ profile: PipelineProfile, key: PseudonymKey = privacyTestKey) throws -> PipelineSummary {
+    try ZonePipeline(lake: try Lake(root: root), rules: ZoneRules(profile: profile), key: key).run()
+  }
+
+  func rawTable(_ table: ZoneTable) throws -> [UInt8] {
+    let path = "\(root)/\(table.folder)/part-00000.json"
+    guard let data = FileManager.default.contents(atPath: path) else { throw PrivacyTableMissing(path: path) }
+    return Array(data)
+  }
+
+  func tables() throws -> PrivacyTables {
+    var raw: [ZoneTable: [UInt8]] = [:]
+    for table in ZoneTable.allCases { raw[table] = try rawTable(table) }
+    return PrivacyTables(
+      customerTrusted: try Self.decodeLines(raw[.customerTrusted]!, CustomerRecord.decode),
+      accelerometerTrusted: try Self.decodeLines(raw[.accelerometerTrusted]!, AccelerometerReading.decode),
+      customersCurated: try Self.decodeLines(raw[.customersCurated]!, CustomerRecord.decode),
+      stepTrainerTrusted: try Self.decodeLines(raw[.stepTrainerTrusted]!, StepTrainerReading.decode),
+      machineLearningCurated: try Self.decodeLines(raw[.machineLearningCurated]!, MachineLearningRow.decode),
+      raw: raw)
+  }
+
+  static func decodeLines<Row>(
+    _ bytes: [UInt8], _ decode: (UnsafeBufferPointer<UInt8>) throws(RecordError) -> Row
+  ) throws -> [Row] {
+    var rows: [Row] = []
+    for line in bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true) {
+      let lineBytes = Array(line)
+      rows.append(try lineBytes.withUnsafeBufferPointer { (pointer) throws(RecordError) -> Row in try decode(pointer) })
+    }
+    return rows
+  }
+
+  // MARK: Building records
+
+  static func customer(
+    _ email: String, serial: String, updated: Int64, consent: Int64?, registered: Int64 = 1
+  ) -> CustomerRecord {
+    CustomerRecord(
+      customerName: "Customer \(email.prefix(while: { $0 != "@" }))", email: email, phone: nil, birthDay: nil,
+      serialNumber: serial, registrationDate: registered, lastUpdateDate: updated,
+      shareWithResearchAsOfDate: consent)
+  }
+
+  static func phone(_ user: String, at timestamp: Int64, x: Double = 0.5, y: Double = -1, z: Double = 2)
+    -> AccelerometerReading
+  {
+    AccelerometerReading(user: user, timestamp: timestamp, x: x, y: y, z: z)
+  }
+
+  static func step(_ serial: String, at time: Int64, distance: Double = 218) -> StepTrainerReading {
+    StepTrainerReading(sensorReadingTime: time, serialNumber: serial, distanceFromObject: distance)
+  }
+}
+
+extension Array where Element == UInt8 {
+  /// Whether these bytes contain `needle` as a byte substring.
+  func privacyContains(_ needle: String) -> Bool {
+    let pattern = Array(needle.utf8)
+    guard !pattern.isEmpty, pattern.count <= count else { return pattern.isEmpty }
+    for start in 0...(count - pattern.count) where self[start] == pattern[0] {
+      if self[start..<(start + pattern.count)].elementsEqual(pattern) { return true }
+    }
+    return false
+  }
+}
