@@ -61,6 +61,23 @@ def clear_outputs(root):
                 shutil.rmtree(path)
 
 
+def cpu_busy(seconds=1.0):
+    """Fraction of all CPUs busy over the next `seconds` (from /proc/stat), or None off Linux."""
+    def sample():
+        with open("/proc/stat") as f:
+            fields = [int(x) for x in f.readline().split()[1:]]
+        return sum(fields), fields[3] + (fields[4] if len(fields) > 4 else 0)
+    try:
+        total0, idle0 = sample()
+        time.sleep(seconds)
+        total1, idle1 = sample()
+    except (OSError, ValueError, IndexError):
+        return None
+    if total1 == total0:
+        return 0.0
+    return round(1 - (idle1 - idle0) / (total1 - total0), 2)
+
+
 def warm_cache(lake):
     """Read the landing files once so the first engine timed is not the one paying for a cold cache."""
     nbytes = 0
@@ -181,11 +198,11 @@ def main(argv=None):
         print(f"error: no stedi binary at {args.stedi}", file=sys.stderr)
         return 2
 
-    load_before = os.getloadavg()
-    if load_before[0] > 1.0:
-        print(f"warning: load average {load_before[0]:.2f} before the runs; other work on this "
-              f"machine ({os.cpu_count()} CPUs) will skew the timings", file=sys.stderr)
     nbytes = warm_cache(lake)
+    busy_before = cpu_busy(2.0)
+    if busy_before is not None and busy_before > 0.2:
+        print(f"warning: {busy_before:.0%} of the CPUs were busy with other work just before the "
+              f"runs; that skews the timings", file=sys.stderr)
     print(f"lake {lake}: {nbytes / 1e6:.0f} MB of landing data; "
           f"{args.repeats} run(s) per engine, order {args.order}", file=sys.stderr)
 
@@ -200,16 +217,16 @@ def main(argv=None):
                 continue
             clear_outputs(output_roots[engine])
             prefix = os.path.join(logs, f"{engine}-{i + 1}")
-            load = os.getloadavg()[0]
+            busy = cpu_busy(0.5)
             wall, rss_kib, code, stdout = run_child(commands[engine], prefix, REPO)
             report = parse_json_stdout(stdout)
             run = {"run": i + 1, "wall_seconds": round(wall, 3),
                    "peak_rss_mib": round(rss_kib / 1024, 1), "exit_code": code,
-                   "loadavg_1min_before": round(load, 2),
+                   "cpu_busy_before": busy,
                    "report": report}
             runs[engine].append(run)
-            print(f"  {engine:6s} run {i + 1}: {wall:7.2f} s  {rss_kib / 1024:8.1f} MiB  exit {code}",
-                  file=sys.stderr)
+            print(f"  {engine:6s} run {i + 1}: {wall:7.2f} s  {rss_kib / 1024:8.1f} MiB  exit {code}"
+                  + (f"  (CPU {busy:.0%} busy before)" if busy and busy > 0.1 else ""), file=sys.stderr)
             if code != 0 or report is None or not isinstance(report.get("tables"), dict):
                 failed.append(engine)
                 print(f"error: {engine} failed (exit {code}); see {prefix}.out/.err\n"
@@ -323,7 +340,7 @@ def main(argv=None):
         "order": args.order,
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
                     "python": platform.python_version(),
-                    "loadavg_before": [round(x, 2) for x in load_before]},
+                    "cpu_busy_before": busy_before},
         "commands": commands,
         "summary": summary,
         "ratios_stedi_over_duckdb": ratios,

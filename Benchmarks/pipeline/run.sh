@@ -21,7 +21,7 @@ SOURCE="$(cd "$REPO/.." && pwd)/shared/datasets/stedi-udacity"
 DUCKDB_VERSION="${DUCKDB_VERSION:-2.0.1}"
 EXTRA=()
 
-usage() { sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; }
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --replicas) REPLICAS="$2"; shift 2 ;;
