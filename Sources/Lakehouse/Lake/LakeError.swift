@@ -13,6 +13,7 @@ public enum LakeError: Error, Sendable, Equatable, CustomStringConvertible {
   case writeFailed(path: String, reason: String)
   case diskFull(path: String)
   case invalidKey(path: String, reason: String)
+  case busy(path: String)
 
   public var description: String {
     switch self {
@@ -24,6 +25,7 @@ public enum LakeError: Error, Sendable, Equatable, CustomStringConvertible {
     case .diskFull(let path):
       "the disk is full while writing \(path); nothing was published, free some space and run again"
     case .invalidKey(let path, let reason): "the pseudonym key at \(path) is unusable: \(reason)"
+    case .busy(let path): "another pipeline run is using the lake at \(path); wait for it to finish"
     }
   }
 

@@ -1,6 +1,12 @@
 import Crypto
 import Foundation
 
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
 /// The per-lake secret behind `subjectId`: HMAC-SHA256 of a customer's email, in hex.
 ///
 /// The key is kept outside every table, so the curated data alone cannot be linked back to an
@@ -28,7 +34,15 @@ public struct PseudonymKey: Sendable {
     var generator = SystemRandomNumberGenerator()
     let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
     let text = bytes.map { String($0, radix: 16).leftPadded(to: 2) }.joined() + "\n"
-    try TablePublisher.replaceFile(at: path, with: Array(text.utf8), mode: 0o600)
+    // Written beside the final name and linked into place: link fails if another process
+    // created the key meanwhile, and then that key is the lake's, for both.
+    let candidate = "\(path).\(getpid()).\(UInt64.random(in: 0...UInt64.max, using: &generator)).new"
+    try TablePublisher.replaceFile(at: candidate, with: Array(text.utf8), mode: 0o600)
+    defer { unlink(candidate) }
+    if link(candidate, path) != 0 {
+      guard errno == EEXIST else { throw .fromErrno(errno, writing: path) }
+      return try loadOrCreate(at: path)
+    }
     return PseudonymKey(bytes: bytes)
   }
 

@@ -21,6 +21,8 @@ public struct ZonePipeline: Sendable {
   /// Runs the pipeline: builds every table, asserts the rules on them, and publishes them only if all hold.
   public func run(progress: (String) -> Void = { _ in }) throws(LakeError) -> PipelineSummary {
     let started = ContinuousClock.now
+    let lock = try LakeLock(lake: lake)
+    defer { withExtendedLifetime(lock) {} }
     var summary = PipelineSummary(profile: rules.profile)
     var quarantine: [LandingSource: [QuarantinedLine]] = [:]
 

@@ -1,0 +1,42 @@
+import Foundation
+import Testing
+
+@testable import Lakehouse
+
+/// One pipeline run at a time per lake; the lock never outlives its holder.
+@Suite struct LakeLockTests {
+  @Test func secondRunOnABusyLakeFailsClearlyAndTouchesNothing() throws {
+    let root = try LakeFixtures.scratch()
+    defer { LakeFixtures.removeScratch(root) }
+    try SampleLakeGenerator(customers: 10, seed: 3).write(to: root)
+    let lake = try Lake(root: root)
+    var held: LakeLock? = try LakeLock(lake: lake)
+    #expect(held != nil)
+    #expect(throws: LakeError.busy(path: root)) { _ = try LakeFixtures.run(root) }
+    #expect(LakeFixtures.publishedTables(root).isEmpty)
+    #expect(LakeError.busy(path: root).description.contains("another pipeline run"))
+
+    held = nil
+    let summary = try LakeFixtures.run(root)
+    #expect(summary.published)
+  }
+
+  @Test func concurrentFirstUsesAgreeOnOnePseudonymKey() throws {
+    let root = try LakeFixtures.scratch()
+    defer { LakeFixtures.removeScratch(root) }
+    // Many rounds of eight threads creating the same new key: every round must agree on one.
+    for round in 0..<200 {
+      let path = "\(root)/round-\(round)/pseudonym.key"
+      try FileManager.default.createDirectory(
+        atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+      let ids = UnsafeMutableBufferPointer<String>.allocate(capacity: 8)
+      defer { ids.deallocate() }
+      ids.initialize(repeating: "")
+      concurrentForEach(8) { index in
+        ids[index] = (try? PseudonymKey.loadOrCreate(at: path).subjectId(email: "a@b.c")) ?? "failed"
+      }
+      #expect(Set(ids).count == 1, "round \(round)")
+      #expect(ids[0] == (try PseudonymKey.loadOrCreate(at: path)).subjectId(email: "a@b.c"))
+    }
+  }
+}
