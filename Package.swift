@@ -7,6 +7,7 @@ let package = Package(
   products: [
     .executable(name: "stedi", targets: ["stedi"]),
     .library(name: "Lakehouse", targets: ["Lakehouse"]),
+    .library(name: "Motion", targets: ["Motion"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -18,10 +19,12 @@ let package = Package(
       name: "Lakehouse",
       dependencies: [.product(name: "Crypto", package: "swift-crypto")]
     ),
+    .target(name: "Motion"),
     .executableTarget(
       name: "stedi",
       dependencies: [
         "Lakehouse",
+        "Motion",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
@@ -33,8 +36,12 @@ let package = Package(
       ]
     ),
     .testTarget(
+      name: "MotionTests",
+      dependencies: ["Motion"]
+    ),
+    .testTarget(
       name: "stediTests",
-      dependencies: ["stedi", "Lakehouse"]
+      dependencies: ["stedi", "Lakehouse", "Motion"]
     ),
   ]
 )

@@ -6,8 +6,14 @@ public struct NDJSONBuffer: Sendable {
   /// The rendered bytes so far.
   public private(set) var bytes: [UInt8] = []
   private var needsComma = false
+  /// Writes `", "` and `": "` between members, as Python's json.dumps does (the public STEDI
+  /// customer files look like that); compact otherwise.
+  public var spaced = false
 
-  public init(capacity: Int = 0) { bytes.reserveCapacity(capacity) }
+  public init(capacity: Int = 0, spaced: Bool = false) {
+    bytes.reserveCapacity(capacity)
+    self.spaced = spaced
+  }
 
   public var isEmpty: Bool { bytes.isEmpty }
 
@@ -25,12 +31,16 @@ public struct NDJSONBuffer: Sendable {
   }
 
   private mutating func key(_ name: StaticString) {
-    if needsComma { bytes.append(UInt8(ascii: ",")) }
+    if needsComma {
+      bytes.append(UInt8(ascii: ","))
+      if spaced { bytes.append(UInt8(ascii: " ")) }
+    }
     needsComma = true
     bytes.append(UInt8(ascii: "\""))
     bytes.append(contentsOf: UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
     bytes.append(UInt8(ascii: "\""))
     bytes.append(UInt8(ascii: ":"))
+    if spaced { bytes.append(UInt8(ascii: " ")) }
   }
 
   public mutating func field(_ name: StaticString, _ value: String) {

@@ -27,17 +27,18 @@ public final class TablePublisher {
   private var committed = false
   private var writtenBytes = 0
 
-  /// Starts a new version of the table in `folder` (created if missing).
-  public init(folder: String) throws(LakeError) {
+  /// Starts a new version of the file `fileName` (the table's data file unless named) in `folder`
+  /// (created if missing).
+  public init(folder: String, fileName: String = TablePublisher.dataFileName) throws(LakeError) {
     self.folder = folder
-    finalPath = "\(folder)/\(Self.dataFileName)"
-    temporaryPath = "\(folder)/.\(Self.dataFileName).\(getpid()).tmp"
+    finalPath = "\(folder)/\(fileName)"
+    temporaryPath = "\(folder)/.\(fileName).\(getpid()).tmp"
     do {
       try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
     } catch {
       throw .writeFailed(path: folder, reason: "cannot create the folder (\(error.localizedDescription))")
     }
-    Self.removeLeftovers(in: folder)
+    Self.removeLeftovers(of: fileName, in: folder)
     fd = open(temporaryPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
     guard fd >= 0 else { throw .fromErrno(errno, writing: temporaryPath) }
   }
@@ -104,9 +105,9 @@ public final class TablePublisher {
   }
 
   /// Removes temporary files that a killed run left behind.
-  static func removeLeftovers(in folder: String) {
+  static func removeLeftovers(of fileName: String, in folder: String) {
     guard let entries = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return }
-    for name in entries where name.hasPrefix(".\(dataFileName).") && name.hasSuffix(".tmp") {
+    for name in entries where name.hasPrefix(".\(fileName).") && name.hasSuffix(".tmp") {
       unlink("\(folder)/\(name)")
     }
   }

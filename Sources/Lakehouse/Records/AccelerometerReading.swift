@@ -70,7 +70,10 @@ public struct AccelerometerReading: Sendable, Hashable {
     Self.render(user: user, timestamp: timestamp, x: x, y: y, z: z, into: &buffer)
   }
 
-  static func render(user: String, timestamp: Int64, x: Double, y: Double, z: Double, into buffer: inout NDJSONBuffer) {
+  /// Renders a reading's fields as one NDJSON line without building the value first.
+  public static func render(
+    user: String, timestamp: Int64, x: Double, y: Double, z: Double, into buffer: inout NDJSONBuffer
+  ) {
     buffer.beginObject()
     buffer.field("user", user)
     buffer.field("timestamp", timestamp)

@@ -1,0 +1,143 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import Lakehouse
+import Motion
+
+struct GenerateCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "generate",
+    abstract: "Write a synthetic landing zone from the motion model, deterministically from a seed.",
+    discussion: """
+      Writes customer, accelerometer and step_trainer landing tables in the public STEDI data's \
+      format, plus step_events (the true steps, for scoring step detectors), and a manifest of \
+      every flaw at <lake>/_stedi/generate-manifest.json. Same seed, same bytes.
+      """)
+
+  @Option(help: "The lake folder to write into (created if missing).")
+  var lake: String
+
+  @Option(help: "How many customers.")
+  var customers: Int
+
+  @Option(help: "Days of exercise per customer.")
+  var days = 1
+
+  @Option(help: "Seed: the same seed writes the same bytes.")
+  var seed: UInt64 = 1
+
+  @Option(
+    help: ArgumentHelp(
+      "Which flaws of the real data to reproduce: all, none, or a comma-separated list.",
+      discussion: DatasetFlaw.allCases.map(\.rawValue).joined(separator: ", ")))
+  var flaws = "all"
+
+  @Flag(help: "Write x, y, z as the STEDI app does: -1, 0 or 1 (units of g), instead of m/s².")
+  var quantised = false
+
+  @Flag(help: "Print the summary as one JSON object.")
+  var json = false
+
+  func validate() throws {
+    guard customers > 0 else { throw ValidationError("--customers must be at least 1") }
+    guard days > 0 else { throw ValidationError("--days must be at least 1") }
+    _ = try parsedFlaws()
+  }
+
+  func parsedFlaws() throws -> Set<DatasetFlaw> {
+    switch flaws {
+    case "all": return Set(DatasetFlaw.allCases)
+    case "none": return []
+    default:
+      return Set(
+        try flaws.split(separator: ",").map { name in
+          guard let flaw = DatasetFlaw(rawValue: name.trimmingCharacters(in: .whitespaces)) else {
+            throw ValidationError(
+              "unknown flaw '\(name)'; known: \(DatasetFlaw.allCases.map(\.rawValue).joined(separator: ", "))")
+          }
+          return flaw
+        })
+    }
+  }
+
+  func run() throws {
+    let started = ContinuousClock.now
+    let generator = DatasetGenerator(
+      customers: customers, days: days, seed: seed, flaws: try parsedFlaws(), quantised: quantised)
+    let progress = TerminalProgress()
+    let outcome = GenerationRun(generator: generator, lake: lake)
+    try runReportingLakeErrors { try outcome.run(progress: progress.show) }
+    progress.finish()
+    let manifest = outcome.manifest
+    let elapsed = (ContinuousClock.now - started).components
+    let seconds = Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18
+    let readings = (manifest.rows["accelerometer"] ?? 0) + (manifest.rows["step_trainer"] ?? 0)
+    if json {
+      let rows = DatasetTable.allCases.map { "\"\($0.rawValue)\": \(manifest.rows[$0.rawValue] ?? 0)" }
+      let malformed = manifest.malformed.values.flatMap(\.values).reduce(0, +)
+      print(
+        "{\"lake\": \"\(lake)\", \"rows\": {\(rows.joined(separator: ", "))}, \"malformed\": \(malformed), "
+          + "\"readings\": \(readings), \"seconds\": \(String(format: "%.3f", seconds))}")
+    } else {
+      print("wrote \(customers) customers over \(days) day(s) to \(lake) in \(String(format: "%.3f", seconds)) s")
+      for table in DatasetTable.allCases { print("  \(table.rawValue): \(manifest.rows[table.rawValue] ?? 0) rows") }
+      print("  flaws: \(manifest.flaws.isEmpty ? "none" : manifest.flaws.joined(separator: ", "))")
+      print("  manifest: \(lake)/_stedi/generate-manifest.json")
+    }
+  }
+}
+
+/// Generates batches on all cores; each batch writes its own files, so order does not matter
+/// for the bytes, and the manifest is a sum.
+final class GenerationRun: @unchecked Sendable {
+  let generator: DatasetGenerator
+  let lake: String
+  private(set) var manifest: GenerationManifest
+  private let lock = NSLock()
+
+  init(generator: DatasetGenerator, lake: String) {
+    self.generator = generator
+    self.lake = lake
+    manifest = generator.manifestHeader()
+  }
+
+  private var failure: LakeError?
+  private var done = 0
+
+  func run(progress: @escaping @Sendable (String) -> Void) throws {
+    try FileManager.default.createDirectory(atPath: lake, withIntermediateDirectories: true)
+    let total = generator.batchCount
+    DispatchQueue.concurrentPerform(iterations: total) { batch in
+      do {
+        let part = try generate(batch: batch)
+        let finished = lock.withLock {
+          manifest.add(part)
+          done += 1
+          return done
+        }
+        progress("generated \(finished) of \(total) batches")
+      } catch {
+        lock.withLock { failure = failure ?? (error as? LakeError) ?? .writeFailed(path: lake, reason: "\(error)") }
+      }
+    }
+    if let failure { throw failure }
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    try TablePublisher.replaceFile(at: "\(lake)/_stedi/generate-manifest.json", with: Array(try encoder.encode(manifest)))
+  }
+
+  private func generate(batch: Int) throws -> GenerationManifest {
+    let time = generator.deliveryTime(batch: batch)
+    var writer = LandingBatchWriter(lake: lake, deliveryTime: time)
+    let part = generator.generate(batch: batch, into: &writer)
+    let published = try writer.finish()
+    if generator.isRedelivered(batch: batch) {
+      // The same files arrive again later under a new name: exact duplicates.
+      for table in [DatasetTable.accelerometer, .stepTrainer] {
+        let copy = "\(lake)/\(table.rawValue)/landing/" + LandingBatchWriter.fileName(table, deliveryTime: time + 500)
+        try TablePublisher.replaceFile(at: copy, with: Array(FileManager.default.contents(atPath: published[table]!)!))
+      }
+    }
+    return part
+  }
+}
