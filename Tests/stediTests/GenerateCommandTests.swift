@@ -20,6 +20,7 @@ import Testing
     for (name, seed) in [("a", "7"), ("b", "7"), ("c", "8")] {
       let run = try StediProcess.run([
         "generate", "--lake", "\(scratch.path)/\(name)", "--customers", "20", "--days", "2", "--seed", seed,
+        "--session-seconds", "20",
       ])
       #expect(run.status == 0, "\(run.stderr)")
     }
@@ -34,7 +35,7 @@ import Testing
       return contents
     }
     let a = files("\(scratch.path)/a")
-    #expect(a.count >= 9)
+    #expect(a.count == 7, "4 landing files, 2 re-delivered copies and the manifest")
     #expect(a == files("\(scratch.path)/b"))
     #expect(a != files("\(scratch.path)/c"))
   }
@@ -44,7 +45,9 @@ import Testing
     defer { scratch.remove() }
     let lake = scratch.path + "/lake"
     let flaws = "duplicate-emails,withdrawn-consent,readings-before-consent,redelivered-batches,malformed-lines"
-    let run = try StediProcess.run(["generate", "--lake", lake, "--customers", "60", "--days", "2", "--flaws", flaws])
+    let run = try StediProcess.run([
+      "generate", "--lake", lake, "--customers", "60", "--days", "2", "--flaws", flaws, "--session-seconds", "15",
+    ])
     #expect(run.status == 0, "\(run.stderr)")
     let manifest = try manifest(lake)
     let funnel = try funnel(lake)
@@ -76,7 +79,9 @@ import Testing
     let scratch = try ScratchFolder()
     defer { scratch.remove() }
     let lake = scratch.path + "/lake"
-    #expect(try StediProcess.run(["generate", "--lake", lake, "--customers", "80", "--seed", "3"]).status == 0)
+    #expect(
+      try StediProcess.run(["generate", "--lake", lake, "--customers", "80", "--seed", "3", "--session-seconds", "15"])
+        .status == 0)
     let manifest = try manifest(lake)
     #expect((manifest["reusedSerials"] as? Int ?? 0) >= 1)
     #expect((manifest["customersOnReusedSerials"] as? Int ?? 0) >= 2)
@@ -94,7 +99,9 @@ import Testing
     defer { scratch.remove() }
     let lake = scratch.path + "/lake"
     #expect(
-      try StediProcess.run(["generate", "--lake", lake, "--customers", "5", "--flaws", "none", "--quantised"]).status == 0)
+      try StediProcess.run([
+        "generate", "--lake", lake, "--customers", "5", "--flaws", "none", "--quantised", "--session-seconds", "10",
+      ]).status == 0)
     func firstLine(_ table: String) throws -> String {
       let folder = "\(lake)/\(table)/landing"
       let name = try #require(try FileManager.default.contentsOfDirectory(atPath: folder).sorted().first)
@@ -105,11 +112,18 @@ import Testing
     #expect(customer.contains("\", \"email\": \""))
     #expect(customer.contains("\"registrationDate\": 1"))
     let reading = try firstLine("accelerometer")
-    #expect(reading.wholeMatch(of: /\{"user":"[^"]+@test\.com","timestamp":\d{13},"x":-?[01]\.0,"y":-?[01]\.0,"z":-?[01]\.0\}/) != nil, "\(reading)")
+    #expect(
+      reading.wholeMatch(
+        of: /\{"user":"[^"]+@test\.com","timestamp":\d{13},"x":-?[01]\.0,"y":-?[01]\.0,"z":-?[01]\.0\}/) != nil,
+      "\(reading)")
     let step = try firstLine("step_trainer")
-    #expect(step.wholeMatch(of: /\{"sensorReadingTime":\d{13},"serialNumber":"[0-9a-f-]{36}","distanceFromObject":\d+\}/) != nil, "\(step)")
+    #expect(
+      step.wholeMatch(of: /\{"sensorReadingTime":\d{13},"serialNumber":"[0-9a-f-]{36}","distanceFromObject":\d+\}/)
+        != nil, "\(step)")
     let event = try firstLine("step_events")
-    #expect(event.wholeMatch(of: /\{"user":"[^"]+","serialNumber":"[0-9a-f-]{36}","timestamp":\d{13},"foot":"(left|right)"\}/) != nil, "\(event)")
+    #expect(
+      event.wholeMatch(of: /\{"user":"[^"]+","serialNumber":"[0-9a-f-]{36}","timestamp":\d{13},"foot":"(left|right)"\}/)
+        != nil, "\(event)")
   }
 
   @Test func unknownFlawIsAUsageError() throws {

@@ -19,7 +19,10 @@ public struct DatasetGenerator: Sendable {
   /// The first registration, epoch ms (2022-06-18, as in the public data).
   public var start: Int64 = 1_655_510_400_000
 
-  public init(customers: Int, days: Int = 1, seed: UInt64 = 1, flaws: Set<DatasetFlaw> = Set(DatasetFlaw.allCases), quantised: Bool = false) {
+  public init(
+    customers: Int, days: Int = 1, seed: UInt64 = 1, flaws: Set<DatasetFlaw> = Set(DatasetFlaw.allCases),
+    quantised: Bool = false
+  ) {
     self.customers = customers
     self.days = days
     self.seed = seed
@@ -77,20 +80,25 @@ public struct DatasetGenerator: Sendable {
     return (0..<min(30, max(1, customers / 40))).map { _ in Self.uuid(&random) }
   }
 
-  private func generateCustomer<Sink: DatasetSink>(_ index: Int, into sink: inout Sink, manifest: inout GenerationManifest) {
+  private func generateCustomer<Sink: DatasetSink>(
+    _ index: Int, into sink: inout Sink, manifest: inout GenerationManifest
+  ) {
     var random = SplitMix64(stream: index, of: seed)
     let first = Names.first[Int(random.next() % UInt64(Names.first.count))]
     let last = Names.last[Int(random.next() % UInt64(Names.last.count))]
     let email = "\(first).\(last).\(index)@test.com"
     var serial = Self.uuid(&random)
-    if flaws.contains(.reusedSerials), random.chance(0.05) {
+    if flaws.contains(.reusedSerials), index % 20 == 7 {
+      // One customer in twenty gets a defective serial; the pool is small enough that each is
+      // handed out several times (once there are 40 customers or more).
       let pool = reusedSerialPool
-      serial = pool[Int(random.next() % UInt64(pool.count))]
+      serial = pool[(index / 20) % pool.count]
       manifest.customersOnReusedSerials += 1
     }
     let registered = start + Int64(random.uniform(0...(86_400_000 * 0.8)))
     let birthYear = 1940 + Int(random.next() % 66)
-    let birthDay = "\(birthYear)-\(Self.twoDigits(1 + Int(random.next() % 12)))-\(Self.twoDigits(1 + Int(random.next() % 28)))"
+    let birthDay =
+      "\(birthYear)-\(Self.twoDigits(1 + Int(random.next() % 12)))-\(Self.twoDigits(1 + Int(random.next() % 28)))"
     let phone = "801555\(1000 + random.next() % 9000)"
 
     // Consent: about half agree to research; some only after their first day of sessions.
@@ -131,11 +139,13 @@ public struct DatasetGenerator: Sendable {
       let sessions = Int.random(in: sessionsPerDay, using: &random)
       for session in 0..<sessions {
         let dayStart = start + Int64(day) * 86_400_000
-        let sessionStart = max(registered + 60_000, dayStart) + Int64(session) * 4 * 3_600_000
+        let sessionStart =
+          max(registered + 60_000, dayStart) + Int64(session) * 4 * 3_600_000
           + Int64(random.uniform(0...3_000_000))
         let exercise = ExerciseSession(person: person, duration: random.uniform(sessionSeconds), random: &random)
         for step in exercise.steps {
-          sink.stepEvent(user: email, serialNumber: serial, timestamp: sessionStart + Self.milliseconds(step.time), foot: step.foot)
+          sink.stepEvent(
+            user: email, serialNumber: serial, timestamp: sessionStart + Self.milliseconds(step.time), foot: step.foot)
         }
         trainer.removeAll(keepingCapacity: true)
         sensor.forEachReading(of: exercise, random: &random) { t, distance in
@@ -143,7 +153,9 @@ public struct DatasetGenerator: Sendable {
         }
         for reading in trainer {
           sink.stepTrainer(serialNumber: serial, sensorReadingTime: reading.time, distanceFromObject: reading.distance)
-          if let researchFrom, reading.time < researchFrom { manifest.readingsBeforeConsent["step_trainer", default: 0] += 1 }
+          if let researchFrom, reading.time < researchFrom {
+            manifest.readingsBeforeConsent["step_trainer", default: 0] += 1
+          }
           if trusted, reading.time >= researchFrom! { trustedSteps += 1 }
         }
         // The app stamps each phone sample with the latest Step Trainer reading it has received,
@@ -201,23 +213,73 @@ public struct DatasetGenerator: Sendable {
     let time = deliveryTime(batch: batch)
     let lines: [(DatasetTable, String, [UInt8])] = [
       (.customer, "invalid_json", Array("{\"customerName\": \"Broken\", \"email\": ,}".utf8)),
-      (.customer, "missing_field", Array("{\"customerName\": \"No Email\", \"serialNumber\": \"x\", \"registrationDate\": \(time), \"lastUpdateDate\": \(time)}".utf8)),
-      (.customer, "wrong_type", Array("{\"email\": \"typed.\(batch)@test.com\", \"serialNumber\": \"x\", \"registrationDate\": \"yesterday\", \"lastUpdateDate\": \(time)}".utf8)),
+      (
+        .customer, "missing_field",
+        Array(
+          "{\"customerName\": \"No Email\", \"serialNumber\": \"x\", \"registrationDate\": \(time), \"lastUpdateDate\": \(time)}"
+            .utf8)
+      ),
+      (
+        .customer, "wrong_type",
+        Array(
+          "{\"email\": \"typed.\(batch)@test.com\", \"serialNumber\": \"x\", \"registrationDate\": \"yesterday\", \"lastUpdateDate\": \(time)}"
+            .utf8)
+      ),
       (.customer, "not_an_object", Array("[\"customer\", \(time)]".utf8)),
-      (.customer, "duplicate_field", Array("{\"email\": \"a.\(batch)@test.com\", \"email\": \"b.\(batch)@test.com\", \"serialNumber\": \"x\", \"registrationDate\": \(time), \"lastUpdateDate\": \(time)}".utf8)),
-      (.customer, "invalid_utf8", Array("{\"customerName\": \"".utf8) + [0xC3, 0x28] + Array("\", \"email\": \"utf.\(batch)@test.com\"}".utf8)),
-      (.accelerometer, "invalid_json", Array("{\"user\":\"ghost@test.com\",\"timestamp\":\(time),\"x\":1.0,,\"y\":0.0,\"z\":0.0}".utf8)),
-      (.accelerometer, "missing_field", Array("{\"user\":\"ghost@test.com\",\"timestamp\":\(time),\"x\":1.0,\"y\":0.0}".utf8)),
-      (.accelerometer, "wrong_type", Array("{\"user\":\"ghost@test.com\",\"timestamp\":\"\(time)\",\"x\":1.0,\"y\":0.0,\"z\":0.0}".utf8)),
+      (
+        .customer, "duplicate_field",
+        Array(
+          "{\"email\": \"a.\(batch)@test.com\", \"email\": \"b.\(batch)@test.com\", \"serialNumber\": \"x\", \"registrationDate\": \(time), \"lastUpdateDate\": \(time)}"
+            .utf8)
+      ),
+      (
+        .customer, "invalid_utf8",
+        Array("{\"customerName\": \"".utf8) + [0xC3, 0x28] + Array("\", \"email\": \"utf.\(batch)@test.com\"}".utf8)
+      ),
+      (
+        .accelerometer, "invalid_json",
+        Array("{\"user\":\"ghost@test.com\",\"timestamp\":\(time),\"x\":1.0,,\"y\":0.0,\"z\":0.0}".utf8)
+      ),
+      (
+        .accelerometer, "missing_field",
+        Array("{\"user\":\"ghost@test.com\",\"timestamp\":\(time),\"x\":1.0,\"y\":0.0}".utf8)
+      ),
+      (
+        .accelerometer, "wrong_type",
+        Array("{\"user\":\"ghost@test.com\",\"timestamp\":\"\(time)\",\"x\":1.0,\"y\":0.0,\"z\":0.0}".utf8)
+      ),
       (.accelerometer, "not_an_object", Array("\"ghost@test.com\"".utf8)),
-      (.accelerometer, "duplicate_field", Array("{\"user\":\"ghost@test.com\",\"timestamp\":\(time),\"timestamp\":\(time + 1),\"x\":1.0,\"y\":0.0,\"z\":0.0}".utf8)),
-      (.accelerometer, "invalid_utf8", Array("{\"user\":\"gh".utf8) + [0xFF] + Array("st@test.com\",\"timestamp\":\(time),\"x\":1.0,\"y\":0.0,\"z\":0.0}".utf8)),
-      (.stepTrainer, "invalid_json", Array("{\"sensorReadingTime\":\(time),\"serialNumber\":\"x\" \"distanceFromObject\":1}".utf8)),
+      (
+        .accelerometer, "duplicate_field",
+        Array(
+          "{\"user\":\"ghost@test.com\",\"timestamp\":\(time),\"timestamp\":\(time + 1),\"x\":1.0,\"y\":0.0,\"z\":0.0}"
+            .utf8)
+      ),
+      (
+        .accelerometer, "invalid_utf8",
+        Array("{\"user\":\"gh".utf8) + [0xFF]
+          + Array("st@test.com\",\"timestamp\":\(time),\"x\":1.0,\"y\":0.0,\"z\":0.0}".utf8)
+      ),
+      (
+        .stepTrainer, "invalid_json",
+        Array("{\"sensorReadingTime\":\(time),\"serialNumber\":\"x\" \"distanceFromObject\":1}".utf8)
+      ),
       (.stepTrainer, "missing_field", Array("{\"sensorReadingTime\":\(time),\"distanceFromObject\":1}".utf8)),
-      (.stepTrainer, "wrong_type", Array("{\"sensorReadingTime\":\(time).5,\"serialNumber\":\"x\",\"distanceFromObject\":1}".utf8)),
+      (
+        .stepTrainer, "wrong_type",
+        Array("{\"sensorReadingTime\":\(time).5,\"serialNumber\":\"x\",\"distanceFromObject\":1}".utf8)
+      ),
       (.stepTrainer, "not_an_object", Array("\(time)".utf8)),
-      (.stepTrainer, "duplicate_field", Array("{\"sensorReadingTime\":\(time),\"serialNumber\":\"x\",\"serialNumber\":\"y\",\"distanceFromObject\":1}".utf8)),
-      (.stepTrainer, "invalid_utf8", Array("{\"sensorReadingTime\":\(time),\"serialNumber\":\"".utf8) + [0xED, 0xA0, 0x80] + Array("\",\"distanceFromObject\":1}".utf8)),
+      (
+        .stepTrainer, "duplicate_field",
+        Array(
+          "{\"sensorReadingTime\":\(time),\"serialNumber\":\"x\",\"serialNumber\":\"y\",\"distanceFromObject\":1}".utf8)
+      ),
+      (
+        .stepTrainer, "invalid_utf8",
+        Array("{\"sensorReadingTime\":\(time),\"serialNumber\":\"".utf8) + [0xED, 0xA0, 0x80]
+          + Array("\",\"distanceFromObject\":1}".utf8)
+      ),
     ]
     for (table, reason, line) in lines {
       sink.malformed(table, line: line, last: false)
@@ -267,7 +329,8 @@ struct CountingSink<Inner: DatasetSink>: DatasetSink {
 
   mutating func stepTrainer(serialNumber: String, sensorReadingTime: Int64, distanceFromObject: Double) {
     rows[.stepTrainer, default: 0] += 1
-    inner.stepTrainer(serialNumber: serialNumber, sensorReadingTime: sensorReadingTime, distanceFromObject: distanceFromObject)
+    inner.stepTrainer(
+      serialNumber: serialNumber, sensorReadingTime: sensorReadingTime, distanceFromObject: distanceFromObject)
   }
 
   mutating func stepEvent(user: String, serialNumber: String, timestamp: Int64, foot: Foot) {

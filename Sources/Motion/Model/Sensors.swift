@@ -94,7 +94,8 @@ public struct PhoneAccelerometer: Sendable, Equatable {
   }
 
   /// The samples of a session as the phone records them: epoch ms on the phone's own clock.
-  public func recording(of session: ExerciseSession, startingAt start: Int64, random: inout SplitMix64) -> [PhoneSample] {
+  public func recording(of session: ExerciseSession, startingAt start: Int64, random: inout SplitMix64) -> [PhoneSample]
+  {
     var samples: [PhoneSample] = []
     forEachSample(of: session, random: &random) { t, x, y, z in
       samples.append(PhoneSample(timestamp: start + clockOffset + Int64((t * 1000).rounded()), x: x, y: y, z: z))

@@ -32,6 +32,9 @@ struct GenerateCommand: ParsableCommand {
       discussion: DatasetFlaw.allCases.map(\.rawValue).joined(separator: ", ")))
   var flaws = "all"
 
+  @Option(help: "Longest exercise session in seconds; sessions last between a third of it and all of it.")
+  var sessionSeconds = 90.0
+
   @Flag(help: "Write x, y, z as the STEDI app does: -1, 0 or 1 (units of g), instead of m/s².")
   var quantised = false
 
@@ -41,6 +44,7 @@ struct GenerateCommand: ParsableCommand {
   func validate() throws {
     guard customers > 0 else { throw ValidationError("--customers must be at least 1") }
     guard days > 0 else { throw ValidationError("--days must be at least 1") }
+    guard sessionSeconds >= 3 else { throw ValidationError("--session-seconds must be at least 3") }
     _ = try parsedFlaws()
   }
 
@@ -62,8 +66,9 @@ struct GenerateCommand: ParsableCommand {
 
   func run() throws {
     let started = ContinuousClock.now
-    let generator = DatasetGenerator(
+    var generator = DatasetGenerator(
       customers: customers, days: days, seed: seed, flaws: try parsedFlaws(), quantised: quantised)
+    generator.sessionSeconds = (sessionSeconds / 3)...sessionSeconds
     let progress = TerminalProgress()
     let outcome = GenerationRun(generator: generator, lake: lake)
     try runReportingLakeErrors { try outcome.run(progress: progress.show) }
@@ -123,7 +128,8 @@ final class GenerationRun: @unchecked Sendable {
     if let failure { throw failure }
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-    try TablePublisher.replaceFile(at: "\(lake)/_stedi/generate-manifest.json", with: Array(try encoder.encode(manifest)))
+    try TablePublisher.replaceFile(
+      at: "\(lake)/_stedi/generate-manifest.json", with: Array(try encoder.encode(manifest)))
   }
 
   private func generate(batch: Int) throws -> GenerationManifest {

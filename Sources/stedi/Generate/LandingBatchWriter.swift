@@ -23,14 +23,17 @@ struct LandingBatchWriter: DatasetSink {
     }
   }
 
-  static func fileName(_ table: DatasetTable, deliveryTime: Int64) -> String { "\(table.rawValue)-\(deliveryTime).json" }
+  static func fileName(_ table: DatasetTable, deliveryTime: Int64) -> String {
+    "\(table.rawValue)-\(deliveryTime).json"
+  }
 
   mutating func customer(_ customer: GeneratedCustomer) {
     CustomerRecord(
       customerName: customer.customerName, email: customer.email, phone: customer.phone, birthDay: customer.birthDay,
       serialNumber: customer.serialNumber, registrationDate: customer.registrationDate,
       lastUpdateDate: customer.lastUpdateDate, shareWithResearchAsOfDate: customer.shareWithResearchAsOfDate,
-      shareWithPublicAsOfDate: customer.shareWithPublicAsOfDate, shareWithFriendsAsOfDate: customer.shareWithFriendsAsOfDate
+      shareWithPublicAsOfDate: customer.shareWithPublicAsOfDate,
+      shareWithFriendsAsOfDate: customer.shareWithFriendsAsOfDate
     ).render(into: &buffers[.customer]!)
     flushIfFull(.customer)
   }
