@@ -247,3 +247,21 @@ extension NDJSONBufferTests {
     }
   }
 }
+
+/// The fast path for values with at most four decimals writes exactly what `description` writes.
+@Suite struct FourDecimalFormattingTests {
+  @Test func matchesDescriptionForRoundedReadings() {
+    var random = SystemRandomNumberGenerator()
+    var values: [Double] = [0.0001, -0.0001, 0.5, -9.8066, 12.25, 1234.5678, 0.1, 0.12, 0.123, 99999.9999, 3.0e-4]
+    for _ in 0..<20_000 {
+      let raw = Double.random(in: -50...50, using: &random)
+      values.append((raw * 10_000).rounded() / 10_000)
+    }
+    for value in values {
+      var buffer = NDJSONBuffer()
+      buffer.appendDouble(value, integralAsInteger: false)
+      let expected = value == value.rounded(.towardZero) ? "\(Int64(value)).0" : value.description
+      #expect(String(decoding: buffer.bytes, as: UTF8.self) == expected, "\(value)")
+    }
+  }
+}

@@ -137,9 +137,36 @@ public struct NDJSONBuffer: Sendable {
         bytes.append(UInt8(ascii: "."))
         bytes.append(UInt8(ascii: "0"))
       }
+    } else if let tenThousandths = Self.exactTenThousandths(value) {
+      // A value with at most four decimals (phones' readings, rounded): written digit by digit,
+      // which gives the same text as `description` at a fraction of its cost.
+      if tenThousandths < 0 { bytes.append(UInt8(ascii: "-")) }
+      let magnitude = tenThousandths.magnitude
+      appendMagnitude(magnitude / 10_000)
+      bytes.append(UInt8(ascii: "."))
+      var fraction = magnitude % 10_000
+      var width = 4
+      while fraction % 10 == 0 {
+        fraction /= 10
+        width -= 1
+      }
+      var divisor: UInt64 = 1
+      for _ in 1..<width { divisor *= 10 }
+      while divisor > 0 {
+        bytes.append(UInt8(ascii: "0") + UInt8(fraction / divisor % 10))
+        divisor /= 10
+      }
     } else {
       bytes.append(contentsOf: value.description.utf8)
     }
+  }
+
+  /// `value` × 10⁴ when that is a whole number whose decimal form reads back as exactly `value`.
+  @inline(__always) static func exactTenThousandths(_ value: Double) -> Int64? {
+    guard abs(value) < 1e11, abs(value) >= 1e-4 else { return nil }
+    let scaled = (value * 10_000).rounded()
+    guard scaled / 10_000 == value else { return nil }
+    return Int64(scaled)
   }
 
   /// Appends a JSON string literal, escaping what RFC 8259 requires.

@@ -31,6 +31,14 @@ public struct QuarantinedLine: Sendable, Hashable {
   /// The line's bytes as read, without the newline.
   public var raw: [UInt8]
 
+  public init(sourceFile: String, line: Int, reason: QuarantineReason, detail: String, raw: [UInt8]) {
+    self.sourceFile = sourceFile
+    self.line = line
+    self.reason = reason
+    self.detail = detail
+    self.raw = raw
+  }
+
   /// Renders the entry as one quarantine NDJSON line; bytes that are not UTF-8 are kept in `rawBase64`.
   public func render(into buffer: inout NDJSONBuffer) {
     buffer.beginObject()

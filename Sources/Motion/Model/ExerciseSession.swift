@@ -15,7 +15,8 @@ public struct ExerciseSession: Sendable {
   public let steps: [StepEvent]
   private let swayPhase: Double
   private let orientation: Rotation
-  private let wobblePhase: Double
+  private let wobbleSine: Double
+  private let wobbleCosine: Double
 
   /// Gravity, m/s² (the standard value phones report).
   public static let gravity = 9.80665
@@ -41,7 +42,9 @@ public struct ExerciseSession: Sendable {
     }
     self.steps = steps
     swayPhase = random.uniform(0...(2 * Double.pi))
-    wobblePhase = random.uniform(0...(2 * Double.pi))
+    let wobblePhase = random.uniform(0...(2 * Double.pi))
+    wobbleSine = sin(wobblePhase)
+    wobbleCosine = cos(wobblePhase)
     let tilt = random.uniform(-0.25...0.25)
     let yaw = random.uniform(0...(2 * Double.pi))
     switch person.placement {
@@ -84,32 +87,44 @@ public struct ExerciseSession: Sendable {
       index += 1
     }
     let swayAngle = 2 * Double.pi * person.swayFrequency * t + swayPhase
+    let (swaySine, swayCosine) = (sin(swayAngle), cos(swayAngle))
     let world = (
-      x: person.swayAmplitude * sin(swayAngle), y: 0.6 * person.swayAmplitude * cos(swayAngle),
-      z: Self.gravity + vertical
+      x: person.swayAmplitude * swaySine, y: 0.6 * person.swayAmplitude * swayCosine, z: Self.gravity + vertical
     )
-    // The phone's orientation wobbles a few degrees with the sway.
-    let wobble = 0.05 * sin(swayAngle + wobblePhase)
-    return orientation.tilted(by: wobble).intoDevice(world)
+    // The phone's orientation wobbles a few degrees with the sway (sin(a + φ) expanded, to
+    // reuse the sway's sine and cosine).
+    let wobble = 0.05 * (swaySine * wobbleCosine + swayCosine * wobbleSine)
+    return orientation.intoDevice(world, pitchOffset: wobble)
   }
 }
 
-/// A rotation from the world frame (z up) into a device frame.
+/// A rotation from the world frame (z up) into a device frame; the sines and cosines are
+/// computed once, since they are needed for every sample.
 struct Rotation: Sendable {
-  var yaw: Double
-  var pitch: Double
-  var roll: Double
+  private let yawCosine: Double
+  private let yawSine: Double
+  private let pitch: Double
+  private let pitchCosine: Double
+  private let pitchSine: Double
+  private let rollCosine: Double
+  private let rollSine: Double
 
-  func tilted(by angle: Double) -> Rotation { Rotation(yaw: yaw, pitch: pitch + angle, roll: roll) }
+  init(yaw: Double, pitch: Double, roll: Double) {
+    (yawCosine, yawSine) = (cos(yaw), sin(yaw))
+    self.pitch = pitch
+    (pitchCosine, pitchSine) = (cos(pitch), sin(pitch))
+    (rollCosine, rollSine) = (cos(roll), sin(roll))
+  }
 
-  /// The world vector expressed in the device's axes.
-  func intoDevice(_ v: (x: Double, y: Double, z: Double)) -> (x: Double, y: Double, z: Double) {
+  /// The world vector expressed in the device's axes, the pitch changed by a small `pitchOffset`.
+  func intoDevice(_ v: (x: Double, y: Double, z: Double), pitchOffset: Double) -> (x: Double, y: Double, z: Double) {
     // Inverse of R = Rz(yaw) · Rx(pitch) · Ry(roll): apply the transposes in reverse order.
-    let (cy, sy) = (cos(yaw), sin(yaw))
-    let a = (x: cy * v.x + sy * v.y, y: -sy * v.x + cy * v.y, z: v.z)
-    let (cp, sp) = (cos(pitch), sin(pitch))
+    let a = (x: yawCosine * v.x + yawSine * v.y, y: -yawSine * v.x + yawCosine * v.y, z: v.z)
+    // cos and sin of pitch + offset, for an offset of a few hundredths of a radian (second order).
+    let offsetCosine = 1 - pitchOffset * pitchOffset / 2
+    let cp = pitchCosine * offsetCosine - pitchSine * pitchOffset
+    let sp = pitchSine * offsetCosine + pitchCosine * pitchOffset
     let b = (x: a.x, y: cp * a.y + sp * a.z, z: -sp * a.y + cp * a.z)
-    let (cr, sr) = (cos(roll), sin(roll))
-    return (x: cr * b.x - sr * b.z, y: b.y, z: sr * b.x + cr * b.z)
+    return (x: rollCosine * b.x - rollSine * b.z, y: b.y, z: rollSine * b.x + rollCosine * b.z)
   }
 }

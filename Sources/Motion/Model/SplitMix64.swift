@@ -3,6 +3,7 @@ import Foundation
 /// A small, fast, seedable random generator (Vigna's SplitMix64); the standard library's is not seedable.
 public struct SplitMix64: RandomNumberGenerator, Sendable {
   private var state: UInt64
+  private var spare: Double?
 
   public init(seed: UInt64) { state = seed }
 
@@ -36,11 +37,18 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
     range.lowerBound + unit() * (range.upperBound - range.lowerBound)
   }
 
-  /// A normally distributed double (Box-Muller).
+  /// A normally distributed double (Box-Muller; each draw yields two, the second is kept for the next call).
   public mutating func gaussian(mean: Double = 0, deviation: Double = 1) -> Double {
+    if let spare {
+      self.spare = nil
+      return mean + deviation * spare
+    }
     let u1 = max(unit(), 0x1.0p-53)
     let u2 = unit()
-    return mean + deviation * (-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2)
+    let radius = (-2 * log(u1)).squareRoot()
+    let angle = 2 * Double.pi * u2
+    spare = radius * sin(angle)
+    return mean + deviation * radius * cos(angle)
   }
 
   /// True with probability `p`.

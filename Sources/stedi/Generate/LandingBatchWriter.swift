@@ -7,24 +7,52 @@ struct LandingBatchWriter: DatasetSink {
   /// Buffers are flushed to their file past this size, so memory stays flat however large a batch.
   static let flushThreshold = 4 << 20
 
-  private var files: [DatasetTable: TablePublisher] = [:]
-  private var buffers: [DatasetTable: NDJSONBuffer] = [:]
-  private var pendingLastLines: [DatasetTable: [UInt8]] = [:]
+  /// Per table, in `DatasetTable.allCases` order (an array, not a dictionary: this is the hot path).
+  private var buffers: [NDJSONBuffer]
+  private var files: [TablePublisher?]
+  private var pendingLastLines: [[UInt8]?]
   private(set) var failure: LakeError?
+  /// The last user and serial number rendered, quoted: readings repeat them line after line.
+  private var lastUser = ""
+  private var lastUserQuoted: [UInt8] = []
+  private var lastSerial = ""
+  private var lastSerialQuoted: [UInt8] = []
   let lake: String
   let deliveryTime: Int64
 
   init(lake: String, deliveryTime: Int64) {
     self.lake = lake
     self.deliveryTime = deliveryTime
-    for table in DatasetTable.allCases {
-      // The public customer files separate members the way Python's json.dumps does.
-      buffers[table] = NDJSONBuffer(capacity: Self.flushThreshold + 4096, spaced: table == .customer)
+    // The public customer files separate members the way Python's json.dumps does.
+    buffers = DatasetTable.allCases.map {
+      NDJSONBuffer(capacity: Self.flushThreshold + 4096, spaced: $0 == .customer)
     }
+    files = Array(repeating: nil, count: DatasetTable.allCases.count)
+    pendingLastLines = Array(repeating: nil, count: DatasetTable.allCases.count)
   }
 
-  static func fileName(_ table: DatasetTable, deliveryTime: Int64) -> String {
-    "\(table.rawValue)-\(deliveryTime).json"
+  static func fileName(_ table: DatasetTable, deliveryTime: Int64) -> String { "\(table.rawValue)-\(deliveryTime).json" }
+
+  private static func slot(_ table: DatasetTable) -> Int { DatasetTable.allCases.firstIndex(of: table)! }
+  private static let customerSlot = slot(.customer)
+  private static let accelerometerSlot = slot(.accelerometer)
+  private static let stepTrainerSlot = slot(.stepTrainer)
+  private static let stepEventsSlot = slot(.stepEvents)
+
+  private mutating func quotedUser(_ user: String) -> [UInt8] {
+    if user != lastUser {
+      lastUser = user
+      lastUserQuoted = NDJSONBuffer.quoted(user)
+    }
+    return lastUserQuoted
+  }
+
+  private mutating func quotedSerial(_ serial: String) -> [UInt8] {
+    if serial != lastSerial {
+      lastSerial = serial
+      lastSerialQuoted = NDJSONBuffer.quoted(serial)
+    }
+    return lastSerialQuoted
   }
 
   mutating func customer(_ customer: GeneratedCustomer) {
@@ -32,57 +60,69 @@ struct LandingBatchWriter: DatasetSink {
       customerName: customer.customerName, email: customer.email, phone: customer.phone, birthDay: customer.birthDay,
       serialNumber: customer.serialNumber, registrationDate: customer.registrationDate,
       lastUpdateDate: customer.lastUpdateDate, shareWithResearchAsOfDate: customer.shareWithResearchAsOfDate,
-      shareWithPublicAsOfDate: customer.shareWithPublicAsOfDate,
-      shareWithFriendsAsOfDate: customer.shareWithFriendsAsOfDate
-    ).render(into: &buffers[.customer]!)
-    flushIfFull(.customer)
+      shareWithPublicAsOfDate: customer.shareWithPublicAsOfDate, shareWithFriendsAsOfDate: customer.shareWithFriendsAsOfDate
+    ).render(into: &buffers[Self.customerSlot])
+    flushIfFull(Self.customerSlot)
   }
 
   mutating func accelerometer(user: String, timestamp: Int64, x: Double, y: Double, z: Double) {
-    AccelerometerReading.render(user: user, timestamp: timestamp, x: x, y: y, z: z, into: &buffers[.accelerometer]!)
-    flushIfFull(.accelerometer)
+    let quoted = quotedUser(user)
+    let slot = Self.accelerometerSlot
+    buffers[slot].beginObject()
+    buffers[slot].field("user", quoted: quoted)
+    buffers[slot].field("timestamp", timestamp)
+    buffers[slot].field("x", x)
+    buffers[slot].field("y", y)
+    buffers[slot].field("z", z)
+    buffers[slot].endObject()
+    flushIfFull(slot)
   }
 
   mutating func stepTrainer(serialNumber: String, sensorReadingTime: Int64, distanceFromObject: Double) {
-    buffers[.stepTrainer]!.beginObject()
-    buffers[.stepTrainer]!.field("sensorReadingTime", sensorReadingTime)
-    buffers[.stepTrainer]!.field("serialNumber", serialNumber)
-    buffers[.stepTrainer]!.field("distanceFromObject", measurement: distanceFromObject)
-    buffers[.stepTrainer]!.endObject()
-    flushIfFull(.stepTrainer)
+    let quoted = quotedSerial(serialNumber)
+    let slot = Self.stepTrainerSlot
+    buffers[slot].beginObject()
+    buffers[slot].field("sensorReadingTime", sensorReadingTime)
+    buffers[slot].field("serialNumber", quoted: quoted)
+    buffers[slot].field("distanceFromObject", measurement: distanceFromObject)
+    buffers[slot].endObject()
+    flushIfFull(slot)
   }
 
   mutating func stepEvent(user: String, serialNumber: String, timestamp: Int64, foot: Foot) {
-    buffers[.stepEvents]!.beginObject()
-    buffers[.stepEvents]!.field("user", user)
-    buffers[.stepEvents]!.field("serialNumber", serialNumber)
-    buffers[.stepEvents]!.field("timestamp", timestamp)
-    buffers[.stepEvents]!.field("foot", foot.rawValue)
-    buffers[.stepEvents]!.endObject()
-    flushIfFull(.stepEvents)
+    let slot = Self.stepEventsSlot
+    buffers[slot].beginObject()
+    buffers[slot].field("user", user)
+    buffers[slot].field("serialNumber", serialNumber)
+    buffers[slot].field("timestamp", timestamp)
+    buffers[slot].field("foot", foot.rawValue)
+    buffers[slot].endObject()
+    flushIfFull(slot)
   }
 
   mutating func malformed(_ table: DatasetTable, line: [UInt8], last: Bool) {
+    let slot = Self.slot(table)
     if last {
-      pendingLastLines[table] = line
+      pendingLastLines[slot] = line
     } else {
-      buffers[table]!.appendRaw(contentsOf: line + [UInt8(ascii: "\n")])
+      buffers[slot].appendRaw(contentsOf: line + [UInt8(ascii: "\n")])
     }
   }
 
-  private mutating func flushIfFull(_ table: DatasetTable) {
-    if buffers[table]!.bytes.count >= Self.flushThreshold { flush(table) }
+  @inline(__always) private mutating func flushIfFull(_ slot: Int) {
+    if buffers[slot].bytes.count >= Self.flushThreshold { flush(slot) }
   }
 
-  private mutating func flush(_ table: DatasetTable) {
+  private mutating func flush(_ slot: Int) {
     guard failure == nil else { return }
+    let table = DatasetTable.allCases[slot]
     do {
-      if files[table] == nil {
-        files[table] = try TablePublisher(
+      if files[slot] == nil {
+        files[slot] = try TablePublisher(
           folder: "\(lake)/\(table.rawValue)/landing", fileName: Self.fileName(table, deliveryTime: deliveryTime))
       }
-      try files[table]!.write(buffers[table]!.bytes)
-      buffers[table]!.removeAll()
+      try files[slot]!.write(buffers[slot].bytes)
+      buffers[slot].removeAll()
     } catch {
       failure = error
     }
@@ -91,12 +131,12 @@ struct LandingBatchWriter: DatasetSink {
   /// Writes what is left and publishes every file of the batch; returns the published paths.
   mutating func finish() throws(LakeError) -> [DatasetTable: String] {
     var published: [DatasetTable: String] = [:]
-    for table in DatasetTable.allCases {
-      if let last = pendingLastLines[table] { buffers[table]!.appendRaw(contentsOf: last) }
-      flush(table)
+    for (slot, table) in DatasetTable.allCases.enumerated() {
+      if let last = pendingLastLines[slot] { buffers[slot].appendRaw(contentsOf: last) }
+      flush(slot)
       if let failure { throw failure }
-      try files[table]!.commit()
-      published[table] = files[table]!.finalPath
+      try files[slot]!.commit()
+      published[table] = files[slot]!.finalPath
     }
     return published
   }
