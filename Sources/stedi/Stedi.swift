@@ -5,6 +5,6 @@ struct Stedi: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "stedi",
     abstract: "STEDI Step Trainer platform: the lake's zone pipeline and its tools.",
-    subcommands: [PipelineCommand.self, GenerateCommand.self, LakeCommand.self]
+    subcommands: [PipelineCommand.self, GenerateCommand.self, ImportCommand.self, LakeCommand.self]
   )
 }
