@@ -120,7 +120,9 @@ final class GenerationRun: @unchecked Sendable {
           done += 1
           return done
         }
-        progress("generated \(finished) of \(total) batches")
+        let filled = finished * 30 / total
+        let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: 30 - filled)
+        progress("[\(bar)] \(finished) of \(total) batches of customers")
       } catch {
         lock.withLock { failure = failure ?? (error as? LakeError) ?? .writeFailed(path: lake, reason: "\(error)") }
       }
