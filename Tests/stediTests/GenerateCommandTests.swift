@@ -127,7 +127,9 @@ import Testing
   }
 
   @Test func unknownFlawIsAUsageError() throws {
-    let run = try StediProcess.run(["generate", "--lake", "/tmp/x", "--customers", "1", "--flaws", "gremlins"])
+    let run = try StediProcess.run([
+      "generate", "--lake", "/tmp/x", "--customers", "1", "--profile-of-flaws", "gremlins",
+    ])
     #expect(run.status == 64)
     #expect(run.stderr.contains("unknown flaw 'gremlins'"))
   }

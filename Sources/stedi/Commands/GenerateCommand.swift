@@ -27,6 +27,7 @@ struct GenerateCommand: ParsableCommand {
   var seed: UInt64 = 1
 
   @Option(
+    name: [.customLong("flaws"), .customLong("profile-of-flaws")],
     help: ArgumentHelp(
       "Which flaws of the real data to reproduce: all, none, or a comma-separated list.",
       discussion: DatasetFlaw.allCases.map(\.rawValue).joined(separator: ", ")))
