@@ -327,3 +327,91 @@ enum PhoneClock {
     return samples
   }
 }
+
+/// Why one row was rejected: the reason and what exactly was wrong.
+typealias RowProblem = (reason: PhoneRejectionReason, detail: String)
+
+/// A delimited text file read as a header and the data rows under it.
+struct DelimitedTable {
+  let bytes: [UInt8]
+  let path: String
+  let lines: [TextLine]
+  /// The index in `lines` of the header: the first line that is not blank.
+  let headerIndex: Int
+  let separator: UInt8
+  /// The header's field names (trimmed); empty when the header line cannot be split into fields.
+  let names: [String]
+
+  /// Finds the header and its separator; throws `.empty` when every line is blank.
+  init(_ bytes: [UInt8], path: String) throws(PhoneImportError) {
+    self.bytes = bytes
+    self.path = path
+    lines = DelimitedText.lines(bytes, from: DelimitedText.contentStart(bytes))
+    guard let headerIndex = lines.firstIndex(where: { !DelimitedText.isBlank(bytes, $0.range) }) else {
+      throw .empty(path: path)
+    }
+    self.headerIndex = headerIndex
+    let header = lines[headerIndex].range
+    separator = DelimitedText.separator(ofHeader: bytes, header)
+    names = DelimitedText.headerNames(bytes, header, separator: separator) ?? []
+  }
+
+  /// True when numbers may use a decimal comma: the separator is TAB or semicolon.
+  var decimalComma: Bool { separator != DelimitedText.comma }
+
+  /// The error for a header that does not fit `format`.
+  func headerMismatch(format: PhoneExportFormat, expected: String) -> PhoneImportError {
+    .headerMismatch(
+      path: path, format: format, expected: expected,
+      found: DelimitedText.preview(bytes, lines[headerIndex].range))
+  }
+
+  /// Calls `body` with the fields of every data row that splits into one field per header name, and
+  /// rejects the others; `body` returns the row's problem, if any. `malformedDetail` replaces the
+  /// splitter's own explanation of a row that cannot be split.
+  func forEachRow(
+    malformedDetail: String? = nil, _ body: ([CSVField]) -> RowProblem?
+  ) -> (rejected: [RejectedRow], blankLines: Int) {
+    var rejected: [RejectedRow] = []
+    var blankLines = headerIndex
+    for line in lines[(headerIndex + 1)...] {
+      if DelimitedText.isBlank(bytes, line.range) {
+        blankLines += 1
+        continue
+      }
+      let problem: RowProblem?
+      switch DelimitedText.fields(bytes, line.range, separator: separator) {
+      case .malformed(let why):
+        problem = (.malformedRow, malformedDetail ?? why)
+      case .fields(let fields) where fields.count != names.count:
+        problem = (
+          fields.count < names.count ? .missingColumns : .extraColumns,
+          "the row has \(fields.count) fields, the header has \(names.count)"
+        )
+      case .fields(let fields):
+        problem = body(fields)
+      }
+      if let (reason, detail) = problem {
+        rejected.append(RejectedRow(line: line.number, reason: reason, detail: detail, raw: Array(bytes[line.range])))
+      }
+    }
+    return (rejected, blankLines)
+  }
+
+  /// The problem with a number read from `fields[column]`, or nil when it is a value: an invalid
+  /// field "is not `expected`", an out-of-range one is described by `outOfRange`.
+  func problem<Value>(
+    _ parse: NumberParse<Value>, in fields: [CSVField], column: Int, expected: String = "a number",
+    outOfRange: String
+  ) -> RowProblem? {
+    let name = names[column]
+    var text: String { DelimitedText.text(bytes, fields[column]) }
+    switch parse {
+    case .value: return nil
+    case .empty: return (.missingValue, "\(name) is empty")
+    case .invalid: return (.invalidNumber, "\(name) `\(text)` is not \(expected)")
+    case .nonFinite: return (.nonFinite, "\(name) `\(text)` is not a finite number")
+    case .outOfRange: return (.timeOutOfRange, "\(name) `\(text)` \(outOfRange)")
+    }
+  }
+}

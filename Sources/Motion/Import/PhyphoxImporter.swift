@@ -189,105 +189,51 @@ public struct PhyphoxClock: Sendable, Equatable {
 ///   number, or a NaN/infinite value is rejected with its line number; nothing is dropped silently.
 ///   Repeated or backward times are kept and counted.
 struct PhyphoxImporter {
-  let bytes: [UInt8]
-  let path: String
-  let lines: [TextLine]
-  let headerIndex: Int
-  let separator: UInt8
+  let table: DelimitedTable
   let layout: PhyphoxLayout
 
   /// Reads the header; throws when it is not a phyphox acceleration header.
   init(_ bytes: [UInt8], path: String) throws(PhoneImportError) {
-    self.bytes = bytes
-    self.path = path
-    lines = DelimitedText.lines(bytes, from: DelimitedText.contentStart(bytes))
-    guard let headerIndex = lines.firstIndex(where: { !DelimitedText.isBlank(bytes, $0.range) }) else {
-      throw .empty(path: path)
-    }
-    self.headerIndex = headerIndex
-    let header = lines[headerIndex].range
-    separator = DelimitedText.separator(ofHeader: bytes, header)
-    guard let names = DelimitedText.headerNames(bytes, header, separator: separator),
-      let layout = PhyphoxLayout(names: names, path: path)
-    else {
-      throw .headerMismatch(
-        path: path, format: .phyphox, expected: PhoneImportError.phyphoxExpectation,
-        found: DelimitedText.preview(bytes, header))
+    table = try DelimitedTable(bytes, path: path)
+    guard let layout = PhyphoxLayout(names: table.names, path: path) else {
+      throw table.headerMismatch(format: .phyphox, expected: PhoneImportError.phyphoxExpectation)
     }
     self.layout = layout
   }
 
+  /// Reads the samples, placing them on the wall clock with `clock`.
   func read(clock: PhyphoxClock, notes: [String]) -> PhoneImport {
-    let decimalComma = separator != DelimitedText.comma
+    let bytes = table.bytes
+    let decimalComma = table.decimalComma
     var times: [Int64] = []
     var values: [(Double, Double, Double)] = []
-    times.reserveCapacity(lines.count)
-    values.reserveCapacity(lines.count)
-    var rejected: [RejectedRow] = []
-    var blankLines = headerIndex
-    let columnCount = layout.columnNames.count
+    times.reserveCapacity(table.lines.count)
+    values.reserveCapacity(table.lines.count)
+    let usedColumns = [layout.time, layout.x, layout.y, layout.z]
 
-    rows: for line in lines[(headerIndex + 1)...] {
-      if DelimitedText.isBlank(bytes, line.range) {
-        blankLines += 1
-        continue
-      }
-      func reject(_ reason: PhoneRejectionReason, _ detail: String) {
-        rejected.append(RejectedRow(line: line.number, reason: reason, detail: detail, raw: Array(bytes[line.range])))
-      }
-      let fields: [CSVField]
-      switch DelimitedText.fields(bytes, line.range, separator: separator) {
-      case .malformed(let why):
-        reject(.malformedRow, why)
-        continue rows
-      case .fields(let split):
-        fields = split
-      }
-      if fields.count != columnCount {
-        reject(
-          fields.count < columnCount ? .missingColumns : .extraColumns,
-          "the row has \(fields.count) fields, the header has \(columnCount)")
-        continue rows
-      }
-      func problem<Value>(_ parse: NumberParse<Value>, column: Int) -> (PhoneRejectionReason, String)? {
-        let name = layout.columnNames[column]
-        let text = DelimitedText.text(bytes, fields[column])
-        switch parse {
-        case .value: return nil
-        case .empty: return (.missingValue, "\(name) is empty")
-        case .invalid: return (.invalidNumber, "\(name) `\(text)` is not a number")
-        case .nonFinite: return (.nonFinite, "\(name) `\(text)` is not a finite number")
-        case .outOfRange: return (.timeOutOfRange, "\(name) `\(text)` is out of range")
-        }
+    let (rejected, blankLines) = table.forEachRow { fields in
+      func problem<Value>(_ parse: NumberParse<Value>, column: Int) -> RowProblem? {
+        table.problem(parse, in: fields, column: column, outOfRange: "is out of range")
       }
       let timeParse = DelimitedText.scaled(bytes, fields[layout.time].range, scale: 9, decimalComma: decimalComma)
-      if let (reason, detail) = problem(timeParse, column: layout.time) {
-        reject(reason, detail)
-        continue rows
-      }
+      if let problem = problem(timeParse, column: layout.time) { return problem }
       var axes: [Double] = []
       for column in [layout.x, layout.y, layout.z] {
         let parse = DelimitedText.double(bytes, fields[column].range, decimalComma: decimalComma)
-        if let (reason, detail) = problem(parse, column: column) {
-          reject(reason, detail)
-          continue rows
-        }
+        if let problem = problem(parse, column: column) { return problem }
         if case .value(let value) = parse { axes.append(value) }
       }
-      for column in 0..<columnCount where ![layout.time, layout.x, layout.y, layout.z].contains(column) {
+      for column in fields.indices where !usedColumns.contains(column) {
         let parse = DelimitedText.double(bytes, fields[column].range, decimalComma: decimalComma)
         if case .empty = parse { continue }  // an unused column may be missing
-        if let (reason, detail) = problem(parse, column: column) {
-          reject(reason, detail)
-          continue rows
-        }
+        if let problem = problem(parse, column: column) { return problem }
       }
       guard case .value(let experimentTime) = timeParse, let epoch = clock.epoch(experimentTime: experimentTime) else {
-        reject(.timeOutOfRange, "\(layout.columnNames[layout.time]) does not fit the clock")
-        continue rows
+        return (.timeOutOfRange, "\(layout.columnNames[layout.time]) does not fit the clock")
       }
       times.append(epoch)
       values.append((axes[0], axes[1], axes[2]))
+      return nil
     }
     var notes = notes
     if let first = values.first, first == (0, 0, 0) {

@@ -52,12 +52,8 @@ enum SensorLoggerStream {
 struct SensorLoggerCSVImporter {
   static let requiredColumns = ["time", "seconds_elapsed", "z", "y", "x"]
 
-  let bytes: [UInt8]
-  let path: String
-  let lines: [TextLine]
-  let headerIndex: Int
-  let separator: UInt8
-  let names: [String]
+  let table: DelimitedTable
+  /// The column of each lowercased header name (the first, when a name repeats).
   let columns: [String: Int]
 
   /// True when `names` (lowercased) are a Sensor Logger three-axis header.
@@ -66,24 +62,14 @@ struct SensorLoggerCSVImporter {
     return requiredColumns.allSatisfy { lowered.contains($0) }
   }
 
+  /// Reads the header; throws when it is not a Sensor Logger three-axis header.
   init(_ bytes: [UInt8], path: String) throws(PhoneImportError) {
-    self.bytes = bytes
-    self.path = path
-    lines = DelimitedText.lines(bytes, from: DelimitedText.contentStart(bytes))
-    guard let headerIndex = lines.firstIndex(where: { !DelimitedText.isBlank(bytes, $0.range) }) else {
-      throw .empty(path: path)
+    table = try DelimitedTable(bytes, path: path)
+    guard Self.matches(table.names) else {
+      throw table.headerMismatch(format: .sensorLoggerCSV, expected: PhoneImportError.sensorLoggerCSVExpectation)
     }
-    self.headerIndex = headerIndex
-    let header = lines[headerIndex].range
-    separator = DelimitedText.separator(ofHeader: bytes, header)
-    guard let names = DelimitedText.headerNames(bytes, header, separator: separator), Self.matches(names) else {
-      throw .headerMismatch(
-        path: path, format: .sensorLoggerCSV, expected: PhoneImportError.sensorLoggerCSVExpectation,
-        found: DelimitedText.preview(bytes, header))
-    }
-    self.names = names
     var columns: [String: Int] = [:]
-    for (index, name) in names.enumerated() where columns[name.lowercased()] == nil {
+    for (index, name) in table.names.enumerated() where columns[name.lowercased()] == nil {
       columns[name.lowercased()] = index
     }
     self.columns = columns
@@ -91,83 +77,55 @@ struct SensorLoggerCSVImporter {
 
   /// Which sensor the file holds: from its name, or `requested` when the name does not say.
   func sensor(requested: SensorLoggerSensor?) throws(PhoneImportError) -> SensorLoggerSensor {
-    switch SensorLoggerStream(path: path) {
+    switch SensorLoggerStream(path: table.path) {
     case .unsupported(let name, let reason):
-      throw .unsupportedStream(path: path, stream: name, reason: reason)
+      throw .unsupportedStream(path: table.path, stream: name, reason: reason)
     case .acceleration(let sensor):
-      if let requested, requested != sensor { throw .sensorConflict(path: path, file: sensor, requested: requested) }
+      if let requested, requested != sensor {
+        throw .sensorConflict(path: table.path, file: sensor, requested: requested)
+      }
       return sensor
     case .unknown:
-      guard let requested else { throw .ambiguousSensor(path: path) }
+      guard let requested else { throw .ambiguousSensor(path: table.path) }
       return requested
     }
   }
 
+  /// Reads the samples of `sensor`.
   func read(sensor: SensorLoggerSensor, notes: [String]) -> PhoneImport {
-    let decimalComma = separator != DelimitedText.comma
+    let bytes = table.bytes
+    let decimalComma = table.decimalComma
     let timeColumn = columns["time"]!
     let elapsedColumn = columns["seconds_elapsed"]!
     let axisColumns = [columns["x"]!, columns["y"]!, columns["z"]!]
     var times: [Int64] = []
     var values: [(Double, Double, Double)] = []
-    times.reserveCapacity(lines.count)
-    values.reserveCapacity(lines.count)
-    var rejected: [RejectedRow] = []
-    var blankLines = headerIndex
+    times.reserveCapacity(table.lines.count)
+    values.reserveCapacity(table.lines.count)
 
-    rows: for line in lines[(headerIndex + 1)...] {
-      if DelimitedText.isBlank(bytes, line.range) {
-        blankLines += 1
-        continue
-      }
-      func reject(_ reason: PhoneRejectionReason, _ detail: String) {
-        rejected.append(RejectedRow(line: line.number, reason: reason, detail: detail, raw: Array(bytes[line.range])))
-      }
-      guard case .fields(let fields) = DelimitedText.fields(bytes, line.range, separator: separator) else {
-        reject(.malformedRow, "the row cannot be split into fields (an unterminated quote?)")
-        continue rows
-      }
-      if fields.count != names.count {
-        reject(
-          fields.count < names.count ? .missingColumns : .extraColumns,
-          "the row has \(fields.count) fields, the header has \(names.count)")
-        continue rows
-      }
-      func problem<Value>(_ parse: NumberParse<Value>, column: Int, what: String) -> (PhoneRejectionReason, String)? {
-        let text = DelimitedText.text(bytes, fields[column])
-        switch parse {
-        case .value: return nil
-        case .empty: return (.missingValue, "\(names[column]) is empty")
-        case .invalid: return (.invalidNumber, "\(names[column]) `\(text)` is not \(what)")
-        case .nonFinite: return (.nonFinite, "\(names[column]) `\(text)` is not a finite number")
-        case .outOfRange: return (.timeOutOfRange, "\(names[column]) `\(text)` does not fit a 64-bit nanosecond time")
-        }
+    let (rejected, blankLines) = table.forEachRow(
+      malformedDetail: "the row cannot be split into fields (an unterminated quote?)"
+    ) { fields in
+      func problem<Value>(_ parse: NumberParse<Value>, column: Int, what: String) -> RowProblem? {
+        table.problem(
+          parse, in: fields, column: column, expected: what, outOfRange: "does not fit a 64-bit nanosecond time")
       }
       let timeParse = DelimitedText.scaled(bytes, fields[timeColumn].range, scale: 0, decimalComma: false)
-      if let (reason, detail) = problem(timeParse, column: timeColumn, what: "an epoch time in nanoseconds") {
-        reject(reason, detail)
-        continue rows
-      }
+      if let problem = problem(timeParse, column: timeColumn, what: "an epoch time in nanoseconds") { return problem }
       let elapsed = DelimitedText.double(bytes, fields[elapsedColumn].range, decimalComma: decimalComma)
-      if let (reason, detail) = problem(elapsed, column: elapsedColumn, what: "a number") {
-        reject(reason, detail)
-        continue rows
-      }
+      if let problem = problem(elapsed, column: elapsedColumn, what: "a number") { return problem }
       var axes: [Double] = []
       for column in axisColumns {
         let parse = DelimitedText.double(bytes, fields[column].range, decimalComma: decimalComma)
-        if let (reason, detail) = problem(parse, column: column, what: "a number") {
-          reject(reason, detail)
-          continue rows
-        }
+        if let problem = problem(parse, column: column, what: "a number") { return problem }
         if case .value(let value) = parse { axes.append(value) }
       }
       guard case .value(let time) = timeParse, axes.count == 3 else {
-        reject(.invalidNumber, "the row's numbers cannot be read")
-        continue rows
+        return (.invalidNumber, "the row's numbers cannot be read")
       }
       times.append(time)
       values.append((axes[0], axes[1], axes[2]))
+      return nil
     }
     return PhoneImport(
       format: .sensorLoggerCSV, stream: sensor.rawValue, gravity: sensor.gravity,
