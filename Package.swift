@@ -15,11 +15,12 @@ let package = Package(
     .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
   ],
   targets: [
+    .target(name: "Motion"),
     .target(
       name: "Lakehouse",
-      dependencies: [.product(name: "Crypto", package: "swift-crypto")]
+      // Motion only for its seedable random generator (the sample lake is deterministic).
+      dependencies: ["Motion", .product(name: "Crypto", package: "swift-crypto")]
     ),
-    .target(name: "Motion"),
     .executableTarget(
       name: "stedi",
       dependencies: [
@@ -32,6 +33,7 @@ let package = Package(
       name: "LakehouseTests",
       dependencies: [
         "Lakehouse",
+        "Motion",
         .product(name: "PropertyBased", package: "swift-property-based"),
       ]
     ),

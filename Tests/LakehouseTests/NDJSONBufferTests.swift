@@ -1,3 +1,4 @@
+import Motion
 import Testing
 
 @testable import Lakehouse
@@ -27,17 +28,6 @@ private func roundTrip<Record>(
     } catch {
       return .failure(error)
     }
-  }
-}
-
-private struct SplitMix64: RandomNumberGenerator {
-  var state: UInt64
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
   }
 }
 
@@ -190,7 +180,7 @@ extension NDJSONBufferTests {
     }
 
     @Test func randomAccelerometerReadingsSurviveExactly() throws {
-      var generator = SplitMix64(state: 2024)
+      var generator = SplitMix64(seed: 2024)
       for _ in 0..<400 {
         let reading = AccelerometerReading(
           user: "u\(generator.next())@test.com", timestamp: Int64(bitPattern: generator.next()),
@@ -208,7 +198,7 @@ extension NDJSONBufferTests {
     }
 
     @Test func randomStepTrainerReadingsSurviveExactly() throws {
-      var generator = SplitMix64(state: 99)
+      var generator = SplitMix64(seed: 99)
       for _ in 0..<400 {
         let reading = StepTrainerReading(
           sensorReadingTime: Int64(bitPattern: generator.next()), serialNumber: "s\(generator.next())",
@@ -225,7 +215,7 @@ extension NDJSONBufferTests {
     }
 
     @Test func randomMachineLearningRowsSurviveExactly() throws {
-      var generator = SplitMix64(state: 5)
+      var generator = SplitMix64(seed: 5)
       for index in 0..<200 {
         let row = MachineLearningRow(
           sensorReadingTime: Int64(bitPattern: generator.next()), serialNumber: "s\(index)",

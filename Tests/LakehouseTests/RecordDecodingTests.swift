@@ -1,4 +1,5 @@
 import Foundation
+import Motion
 import Testing
 
 @testable import Lakehouse
@@ -75,18 +76,6 @@ private func accelerometerLine(
   x: String = "1.0", y: String = "-1.0", z: String = "-1.0"
 ) -> String {
   #"{"user":\#(user),"timestamp":\#(timestamp),"x":\#(x),"y":\#(y),"z":\#(z)}"#
-}
-
-/// Deterministic random numbers, so a failure reproduces.
-private struct SplitMix64: RandomNumberGenerator {
-  var state: UInt64
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
-  }
 }
 
 /// Record decoders turn landing lines into values and reject lines that break the schema.
@@ -473,7 +462,7 @@ extension RecordDecodingTests {
     }
 
     @Test func randomDecimalsMatchDoubleFromString() {
-      var generator = SplitMix64(state: 0x5EED_1234)
+      var generator = SplitMix64(seed: 0x5EED_1234)
       func digits(_ count: Int) -> String {
         String((0..<count).map { _ in Character(String(Int.random(in: 0...9, using: &generator))) })
       }
@@ -496,7 +485,7 @@ extension RecordDecodingTests {
     }
 
     @Test func randomDoublesSurviveTheirShortestText() {
-      var generator = SplitMix64(state: 42)
+      var generator = SplitMix64(seed: 42)
       for _ in 0..<500 {
         let value = Double(bitPattern: generator.next())
         guard value.isFinite else { continue }
@@ -524,7 +513,7 @@ extension RecordDecodingTests {
     }
 
     @Test func randomInt64sAreExact() throws {
-      var generator = SplitMix64(state: 7)
+      var generator = SplitMix64(seed: 7)
       for _ in 0..<300 {
         let value = Int64(bitPattern: generator.next()) >> Int64.random(in: 0...62, using: &generator)
         #expect(try accelerometer(accelerometerLine(timestamp: String(value))).get().timestamp == value)

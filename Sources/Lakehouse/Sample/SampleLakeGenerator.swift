@@ -1,4 +1,5 @@
 import Foundation
+import Motion
 
 /// Writes a small, deterministic landing zone that carries every flaw the pipeline must handle.
 ///
@@ -125,20 +126,5 @@ public struct SampleLakeGenerator: Sendable {
     let characters = Array(digits)
     let groups = [0..<8, 8..<12, 12..<16, 16..<20, 20..<32].map { String(characters[$0]) }
     return groups.joined(separator: "-")
-  }
-}
-
-/// A small, fast, seedable generator (Vigna's SplitMix64): the standard library's is not seedable.
-public struct SplitMix64: RandomNumberGenerator, Sendable {
-  private var state: UInt64
-
-  public init(seed: UInt64) { state = seed }
-
-  public mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
   }
 }
