@@ -6,7 +6,7 @@ struct PipelineCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "pipeline",
     abstract: "Build and check the trusted and curated zones of a lake.",
-    subcommands: [Run.self, Check.self]
+    subcommands: [Run.self, Check.self, Export.self]
   )
 
   struct Run: ParsableCommand {
@@ -52,6 +52,33 @@ struct PipelineCommand: ParsableCommand {
       throw ExitCode(3)
     }
   }
+
+  struct Export: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Write the zone rules as jobs another engine runs, rendered from the same definition.",
+      discussion: """
+        spark: one Spark SQL file per zone job (sql/) and run_pipeline.py, which runs them in order \
+        over a lake (python3 DIR/run_pipeline.py --lake PATH) and writes the same folders as \
+        `stedi pipeline run`.
+        """)
+
+    @Option(help: "The engine: spark.")
+    var target: ExportTarget = .spark
+
+    @Option(help: "Which rules: strict or udacity.")
+    var profile: PipelineProfile = .strict
+
+    @Option(help: "The folder to write the jobs into (created if missing).")
+    var out: String
+
+    func run() throws {
+      let export = PipelineExport(target: target, rules: ZoneRules(profile: profile))
+      let written = try runReportingLakeErrors { try export.write(to: out) }
+      print("wrote \(written.count) files for \(target.rawValue) (\(profile.rawValue) profile) to \(out)")
+      if target == .spark { print("run: python3 \(out)/run_pipeline.py --lake LAKE") }
+    }
+  }
 }
 
 extension PipelineProfile: ExpressibleByArgument {}
+extension ExportTarget: ExpressibleByArgument {}

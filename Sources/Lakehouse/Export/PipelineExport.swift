@@ -1,0 +1,41 @@
+import Foundation
+
+/// Where a pipeline export runs.
+public enum ExportTarget: String, CaseIterable, Sendable {
+  case spark
+}
+
+/// Writes the zone rules of a profile as files another engine runs.
+public struct PipelineExport: Sendable {
+  public var target: ExportTarget
+  public var rules: ZoneRules
+
+  public init(target: ExportTarget, rules: ZoneRules) {
+    self.target = target
+    self.rules = rules
+  }
+
+  /// The files of the export, relative path → contents.
+  public func files() -> [(path: String, contents: String)] {
+    let jobs = ZoneJob.jobs(for: rules)
+    switch target {
+    case .spark:
+      var files = jobs.enumerated().map { index, job in
+        ("sql/\(SparkRunner.fileName(index: index, job: job))", job.sql + "\n")
+      }
+      files.append(("run_pipeline.py", SparkRunner.script(profile: rules.profile, jobs: jobs)))
+      return files
+    }
+  }
+
+  /// Writes the files under `folder` (created if missing), each atomically.
+  public func write(to folder: String) throws(LakeError) -> [String] {
+    var written: [String] = []
+    for (path, contents) in files() {
+      let full = "\(folder)/\(path)"
+      try TablePublisher.replaceFile(at: full, with: Array(contents.utf8), mode: path.hasSuffix(".py") ? 0o755 : 0o644)
+      written.append(full)
+    }
+    return written
+  }
+}
