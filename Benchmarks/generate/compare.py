@@ -18,15 +18,14 @@ or its lines are not in the STEDI formats; 2 a generator failed;
 import argparse
 import json
 import os
-import platform
 import shutil
-import statistics
-import subprocess
 import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.normpath(os.path.join(HERE, "..", ".."))
+sys.path.insert(0, os.path.join(HERE, "..", "common"))
+import benchlib  # noqa: E402
+from benchlib import log  # noqa: E402
 
 TABLES = ("customer", "accelerometer", "step_trainer", "step_events")
 READING_TABLES = ("accelerometer", "step_trainer")
@@ -45,25 +44,6 @@ EXACT_KEYS = {
 # step_events is no STEDI table (it is the generators' ground truth): any order of these keys,
 # with the step's time under "time" or "timestamp".
 STEP_EVENT_KEYS = ({"serialNumber", "user", "timestamp", "foot"},)
-
-
-# ---------------------------------------------------------------- machine --
-
-def cpu_busy(seconds):
-    """Fraction of all CPUs busy during the next `seconds` (/proc/stat), None off Linux."""
-    def sample():
-        with open("/proc/stat") as f:
-            v = [int(x) for x in f.readline().split()[1:]]
-        return sum(v), v[3] + (v[4] if len(v) > 4 else 0)
-    try:
-        total0, idle0 = sample()
-        time.sleep(seconds)
-        total1, idle1 = sample()
-    except (OSError, ValueError, IndexError):
-        return None
-    if total1 == total0:
-        return 0.0
-    return round(1 - (idle1 - idle0) / (total1 - total0), 2)
 
 
 # ------------------------------------------------------------------ files --
@@ -166,42 +146,6 @@ def check_formats(lake, per_file=5):
     return problems
 
 
-# ---------------------------------------------------------------- running --
-
-def parse_report(text):
-    for candidate in [text.strip()] + list(reversed(text.strip().splitlines())):
-        candidate = candidate.strip()
-        if candidate.startswith("{"):
-            try:
-                obj = json.loads(candidate)
-            except ValueError:
-                continue
-            if isinstance(obj, dict):
-                return obj
-    return None
-
-
-def run_child(argv, log_prefix):
-    """Run argv; returns wall s, user+sys CPU s, peak RSS KiB, exit code, stdout."""
-    with open(log_prefix + ".out", "wb") as out, open(log_prefix + ".err", "wb") as err:
-        t0 = time.perf_counter()
-        proc = subprocess.Popen(argv, stdout=out, stderr=err, stdin=subprocess.DEVNULL, cwd=REPO)
-        _, status, ru = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - t0
-    code = os.waitstatus_to_exitcode(status)
-    with open(log_prefix + ".out", encoding="utf-8", errors="replace") as f:
-        stdout = f.read()
-    return wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss, code, stdout
-
-
-def tail(path, n=20):
-    try:
-        with open(path, encoding="utf-8", errors="replace") as f:
-            return "".join(f.readlines()[-n:])
-    except OSError:
-        return ""
-
-
 def fmt_int(v):
     return "-" if v is None else f"{v:,.0f}"
 
@@ -209,7 +153,7 @@ def fmt_int(v):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--work", required=True, help="folder for the two lakes, logs and result.json")
-    ap.add_argument("--stedi", default=os.path.join(REPO, ".build", "release", "stedi"))
+    ap.add_argument("--stedi", default=benchlib.STEDI_RELEASE)
     ap.add_argument("--python", default=sys.executable, help="interpreter with Faker installed")
     ap.add_argument("--customers", type=int, required=True, help="stedi's --customers")
     ap.add_argument("--days", type=int, required=True, help="stedi's --days")
@@ -228,8 +172,8 @@ def main(argv=None):
     ap.add_argument("--result", help="result JSON (default <work>/result.json)")
     args = ap.parse_args(argv)
 
-    gens = [g.strip() for g in args.generators.split(",") if g.strip()]
-    if not gens or any(g not in ("stedi", "faker") for g in gens) or len(set(gens)) != len(gens):
+    gens = benchlib.parse_names(args.generators, ("stedi", "faker"), unique=True)
+    if gens is None:
         ap.error("--generators takes stedi, faker or both")
     if args.repeats < 1:
         ap.error("--repeats must be >= 1")
@@ -247,35 +191,28 @@ def main(argv=None):
                   "--customers", str(sizes["faker"][0]), "--days", str(sizes["faker"][1]),
                   "--seed", str(args.seed), "--json"],
     }
-    if "stedi" in gens and not os.access(args.stedi, os.X_OK):
-        print(f"error: no stedi binary at {args.stedi}", file=sys.stderr)
+    if "stedi" in gens and benchlib.stedi_missing(args.stedi):
         return 2
 
     cpus = os.cpu_count()
-    busy_before = cpu_busy(2.0)
-    if busy_before is not None and busy_before > 0.2:
-        print(f"warning: {busy_before:.0%} of the CPUs were busy with other work just before the "
-              f"runs; that skews the timings (this machine has {cpus} cores)", file=sys.stderr)
+    busy_before = benchlib.busy_before_runs(f" (this machine has {cpus} cores)")
     for g in gens:
-        print(f"{g}: {' '.join(commands[g])}", file=sys.stderr)
+        log(f"{g}: {' '.join(commands[g])}")
 
     runs = {g: [] for g in gens}
     failed = []
     problems = []
     notes = []
     for i in range(args.repeats):
-        order = list(gens)
-        if args.order == "alternate" and i % 2 == 1:
-            order.reverse()
-        for g in order:
+        for g in benchlib.round_order(gens, args.order, i):
             if g in failed:
                 continue
             shutil.rmtree(lakes[g], ignore_errors=True)
             os.sync()  # no dirty pages of an earlier run are written back during this one
-            busy = cpu_busy(0.5)
+            busy = benchlib.cpu_busy(0.5)
             prefix = os.path.join(logs, f"{g}-{i + 1}")
-            wall, cpu, rss_kib, code, stdout = run_child(commands[g], prefix)
-            report = parse_report(stdout)
+            wall, cpu, rss_kib, code, stdout = benchlib.run_child(commands[g], prefix)
+            report = benchlib.parse_report(stdout)
             t_sync = time.perf_counter()
             os.sync()
             sync_s = time.perf_counter() - t_sync
@@ -291,14 +228,12 @@ def main(argv=None):
                    "sync_after_seconds": round(sync_s, 3), "cpu_busy_before": busy,
                    "tables": stats, "report": report}
             runs[g].append(run)
-            print(f"  {g:5s} run {i + 1}: {wall:7.2f} s wall {cpu:7.2f} s CPU "
-                  f"{rss_kib / 1024:8.1f} MiB  {readings:>12,} readings  exit {code}"
-                  + (f"  (CPU {busy:.0%} busy before)" if busy and busy > 0.1 else ""),
-                  file=sys.stderr)
+            log(f"  {g:5s} run {i + 1}: {wall:7.2f} s wall {cpu:7.2f} s CPU "
+                f"{rss_kib / 1024:8.1f} MiB  {readings:>12,} readings  exit {code}"
+                + benchlib.busy_note(busy))
             if code != 0 or report is None:
                 failed.append(g)
-                print(f"error: {g} failed (exit {code}); see {prefix}.out/.err\n" + tail(prefix + ".err"),
-                      file=sys.stderr)
+                benchlib.report_failure(g, code, prefix)
                 continue
             # The rows it reports must be the lines in its files.
             # With flaws, stedi writes malformed lines on purpose: then these are only notes.
@@ -319,7 +254,6 @@ def main(argv=None):
         ok = [r for r in runs[g] if r["exit_code"] == 0 and r["report"] is not None]
         if not ok:
             continue
-        med = lambda k: statistics.median(r[k] for r in ok)
         summary[g] = {
             "customers": sizes[g][0], "days": sizes[g][1], "runs": len(ok),
             "readings": ok[-1]["readings"],
@@ -329,29 +263,23 @@ def main(argv=None):
             "bytes_per_reading_line": (round((ok[-1]["tables"]["accelerometer"]["bytes"]
                                               + ok[-1]["tables"]["step_trainer"]["bytes"])
                                              / ok[-1]["readings"], 1) if ok[-1]["readings"] else None),
-            "wall_seconds_median": round(med("wall_seconds"), 3),
-            "cpu_seconds_median": round(med("cpu_seconds"), 3),
-            "peak_rss_mib_median": round(med("peak_rss_mib"), 1),
-            "readings_per_second_median": round(med("readings_per_second")),
-            "readings_per_cpu_second_median": round(med("readings_per_cpu_second")),
-            "cores_used_median": round(med("cores_used"), 2),
-            "sync_after_seconds_median": round(med("sync_after_seconds"), 3),
-            "self_reported_seconds_median": (
-                round(statistics.median(r["report"]["seconds"] for r in ok), 3)
-                if all(isinstance(r["report"].get("seconds"), (int, float)) for r in ok) else None),
+            "wall_seconds_median": benchlib.median(ok, "wall_seconds", 3),
+            "cpu_seconds_median": benchlib.median(ok, "cpu_seconds", 3),
+            "peak_rss_mib_median": benchlib.median(ok, "peak_rss_mib", 1),
+            "readings_per_second_median": benchlib.median(ok, "readings_per_second"),
+            "readings_per_cpu_second_median": benchlib.median(ok, "readings_per_cpu_second"),
+            "cores_used_median": benchlib.median(ok, "cores_used", 2),
+            "sync_after_seconds_median": benchlib.median(ok, "sync_after_seconds", 3),
+            "self_reported_seconds_median": benchlib.self_reported_median(ok),
         }
         if len({r["readings"] for r in ok}) != 1:
             problems.append(f"{g}: readings differ between runs with the same seed: "
                             f"{[r['readings'] for r in ok]}")
-    ratios = None
-    if "stedi" in summary and "faker" in summary:
-        s, f = summary["stedi"], summary["faker"]
-        ratios = {
-            "readings_per_second": round(s["readings_per_second_median"] / f["readings_per_second_median"], 2),
-            "readings_per_cpu_second": round(s["readings_per_cpu_second_median"]
-                                             / f["readings_per_cpu_second_median"], 2),
-            "peak_rss": round(s["peak_rss_mib_median"] / f["peak_rss_mib_median"], 2),
-        }
+    ratios = benchlib.ratios(summary, "stedi", "faker", {
+        "readings_per_second": "readings_per_second_median",
+        "readings_per_cpu_second": "readings_per_cpu_second_median",
+        "peak_rss": "peak_rss_mib_median",
+    })
     target = None
     if "stedi" in summary:
         v = summary["stedi"]["readings_per_cpu_second_median"]
@@ -395,28 +323,25 @@ def main(argv=None):
 
     result = {
         "target_readings_per_cpu_second": TARGET_PER_CPU_SECOND,
-        "machine": {"cpus": cpus, "platform": platform.platform(),
-                    "python": platform.python_version(), "cpu_busy_before": busy_before},
+        "machine": benchlib.machine_info(busy_before),
         "seed": args.seed, "repeats": args.repeats, "order": args.order,
         "commands": {g: commands[g] for g in gens},
         "summary": summary, "ratios_stedi_over_faker": ratios, "target": target,
         "runs": runs, "problems": problems, "notes": notes, "failed": failed,
-        "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "finished": benchlib.finished(),
     }
     result_path = args.result or os.path.join(work, "result.json")
-    with open(result_path, "w") as f:
-        json.dump(result, f, indent=2)
-        f.write("\n")
+    benchlib.write_result(result_path, result)
     if notes:
         print(f"notes (stedi ran with --flaws {args.stedi_flaws}; readings include its flawed lines):\n  "
               + "\n  ".join(notes))
     print(f"result: {result_path}")
 
     if failed:
-        print("FAILED: " + ", ".join(failed) + f" did not finish (logs: {logs})", file=sys.stderr)
+        log("FAILED: " + ", ".join(failed) + f" did not finish (logs: {logs})")
         return 2
     if problems:
-        print("PROBLEMS:\n  " + "\n  ".join(problems), file=sys.stderr)
+        log("PROBLEMS:\n  " + "\n  ".join(problems))
         return 1
     if args.require_target and target and not target["met"]:
         return 3

@@ -12,17 +12,14 @@ Exit status: 0 all counts agree (and match the expected counts when
 """
 
 import argparse
-import json
 import os
-import platform
 import shutil
-import statistics
-import subprocess
 import sys
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.normpath(os.path.join(HERE, "..", ".."))
+sys.path.insert(0, os.path.join(HERE, "..", "common"))
+import benchlib  # noqa: E402
+from benchlib import log  # noqa: E402
 
 TABLE_ORDER = [
     "customer_landing", "accelerometer_landing", "step_trainer_landing",
@@ -61,23 +58,6 @@ def clear_outputs(root):
                 shutil.rmtree(path)
 
 
-def cpu_busy(seconds=1.0):
-    """Fraction of all CPUs busy over the next `seconds` (from /proc/stat), or None off Linux."""
-    def sample():
-        with open("/proc/stat") as f:
-            fields = [int(x) for x in f.readline().split()[1:]]
-        return sum(fields), fields[3] + (fields[4] if len(fields) > 4 else 0)
-    try:
-        total0, idle0 = sample()
-        time.sleep(seconds)
-        total1, idle1 = sample()
-    except (OSError, ValueError, IndexError):
-        return None
-    if total1 == total0:
-        return 0.0
-    return round(1 - (idle1 - idle0) / (total1 - total0), 2)
-
-
 def warm_cache(lake):
     """Read the landing files once so the first engine timed is not the one paying for a cold cache."""
     nbytes = 0
@@ -110,51 +90,11 @@ def count_lines(folder):
     return rows
 
 
-def parse_json_stdout(text):
-    text = text.strip()
-    try:
-        obj = json.loads(text)
-        if isinstance(obj, dict):
-            return obj
-    except ValueError:
-        pass
-    for line in reversed(text.splitlines()):
-        line = line.strip()
-        if line.startswith("{"):
-            try:
-                return json.loads(line)
-            except ValueError:
-                continue
-    return None
-
-
-def run_child(argv, log_prefix, cwd):
-    """Run argv, return (wall seconds, peak RSS KiB, exit status, stdout text)."""
-    out_path, err_path = log_prefix + ".out", log_prefix + ".err"
-    with open(out_path, "wb") as out, open(err_path, "wb") as err:
-        t0 = time.perf_counter()
-        proc = subprocess.Popen(argv, stdout=out, stderr=err, stdin=subprocess.DEVNULL, cwd=cwd)
-        _, status, rusage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - t0
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    with open(out_path, encoding="utf-8", errors="replace") as f:
-        stdout = f.read()
-    return wall, rusage.ru_maxrss, proc.returncode, stdout
-
-
-def tail(path, n=20):
-    try:
-        with open(path, encoding="utf-8", errors="replace") as f:
-            return "".join(f.readlines()[-n:])
-    except OSError:
-        return ""
-
-
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--lake", required=True, help="scaled lake (stedi writes its outputs into it)")
     ap.add_argument("--work", required=True, help="folder for DuckDB's outputs, logs and result.json")
-    ap.add_argument("--stedi", default=os.path.join(REPO, ".build", "release", "stedi"))
+    ap.add_argument("--stedi", default=benchlib.STEDI_RELEASE)
     ap.add_argument("--python", default=sys.executable, help="interpreter with duckdb installed")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--order", choices=("stedi-first", "alternate"), default="stedi-first",
@@ -171,8 +111,8 @@ def main(argv=None):
     ap.add_argument("--result", help="result JSON path (default: <work>/result.json)")
     args = ap.parse_args(argv)
 
-    engines = [e.strip() for e in args.engines.split(",") if e.strip()]
-    if not engines or any(e not in ("stedi", "duckdb") for e in engines):
+    engines = benchlib.parse_names(args.engines, ("stedi", "duckdb"))
+    if engines is None:
         ap.error("--engines takes stedi, duckdb or both")
     if args.repeats < 1:
         ap.error("--repeats must be >= 1")
@@ -194,43 +134,35 @@ def main(argv=None):
         commands["duckdb"] += ["--memory-limit", args.duckdb_memory_limit]
     output_roots = {"stedi": lake, "duckdb": duck_out}
 
-    if "stedi" in engines and not os.access(args.stedi, os.X_OK):
-        print(f"error: no stedi binary at {args.stedi}", file=sys.stderr)
+    if "stedi" in engines and benchlib.stedi_missing(args.stedi):
         return 2
 
     nbytes = warm_cache(lake)
-    busy_before = cpu_busy(2.0)
-    if busy_before is not None and busy_before > 0.2:
-        print(f"warning: {busy_before:.0%} of the CPUs were busy with other work just before the "
-              f"runs; that skews the timings", file=sys.stderr)
-    print(f"lake {lake}: {nbytes / 1e6:.0f} MB of landing data; "
-          f"{args.repeats} run(s) per engine, order {args.order}", file=sys.stderr)
+    busy_before = benchlib.busy_before_runs()
+    log(f"lake {lake}: {nbytes / 1e6:.0f} MB of landing data; "
+        f"{args.repeats} run(s) per engine, order {args.order}")
 
     runs = {e: [] for e in engines}
     failed = []
     for i in range(args.repeats):
-        order = list(engines)
-        if args.order == "alternate" and i % 2 == 1:
-            order.reverse()
-        for engine in order:
+        for engine in benchlib.round_order(engines, args.order, i):
             if engine in failed:
                 continue
             clear_outputs(output_roots[engine])
             prefix = os.path.join(logs, f"{engine}-{i + 1}")
-            busy = cpu_busy(0.5)
-            wall, rss_kib, code, stdout = run_child(commands[engine], prefix, REPO)
-            report = parse_json_stdout(stdout)
-            run = {"run": i + 1, "wall_seconds": round(wall, 3),
-                   "peak_rss_mib": round(rss_kib / 1024, 1), "exit_code": code,
+            busy = benchlib.cpu_busy(0.5)
+            child = benchlib.run_child(commands[engine], prefix)
+            report = benchlib.parse_report(child.stdout)
+            run = {"run": i + 1, "wall_seconds": round(child.wall, 3),
+                   "peak_rss_mib": round(child.rss_kib / 1024, 1), "exit_code": child.code,
                    "cpu_busy_before": busy,
                    "report": report}
             runs[engine].append(run)
-            print(f"  {engine:6s} run {i + 1}: {wall:7.2f} s  {rss_kib / 1024:8.1f} MiB  exit {code}"
-                  + (f"  (CPU {busy:.0%} busy before)" if busy and busy > 0.1 else ""), file=sys.stderr)
-            if code != 0 or report is None or not isinstance(report.get("tables"), dict):
+            log(f"  {engine:6s} run {i + 1}: {child.wall:7.2f} s  {child.rss_kib / 1024:8.1f} MiB  "
+                f"exit {child.code}" + benchlib.busy_note(busy))
+            if child.code != 0 or report is None or not isinstance(report.get("tables"), dict):
                 failed.append(engine)
-                print(f"error: {engine} failed (exit {code}); see {prefix}.out/.err\n"
-                      + tail(prefix + ".err"), file=sys.stderr)
+                benchlib.report_failure(engine, child.code, prefix)
 
     # ---- row counts -------------------------------------------------------
     problems = []
@@ -287,22 +219,15 @@ def main(argv=None):
             continue
         summary[engine] = {
             "runs": len(rs),
-            "wall_seconds_median": round(statistics.median(r["wall_seconds"] for r in rs), 3),
+            "wall_seconds_median": benchlib.median(rs, "wall_seconds", 3),
             "wall_seconds_min": round(min(r["wall_seconds"] for r in rs), 3),
-            "peak_rss_mib_median": round(statistics.median(r["peak_rss_mib"] for r in rs), 1),
+            "peak_rss_mib_median": benchlib.median(rs, "peak_rss_mib", 1),
             "peak_rss_mib_max": round(max(r["peak_rss_mib"] for r in rs), 1),
-            "self_reported_seconds_median": (
-                round(statistics.median(r["report"]["seconds"] for r in rs), 3)
-                if all(isinstance(r["report"].get("seconds"), (int, float)) for r in rs) else None),
+            "self_reported_seconds_median": benchlib.self_reported_median(rs),
             "quarantined": rs[-1]["report"].get("quarantined"),
         }
-    ratios = None
-    if "stedi" in summary and "duckdb" in summary:
-        s, d = summary["stedi"], summary["duckdb"]
-        ratios = {
-            "wall_time": round(s["wall_seconds_median"] / d["wall_seconds_median"], 2),
-            "peak_rss": round(s["peak_rss_mib_median"] / d["peak_rss_mib_median"], 2),
-        }
+    ratios = benchlib.ratios(summary, "stedi", "duckdb", {"wall_time": "wall_seconds_median",
+                                                          "peak_rss": "peak_rss_mib_median"})
 
     # ---- print ---------------------------------------------------------------
     print()
@@ -338,9 +263,7 @@ def main(argv=None):
         "landing_mb": round(nbytes / 1e6, 1),
         "repeats": args.repeats,
         "order": args.order,
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
-                    "python": platform.python_version(),
-                    "cpu_busy_before": busy_before},
+        "machine": benchlib.machine_info(busy_before),
         "commands": commands,
         "summary": summary,
         "ratios_stedi_over_duckdb": ratios,
@@ -348,19 +271,17 @@ def main(argv=None):
         "runs": runs,
         "problems": problems,
         "ok": not failed and not problems,
-        "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "finished": benchlib.finished(),
     }
     result_path = args.result or os.path.join(work, "result.json")
-    with open(result_path, "w") as f:
-        json.dump(result, f, indent=2)
-        f.write("\n")
+    benchlib.write_result(result_path, result)
     print(f"\nresult: {result_path}")
 
     if failed:
-        print("FAILED: " + ", ".join(sorted(set(failed))) + " did not finish", file=sys.stderr)
+        log("FAILED: " + ", ".join(sorted(set(failed))) + " did not finish")
         return 2
     if problems:
-        print("FAILED: " + "\n  ".join(["row counts disagree:"] + problems), file=sys.stderr)
+        log("FAILED: " + "\n  ".join(["row counts disagree:"] + problems))
         return 1
     print("all row counts agree")
     return 0
