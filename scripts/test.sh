@@ -4,6 +4,17 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/ensure-toolchain.sh
 
+# The Spark export tests run the exported jobs on real Spark: pyspark from PyPI in a local
+# virtualenv, on Java 17 (installed from Debian's packages when missing).
+if ! command -v java >/dev/null 2>&1; then
+  apt-get update -qq && apt-get install -y -qq openjdk-17-jre-headless >&2
+fi
+if ! .venv-spark/bin/python -c 'import pyspark' >/dev/null 2>&1; then
+  echo "installing pyspark into .venv-spark" >&2
+  python3 -m venv .venv-spark
+  .venv-spark/bin/pip install --quiet --disable-pip-version-check "pyspark==4.3.0" >&2
+fi
+
 # Building tests also builds the stedi executable, which the CLI tests run as a real process.
 swift build --build-tests
 swift test --skip-build
