@@ -3,6 +3,10 @@ import Foundation
 /// Where a pipeline export runs.
 public enum ExportTarget: String, CaseIterable, Sendable {
   case spark
+  /// AWS Glue job scripts, one per zone job, reading and writing through the Glue Data Catalog.
+  case glue
+  /// Athena DDL for every lake table, and the funnel and privacy queries.
+  case athena
 }
 
 /// Writes the zone rules of a profile as files another engine runs.
@@ -25,6 +29,13 @@ public struct PipelineExport: Sendable {
       }
       files.append(("run_pipeline.py", SparkRunner.script(profile: rules.profile, jobs: jobs)))
       return files
+    case .glue:
+      return GlueJobs.files(rules: rules)
+    case .athena:
+      return [
+        ("athena/create_tables.sql", AthenaStatements.createTables(rules: rules)),
+        ("athena/validate_funnel.sql", AthenaStatements.validateFunnel(rules: rules)),
+      ]
     }
   }
 

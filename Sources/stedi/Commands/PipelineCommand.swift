@@ -59,10 +59,13 @@ struct PipelineCommand: ParsableCommand {
       discussion: """
         spark: one Spark SQL file per zone job (sql/) and run_pipeline.py, which runs them in order \
         over a lake (python3 DIR/run_pipeline.py --lake PATH) and writes the same folders as \
-        `stedi pipeline run`.
+        `stedi pipeline run`. glue: the five AWS Glue job scripts with the seed project's names. \
+        athena: CREATE EXTERNAL TABLE statements for every table and the funnel queries.
         """)
 
-    @Option(help: "The engine: spark.")
+    @Option(
+      help: "The engine: spark (SQL jobs + a PySpark runner), glue (Glue job scripts) or athena (DDL + funnel queries)."
+    )
     var target: ExportTarget = .spark
 
     @Option(help: "Which rules: strict or udacity.")
