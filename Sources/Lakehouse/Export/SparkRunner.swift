@@ -33,29 +33,14 @@ enum SparkRunner {
       \(jobList)
       ]
 
-      LONG, DOUBLE, STRING = T.LongType(), T.DoubleType(), T.StringType()
-      SOURCES = {
-          "customer": [
-              ("customerName", STRING, False), ("email", STRING, True), ("phone", STRING, False),
-              ("birthDay", STRING, False), ("serialNumber", STRING, True), ("registrationDate", LONG, True),
-              ("lastUpdateDate", LONG, True), ("shareWithResearchAsOfDate", LONG, False),
-              ("shareWithPublicAsOfDate", LONG, False), ("shareWithFriendsAsOfDate", LONG, False),
-          ],
-          "accelerometer": [
-              ("user", STRING, True), ("timestamp", LONG, True), ("x", DOUBLE, True), ("y", DOUBLE, True),
-              ("z", DOUBLE, True),
-          ],
-          "step_trainer": [
-              ("sensorReadingTime", LONG, True), ("serialNumber", STRING, True), ("distanceFromObject", DOUBLE, True),
-          ],
-      }
-      CORRUPT = "_corrupt_record"
+      \(landingSchema)
 
+      \(GlueJobs.validation)
 
       def read_landing(spark, lake, source):
           \"\"\"The valid rows of a landing table and its rejected rows (with file and reason).\"\"\"
-          fields = SOURCES[source]
-          schema = T.StructType([T.StructField(name, kind, True) for name, kind, _ in fields]
+          table = f"{source}_landing"
+          schema = T.StructType([T.StructField(name, kind, True) for name, kind, _ in TABLES[table]]
                                 + [T.StructField(CORRUPT, STRING, True)])
           path = f"{lake}/{source}/landing"
           try:
@@ -67,19 +52,7 @@ enum SparkRunner {
               if "PATH_NOT_FOUND" not in str(error) and "does not exist" not in str(error):
                   raise
               frame = spark.createDataFrame([], schema)
-          frame = frame.withColumn("sourceFile", F.input_file_name()).cache()
-          reason = F.when(F.col(CORRUPT).isNotNull(), F.lit("invalid_json"))
-          for name, _, required in fields:
-              if required:
-                  reason = reason.when(F.col(name).isNull(), F.lit("missing_field"))
-          if source == "customer":
-              reason = reason.when(F.col("email") == "", F.lit("wrong_type"))
-          frame = frame.withColumn("reason", reason)
-          good = frame.filter(F.col("reason").isNull()).select([name for name, _, _ in fields])
-          bad = frame.filter(F.col("reason").isNotNull()).select(
-              "sourceFile", "reason",
-              F.coalesce(F.col(CORRUPT), F.to_json(F.struct([name for name, _, _ in fields]))).alias("raw"))
-          return good, bad
+          return validate_landing(frame, table)
 
 
       def pseudonym_key(lake, key_file):
@@ -117,7 +90,7 @@ enum SparkRunner {
           key = pseudonym_key(lake, args.key_file)
 
           counts, quarantined = {}, {}
-          for source in SOURCES:
+          for source in ("customer", "accelerometer", "step_trainer"):
               good, bad = read_landing(spark, lake, source)
               good.createOrReplaceTempView(f"{source}_landing")
               counts[f"{source}_landing"] = good.count()
@@ -145,6 +118,11 @@ enum SparkRunner {
           main()
 
       """
+  }
+
+  /// The landing tables' columns, generated once from `CatalogTable` (as the Glue jobs have them).
+  private static var landingSchema: String {
+    GlueJobs.tablesBlock(LandingSource.allCases.map(CatalogTable.landing))
   }
 
   /// The SQL file of a job: numbered so the order is visible in a listing.
