@@ -13,18 +13,9 @@ import Testing
 /// DynamicFrame choice types, resolveChoice semantics and error records (Spark's JSON reader with the
 /// declared schema, PERMISSIVE, stands in), and S3 (local paths; purge is a folder removal).
 struct GlueExportTests {
-  static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent()
-
-  static let python: String? = {
-    let path = packageRoot.appendingPathComponent(".venv-spark/bin/python").path
-    return FileManager.default.isExecutableFile(atPath: path) ? path : nil
-  }()
-
-  static let dataset: String? = {
-    let path = packageRoot.deletingLastPathComponent().appendingPathComponent("shared/datasets/stedi-udacity").path
-    return FileManager.default.fileExists(atPath: path + "/customer/landing") ? path : nil
-  }()
+  static let packageRoot = SparkEnvironment.packageRoot
+  static let python = SparkEnvironment.python
+  static let dataset = SparkEnvironment.dataset
 
   static let fixtures = packageRoot.appendingPathComponent("Tests/stediTests/Fixtures").path
 
