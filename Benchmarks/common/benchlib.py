@@ -169,3 +169,32 @@ def write_result(path, result):
     with open(path, "w") as f:
         json.dump(result, f, indent=2)
         f.write("\n")
+
+
+# The lake's tables, shared by the pipeline and Spark benchmarks.
+TABLE_ORDER = [
+    "customer_landing", "accelerometer_landing", "step_trainer_landing",
+    "customer_trusted", "accelerometer_trusted", "customers_curated",
+    "step_trainer_trusted", "machine_learning_curated",
+]
+# Row counts of the strict profile on the unscaled stedi-udacity data (one replica).
+BASE_COUNTS = {
+    "customer_landing": 956,
+    "accelerometer_landing": 81273,
+    "step_trainer_landing": 28680,
+    "customer_trusted": 482,
+    "accelerometer_trusted": 32025,
+    "customers_curated": 464,
+    "step_trainer_trusted": 11297,
+    "machine_learning_curated": 32025,
+}
+# Output table -> folder inside a lake (every engine writes the same layout).
+OUTPUT_DIRS = {
+    "customer_trusted": "customer/trusted",
+    "accelerometer_trusted": "accelerometer/trusted",
+    "customers_curated": "customer/curated",
+    "step_trainer_trusted": "step_trainer/trusted",
+    "machine_learning_curated": "step_trainer/curated",
+}
+SOURCES = ("customer", "accelerometer", "step_trainer")
+ZONES_WRITTEN = ("trusted", "curated", "quarantine")

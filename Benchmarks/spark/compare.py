@@ -37,32 +37,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "common"))
 import benchlib  # noqa: E402
 from benchlib import log  # noqa: E402
 
-TABLE_ORDER = [
-    "customer_landing", "accelerometer_landing", "step_trainer_landing",
-    "customer_trusted", "accelerometer_trusted", "customers_curated",
-    "step_trainer_trusted", "machine_learning_curated",
-]
-# Row counts of the strict profile on the unscaled stedi-udacity data (one replica).
-BASE_COUNTS = {
-    "customer_landing": 956,
-    "accelerometer_landing": 81273,
-    "step_trainer_landing": 28680,
-    "customer_trusted": 482,
-    "accelerometer_trusted": 32025,
-    "customers_curated": 464,
-    "step_trainer_trusted": 11297,
-    "machine_learning_curated": 32025,
-}
-# Output table -> folder inside the lake (both engines write the same layout).
-OUTPUT_DIRS = {
-    "customer_trusted": "customer/trusted",
-    "accelerometer_trusted": "accelerometer/trusted",
-    "customers_curated": "customer/curated",
-    "step_trainer_trusted": "step_trainer/trusted",
-    "machine_learning_curated": "step_trainer/curated",
-}
-SOURCES = ("customer", "accelerometer", "step_trainer")
-ZONES_WRITTEN = ("trusted", "curated", "quarantine")
+from benchlib import TABLE_ORDER, BASE_COUNTS, OUTPUT_DIRS, SOURCES, ZONES_WRITTEN  # noqa: E402
 ENGINES = ("stedi", "spark")
 REPLICA_FILE = re.compile(r"-r(\d+)\.json$")
 PR_SET_CHILD_SUBREAPER = 36
