@@ -198,3 +198,17 @@ OUTPUT_DIRS = {
 }
 SOURCES = ("customer", "accelerometer", "step_trainer")
 ZONES_WRITTEN = ("trusted", "curated", "quarantine")
+
+
+def clear_outputs(root):
+    """Remove every folder an engine writes under root and its last-run record (never the landing
+    zone or the pseudonym key)."""
+    import shutil
+    for source in SOURCES:
+        for zone in ZONES_WRITTEN:
+            path = os.path.join(root, source, zone)
+            if os.path.isdir(path):
+                shutil.rmtree(path)
+    path = os.path.join(root, "_stedi", "last-run.json")
+    if os.path.exists(path):
+        os.remove(path)

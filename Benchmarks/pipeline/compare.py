@@ -21,16 +21,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "common"))
 import benchlib  # noqa: E402
 from benchlib import log  # noqa: E402
 
-from benchlib import TABLE_ORDER, BASE_COUNTS, OUTPUT_DIRS, SOURCES, ZONES_WRITTEN  # noqa: E402
-
-
-def clear_outputs(root):
-    """Remove every folder an engine writes under root (never the landing zone)."""
-    for source in SOURCES:
-        for zone in ZONES_WRITTEN:
-            path = os.path.join(root, source, zone)
-            if os.path.isdir(path):
-                shutil.rmtree(path)
+from benchlib import TABLE_ORDER, BASE_COUNTS, OUTPUT_DIRS, SOURCES, ZONES_WRITTEN, clear_outputs  # noqa: E402
 
 
 def warm_cache(lake):

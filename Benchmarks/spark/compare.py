@@ -37,7 +37,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "common"))
 import benchlib  # noqa: E402
 from benchlib import log  # noqa: E402
 
-from benchlib import TABLE_ORDER, BASE_COUNTS, OUTPUT_DIRS, SOURCES, ZONES_WRITTEN  # noqa: E402
+from benchlib import TABLE_ORDER, BASE_COUNTS, OUTPUT_DIRS, SOURCES, ZONES_WRITTEN, clear_outputs  # noqa: E402
 ENGINES = ("stedi", "spark")
 REPLICA_FILE = re.compile(r"-r(\d+)\.json$")
 PR_SET_CHILD_SUBREAPER = 36
@@ -81,19 +81,6 @@ def make_lake(source_lake, dest, replicas, key_file, mode):
     shutil.copyfile(key_file, os.path.join(dest, "_stedi", "pseudonym.key"))
     os.chmod(os.path.join(dest, "_stedi", "pseudonym.key"), 0o600)
     return nfiles, nbytes
-
-
-def clear_outputs(lake):
-    """Remove every folder an engine writes (never the landing zone or the key)."""
-    for source in SOURCES:
-        for zone in ZONES_WRITTEN:
-            path = os.path.join(lake, source, zone)
-            if os.path.isdir(path):
-                shutil.rmtree(path)
-    for name in ("last-run.json",):
-        path = os.path.join(lake, "_stedi", name)
-        if os.path.exists(path):
-            os.remove(path)
 
 
 def warm_cache(lake):

@@ -28,25 +28,26 @@ import Testing
     let secondBatch = SampleLakeGenerator(customers: 40, seed: 2)
     try firstBatch.write(to: incremental)
     _ = try LakeFixtures.run(incremental)
-    try secondBatch.write(to: incremental + "/later")
-    for source in LandingSource.allCases {
-      try FileManager.default.moveItem(
-        atPath: "\(incremental)/later/\(source.landingFolder)", toPath: "\(incremental)/\(source.landingFolder)/later")
-    }
-    try FileManager.default.removeItem(atPath: incremental + "/later")
+    try addLater(secondBatch, to: incremental)
     let incrementalSummary = try LakeFixtures.run(incremental)
 
     try firstBatch.write(to: fresh)
-    try secondBatch.write(to: fresh + "/staging")
-    for source in LandingSource.allCases {
-      try FileManager.default.moveItem(
-        atPath: "\(fresh)/staging/\(source.landingFolder)", toPath: "\(fresh)/\(source.landingFolder)/later")
-    }
-    try FileManager.default.removeItem(atPath: fresh + "/staging")
+    try addLater(secondBatch, to: fresh)
     let freshSummary = try LakeFixtures.run(fresh)
 
     #expect(incrementalSummary.tableRows == freshSummary.tableRows)
     #expect(LakeFixtures.publishedTables(incremental) == LakeFixtures.publishedTables(fresh))
+  }
+
+  /// Writes `batch`'s landing files into a `later/` folder inside each landing table of `lake`.
+  private func addLater(_ batch: SampleLakeGenerator, to lake: String) throws {
+    let staging = lake + "/staging"
+    try batch.write(to: staging)
+    for source in LandingSource.allCases {
+      try FileManager.default.moveItem(
+        atPath: "\(staging)/\(source.landingFolder)", toPath: "\(lake)/\(source.landingFolder)/later")
+    }
+    try FileManager.default.removeItem(atPath: staging)
   }
 
   @Test(arguments: [PipelineProfile.strict, .udacity])
