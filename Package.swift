@@ -8,6 +8,9 @@ let package = Package(
     .executable(name: "stedi", targets: ["stedi"]),
     .library(name: "Lakehouse", targets: ["Lakehouse"]),
     .library(name: "Motion", targets: ["Motion"]),
+    .library(name: "StepTrainerProtocol", targets: ["StepTrainerProtocol"]),
+    .library(name: "SerialPort", targets: ["SerialPort"]),
+    .library(name: "StepTrainerHost", targets: ["StepTrainerHost"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -15,6 +18,21 @@ let package = Package(
     .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
   ],
   targets: [
+    // The wire format. Depends on nothing (not even Foundation): it also compiles as Embedded Swift.
+    .target(name: "StepTrainerProtocol"),
+    .systemLibrary(
+      name: "CLibSerialPort",
+      pkgConfig: "libserialport",
+      providers: [.apt(["libserialport-dev"])]
+    ),
+    .target(name: "SerialPort", dependencies: ["CLibSerialPort"]),
+    .target(
+      name: "StepTrainerHost",
+      dependencies: ["StepTrainerProtocol", "SerialPort", "Lakehouse"]
+    ),
+    // libFuzzer entry point for the frame decoder; see README "Fuzzing". Without -DSTEDI_FUZZ it
+    // builds as a small program that says how to build it, so a plain `swift build` still links.
+    .executableTarget(name: "stedi-fuzz-decoder", dependencies: ["StepTrainerProtocol"], path: "Fuzz/Decoder"),
     .target(name: "Motion"),
     .target(
       name: "Lakehouse",
@@ -26,8 +44,17 @@ let package = Package(
       dependencies: [
         "Lakehouse",
         "Motion",
+        "StepTrainerProtocol",
+        "SerialPort",
+        "StepTrainerHost",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
+    ),
+    .testTarget(name: "StepTrainerProtocolTests", dependencies: ["StepTrainerProtocol"]),
+    .testTarget(name: "SerialPortTests", dependencies: ["SerialPort"]),
+    .testTarget(
+      name: "StepTrainerHostTests",
+      dependencies: ["StepTrainerHost", "StepTrainerProtocol", "SerialPort", "Lakehouse"]
     ),
     .testTarget(
       name: "LakehouseTests",

@@ -8,6 +8,8 @@ if ! command -v swift >/dev/null 2>&1; then
   exit 1
 fi
 missing=()
+# libserialport (the SerialPort module links it) comes from Debian.
+pkg-config --exists libserialport 2>/dev/null || missing+=(libserialport-dev pkg-config)
 command -v python3 >/dev/null 2>&1 || missing+=(python3 python3-venv)
 [ ${#missing[@]} -eq 0 ] || {
   echo "installing ${missing[*]} with apt-get" >&2

@@ -1,0 +1,45 @@
+import StepTrainerProtocol
+
+#if STEDI_FUZZ
+  /// libFuzzer's entry point: feeds the input to a decoder whole and in slices chosen by the input
+  /// itself, and traps when the two disagree or a delivered message does not re-encode to a frame
+  /// that decodes to the same message. Crashes inside the decoder (bounds, overflow) trap by themselves.
+  @_cdecl("LLVMFuzzerTestOneInput")
+  public func fuzzDecoder(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    let input = UnsafeBufferPointer(start: data, count: size)
+    var whole = FrameDecoder()
+    var wholeEvents: [DecoderEvent] = []
+    whole.decode(input) { wholeEvents.append($0) }
+
+    var sliced = FrameDecoder()
+    var slicedEvents: [DecoderEvent] = []
+    var position = 0
+    var step = size > 0 ? Int(input[0] % 7) + 1 : 1
+    while position < size {
+      let end = min(size, position + step)
+      sliced.decode(UnsafeBufferPointer(rebasing: input[position..<end])) { slicedEvents.append($0) }
+      step = Int(input[position] % 13) + 1
+      position = end
+    }
+    precondition(wholeEvents == slicedEvents, "slicing changed the events")
+    precondition(whole.counters == sliced.counters && whole.pendingBytes == sliced.pendingBytes)
+
+    for case .message(let message, let sequence) in wholeEvents {
+      var again = FrameDecoder()
+      let events = again.decode(FrameEncoder.encoded(message, sequence: sequence))
+      precondition(events == [.message(message, sequence: sequence)], "a delivered message does not round-trip")
+    }
+    return 0
+  }
+#else
+  @main
+  struct FuzzerBuildHint {
+    static func main() {
+      print(
+        """
+        This is the decoder's libFuzzer target, built without the fuzzer. Build and run it with:
+          bash scripts/fuzz-decoder.sh [seconds]
+        """)
+    }
+  }
+#endif
