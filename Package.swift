@@ -11,6 +11,7 @@ let package = Package(
     .library(name: "StepTrainerProtocol", targets: ["StepTrainerProtocol"]),
     .library(name: "SerialPort", targets: ["SerialPort"]),
     .library(name: "StepTrainerHost", targets: ["StepTrainerHost"]),
+    .library(name: "StepTrainerSimulator", targets: ["StepTrainerSimulator"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -30,6 +31,11 @@ let package = Package(
       name: "StepTrainerHost",
       dependencies: ["StepTrainerProtocol", "SerialPort", "Lakehouse"]
     ),
+    // A Step Trainer in software, speaking the protocol on a pseudo-terminal like a USB device.
+    .target(
+      name: "StepTrainerSimulator",
+      dependencies: ["StepTrainerProtocol", "SerialPort", "Motion"]
+    ),
     // libFuzzer entry point for the frame decoder; see README "Fuzzing". Without -DSTEDI_FUZZ it
     // builds as a small program that says how to build it, so a plain `swift build` still links.
     .executableTarget(name: "stedi-fuzz-decoder", dependencies: ["StepTrainerProtocol"], path: "Fuzz/Decoder"),
@@ -47,6 +53,7 @@ let package = Package(
         "StepTrainerProtocol",
         "SerialPort",
         "StepTrainerHost",
+        "StepTrainerSimulator",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
@@ -54,7 +61,11 @@ let package = Package(
     .testTarget(name: "SerialPortTests", dependencies: ["SerialPort"]),
     .testTarget(
       name: "StepTrainerHostTests",
-      dependencies: ["StepTrainerHost", "StepTrainerProtocol", "SerialPort", "Lakehouse"]
+      dependencies: ["StepTrainerHost", "StepTrainerProtocol", "StepTrainerSimulator", "SerialPort", "Lakehouse"]
+    ),
+    .testTarget(
+      name: "StepTrainerSimulatorTests",
+      dependencies: ["StepTrainerSimulator", "StepTrainerProtocol", "SerialPort"]
     ),
     .testTarget(
       name: "LakehouseTests",

@@ -1,10 +1,13 @@
 import ArgumentParser
 
 @main
-struct Stedi: ParsableCommand {
+struct Stedi: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "stedi",
-    abstract: "STEDI Step Trainer platform: the lake's zone pipeline and its tools.",
-    subcommands: [PipelineCommand.self, GenerateCommand.self, ImportCommand.self, LakeCommand.self]
+    abstract: "STEDI Step Trainer platform: devices, capture, the lake's zone pipeline and its tools.",
+    subcommands: [
+      PipelineCommand.self, GenerateCommand.self, ImportCommand.self, LakeCommand.self, DeviceCommand.self,
+      CaptureCommand.self, ReplayCommand.self,
+    ]
   )
 }

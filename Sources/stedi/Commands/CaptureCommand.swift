@@ -1,0 +1,170 @@
+import ArgumentParser
+import Foundation
+import Lakehouse
+import SerialPort
+import StepTrainerHost
+import StepTrainerProtocol
+import Synchronization
+
+/// `stedi capture`: records a Step Trainer's readings into the lake's step_trainer landing zone.
+struct CaptureCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "capture",
+    abstract: "Record readings from a Step Trainer (USB serial or pseudo-terminal) into the lake.",
+    discussion: """
+      Opens the port, completes the handshake and time sync, and writes readings to
+      <lake>/step_trainer/landing/ in atomically committed NDJSON batches. Reconnects with backoff
+      when the device goes away. Ctrl-C or SIGTERM commits what was captured and exits cleanly.
+      """)
+
+  @Option(help: "The device: a serial port or pseudo-terminal path, or 'auto' for the only USB serial port.")
+  var port: String
+
+  @Option(help: "The lake folder; readings go to <lake>/step_trainer/landing/.")
+  var lake: String
+
+  @Option(help: "Baud rate (8N1).")
+  var baud = 115_200
+
+  @Option(help: "Also save every byte exchanged, with its arrival time, to this file (for `stedi replay`).")
+  var raw: String?
+
+  @Option(help: "Commit a landing file after this many readings.")
+  var batchRecords = 1000
+
+  @Option(help: "Commit a landing file when its first reading is this many seconds old.")
+  var batchSeconds = 10.0
+
+  @Option(help: "Stop after this many seconds (default: run until interrupted).")
+  var duration: Double?
+
+  @Option(help: "Ask the device for this sample rate, Hz (1-16).")
+  var rate: Double?
+
+  @Option(help: "Ask the device to send this many readings per frame (1-45).")
+  var batchSize: Int?
+
+  @Flag(help: "Print the summary as JSON.")
+  var json = false
+
+  func validate() throws {
+    if let rate, !(1...16).contains(rate) { throw ValidationError("--rate must be between 1 and 16 Hz") }
+    if let batchSize, !(1...45).contains(batchSize) { throw ValidationError("--batch-size must be between 1 and 45") }
+    guard batchRecords > 0, batchSeconds > 0 else { throw ValidationError("batch limits must be positive") }
+  }
+
+  func run() async throws {
+    let path = try resolvePort()
+    let started = WallClock.nowMs()
+    let rawWriter: RawCaptureWriter?
+    do {
+      rawWriter = try raw.map { try RawCaptureWriter(path: $0, startedAt: started) }
+    } catch {
+      FileHandle.standardError.write(
+        Data("stedi: error: cannot create the raw capture file \(raw ?? ""): \(error)\n".utf8))
+      throw ExitCode(2)
+    }
+    let writer = LandingCaptureWriter(lake: lake, maxRecords: batchRecords, maxAgeMs: Int64(batchSeconds * 1000))
+    var traffic: DeviceSession.TrafficHandler?
+    if let rawWriter {
+      traffic = { bytes, time, fromDevice in rawWriter.record(bytes, atMs: time, fromDevice: fromDevice) }
+    }
+    let connection = DeviceConnection(path: path, baudRate: baud, traffic: traffic)
+    if rate != nil || batchSize != nil {
+      connection.configure(
+        Configure(
+          sampleRateCentihertz: rate.map { UInt16(($0 * 100).rounded()) } ?? 0, batchSize: UInt8(batchSize ?? 0)))
+    }
+
+    let (events, continuation) = AsyncStream.makeStream(of: CaptureInput.self)
+    let runner = Task {
+      await connection.run { event in
+        if case .opened(let port) = event { rawWriter?.opened(port: port, atMs: WallClock.nowMs()) }
+        continuation.yield(.connection(event))
+      }
+    }
+    let ticker = Task {
+      while !Task.isCancelled {
+        try? await Task.sleep(for: .milliseconds(250))
+        continuation.yield(.tick)
+      }
+    }
+    let stopper = StopSignals { continuation.yield(.stop) }
+    let timer = Task {
+      guard let duration else { return }
+      try? await Task.sleep(for: .seconds(duration))
+      continuation.yield(.stop)
+    }
+
+    let progress = TerminalProgress()
+    var status = CaptureStatus(port: path)
+    var failure: LakeError?
+    loop: for await input in events {
+      let now = WallClock.nowMs()
+      do {
+        switch input {
+        case .stop:
+          break loop
+        case .tick:
+          try writer.flushIfDue(now: now)
+        case .connection(let event):
+          status.note(event)
+          if case .session(.reading(let reading)) = event { try writer.add(reading, now: now) }
+        }
+      } catch {
+        failure = error
+        break loop
+      }
+      status.counters = connection.counters
+      status.reconnects = connection.reconnects
+      progress.show(status.line(written: writer.recordsWritten + writer.pending))
+    }
+    runner.cancel()
+    ticker.cancel()
+    timer.cancel()
+    stopper.cancel()
+    await runner.value
+    continuation.finish()
+    // Events that arrived while stopping still count.
+    for await input in events {
+      if case .connection(let event) = input {
+        status.note(event)
+        if case .session(.reading(let reading)) = event, failure == nil {
+          do { try writer.add(reading, now: WallClock.nowMs()) } catch { failure = error }
+        }
+      }
+    }
+    progress.finish()
+    if failure == nil {
+      do { try writer.flush() } catch { failure = error }
+    }
+    rawWriter?.close()
+    status.counters = connection.counters
+    status.reconnects = connection.reconnects
+    print(json ? status.json(writer: writer, raw: raw) : status.summary(writer: writer, lake: lake, raw: raw))
+    if let failure {
+      FileHandle.standardError.write(Data("stedi: error: \(failure.description)\n".utf8))
+      throw ExitCode(2)
+    }
+  }
+
+  private func resolvePort() throws -> String {
+    guard port == "auto" else { return port }
+    let usb = ((try? SerialPorts.list()) ?? []).filter { $0.transport == .usb }
+    guard usb.count == 1 else {
+      let found = usb.isEmpty ? "none" : usb.map(\.path).joined(separator: ", ")
+      FileHandle.standardError.write(
+        Data(
+          "stedi: error: --port auto needs exactly one USB serial port (found: \(found)); name one with --port\n".utf8))
+      throw ExitCode(2)
+    }
+    return usb[0].path
+  }
+}
+
+/// What the capture loop reacts to.
+enum CaptureInput: Sendable {
+  case connection(DeviceConnection.Event)
+  case tick
+  case stop
+}

@@ -1,0 +1,90 @@
+import Foundation
+import StepTrainerHost
+import StepTrainerProtocol
+
+/// The counts a capture shows while it runs and prints when it ends.
+struct CaptureStatus {
+  let port: String
+  let started = ContinuousClock.now
+  /// Every session's counters so far.
+  var counters = SessionCounters()
+  var reconnects = 0
+  var device: DeviceInfo?
+  var lastProblem: String?
+
+  init(port: String) { self.port = port }
+
+  mutating func note(_ event: DeviceConnection.Event) {
+    switch event {
+    case .session(.connected(let info)), .session(.deviceRestarted(let info)):
+      device = info
+    case .session(.fault(let fault)):
+      lastProblem = "device fault \(fault.code.rawValue) (detail \(fault.detail))"
+    case .session(.configurationRefused(_, let reason)):
+      lastProblem = "configuration refused: \(reason)"
+    case .ended(let error):
+      lastProblem = error.description
+    default:
+      break
+    }
+  }
+
+  var seconds: Double {
+    let elapsed = (ContinuousClock.now - started).components
+    return Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18
+  }
+
+  func line(written: Int) -> String {
+    let rejected = counters.decoder.framesRejected
+    var text = String(
+      format: "%@ %.0fs: %d readings (%d written), %d bad frames, %d lost, %d reconnects",
+      device?.serialNumber ?? port, seconds, counters.readings, written, rejected, counters.lost, reconnects)
+    if let lastProblem, device == nil { text += " - \(lastProblem)" }
+    return text
+  }
+
+  func summary(writer: LandingCaptureWriter, lake: String, raw: String?) -> String {
+    var lines = [
+      "captured from \(port)"
+        + (device.map { ": Step Trainer \($0.serialNumber), firmware \($0.firmwareVersion), \($0.sampleRate) Hz" } ?? ""),
+      "  readings      \(counters.readings) (ok \(counters.ok), out of range \(counters.outOfRange), no echo \(counters.noEcho), sensor fault \(counters.sensorFault))",
+      "  landed        \(writer.recordsWritten) readings in \(writer.filesWritten) files under \(lake)/step_trainer/landing",
+      "  not landed    \(writer.samplesWithoutDistance) samples without a valid distance (status kept, never a distance)",
+      "  lost          \(counters.lost) (gaps in the device's sample counter), \(counters.duplicates) duplicates dropped",
+      "  frames        \(counters.decoder.messages) decoded, \(counters.decoder.framesRejected) rejected, \(counters.decoder.bytesDiscarded) bytes discarded",
+      "  link          \(reconnects) reconnects, \(counters.restarts) device restarts, \(counters.faults) faults",
+      String(format: "  time          %.1f s", seconds),
+    ]
+    if let raw { lines.append("  raw capture   \(raw)") }
+    return lines.joined(separator: "\n")
+  }
+
+  func json(writer: LandingCaptureWriter, raw: String?) -> String {
+    var rejections: [String: Int] = [:]
+    for reason in FrameRejection.allCases { rejections["\(reason)"] = counters.decoder[reason] }
+    let object: [String: Any] = [
+      "port": port,
+      "serialNumber": device?.serialNumber ?? NSNull(),
+      "readings": counters.readings,
+      "status": [
+        "ok": counters.ok, "outOfRange": counters.outOfRange, "noEcho": counters.noEcho,
+        "sensorFault": counters.sensorFault,
+      ],
+      "landed": writer.recordsWritten,
+      "files": writer.filesWritten,
+      "withoutDistance": writer.samplesWithoutDistance,
+      "lost": counters.lost,
+      "duplicates": counters.duplicates,
+      "frames": [
+        "decoded": counters.decoder.messages, "rejected": rejections, "bytesDiscarded": counters.decoder.bytesDiscarded,
+      ],
+      "reconnects": reconnects,
+      "restarts": counters.restarts,
+      "faults": counters.faults,
+      "seconds": seconds,
+      "raw": raw ?? NSNull(),
+    ]
+    let data = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+    return String(decoding: data, as: UTF8.self)
+  }
+}

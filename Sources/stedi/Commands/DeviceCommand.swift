@@ -1,0 +1,194 @@
+import ArgumentParser
+import Foundation
+import StepTrainerProtocol
+import StepTrainerSimulator
+import Synchronization
+
+/// `stedi device ...`: simulated Step Trainers.
+struct DeviceCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "device", abstract: "Simulated Step Trainers on pseudo-terminals.",
+    subcommands: [DeviceSimulateCommand.self])
+}
+
+/// `stedi device simulate`: a Step Trainer on a pseudo-terminal that a host opens like a USB serial device.
+struct DeviceSimulateCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "simulate",
+    abstract: "Run a simulated Step Trainer on a pseudo-terminal until --duration passes or SIGINT/SIGTERM.",
+    discussion: """
+      Prints the path a host opens as the first line on stdout, then speaks the Step Trainer protocol \
+      (firmware-protocol/PROTOCOL.md) on it in real time: unsolicited HELLOs while no host is in a session, \
+      readings of a simulated person exercising, heartbeats, time sync. Same seed, same device and samples. \
+      A one-line summary goes to stderr at exit.
+      """)
+
+  @Option(help: "The device's serial number, a UUID (default: derived from the seed).")
+  var serial: String?
+
+  @Option(help: "Samples per second, 1 to 16 (in steps of 0.01).")
+  var rate = 10.0
+
+  @Option(help: "Readings per frame: 1 sends READINGs, up to 45 sends READING_BATCHes.")
+  var batch = 1
+
+  @Option(help: "Bursts of random bytes between frames, on average per minute.")
+  var noise = 0.0
+
+  @Option(name: .customLong("bit-flips"), help: "Chance per frame (0 to 1) that one of its bits is flipped.")
+  var bitFlips = 0.0
+
+  @Option(help: "Seed: the same seed gives the same device and the same samples.")
+  var seed: UInt64 = 1
+
+  @Option(help: "Stop after this many seconds (default: run until interrupted).")
+  var duration: Double?
+
+  @Option(name: .customLong("restart-after"), help: "Reboot the device once, this many seconds after the start.")
+  var restartAfter: Double?
+
+  @Option(help: "A symlink to create at this path pointing at the pseudo-terminal (a stable name for the device).")
+  var link: String?
+
+  @Option(help: "Write every sample generated to this file as NDJSON (the truth to compare a capture with).")
+  var log: String?
+
+  func validate() throws {
+    guard rate >= 1, rate <= 16 else { throw ValidationError("--rate must be 1 to 16 Hz, not \(rate)") }
+    guard (1...ReadingBatch.capacity).contains(batch) else {
+      throw ValidationError("--batch must be 1 to \(ReadingBatch.capacity), not \(batch)")
+    }
+    guard noise >= 0, noise.isFinite else { throw ValidationError("--noise must be 0 or more bursts per minute") }
+    guard (0...1).contains(bitFlips) else { throw ValidationError("--bit-flips must be a chance from 0 to 1") }
+    if let duration { guard duration > 0 else { throw ValidationError("--duration must be more than 0 s") } }
+    if let restartAfter {
+      guard restartAfter > 0 else { throw ValidationError("--restart-after must be more than 0 s") }
+    }
+    if let serial, DeviceSerialNumber(serial) == nil {
+      throw ValidationError("--serial must be a UUID (8-4-4-4-12 hex digits), not '\(serial)'")
+    }
+  }
+
+  var options: SimulatorOptions {
+    SimulatorOptions(
+      seed: seed, serialNumber: serial.flatMap { DeviceSerialNumber($0) },
+      sampleRateCentihertz: UInt16((rate * 100).rounded()), batchSize: batch, garbageBurstsPerMinute: noise,
+      bitFlipChance: bitFlips, keepsLog: log != nil)
+  }
+
+  func run() async throws {
+    let sampleLog: SampleLogFile?
+    do {
+      sampleLog = try log.map { path throws(SampleLogError) in try SampleLogFile(path: path) }
+    } catch {
+      throw fail("cannot write the sample log \(log ?? ""): \(error.reason)")
+    }
+    let device: PseudoTerminalDevice
+    do {
+      device = try PseudoTerminalDevice(options: options, link: link) { samples in sampleLog?.append(samples) }
+    } catch {
+      throw fail(error.description)
+    }
+    let stop = StopSignal()
+    // Shared with `stedi capture` (StopSignals.swift): SIGINT and SIGTERM end the loop below, not the process.
+    let signals = StopSignals { stop.request() }
+    defer { signals.cancel() }
+
+    device.start()
+    // Written straight to the descriptor, not through stdout's buffer: a script waits for this line.
+    FileHandle.standardOutput.write(Data("\(device.path)\n".utf8))
+    FileHandle.standardError.write(
+      Data(
+        "stedi: simulating Step Trainer \(options.effectiveSerialNumber) at \(device.path) (\(rate) Hz, seed \(seed))\n"
+          .utf8))
+
+    let started = ContinuousClock.now
+    var restarted = false
+    var lastFlush = started
+    var logError: String?
+    while !stop.isRequested {
+      try? await Task.sleep(for: .milliseconds(20))
+      let elapsed = ContinuousClock.now - started
+      if let duration, elapsed >= .milliseconds(Int64(duration * 1000)) { break }
+      if let restartAfter, !restarted, elapsed >= .milliseconds(Int64(restartAfter * 1000)) {
+        restarted = true
+        device.restart()
+      }
+      if ContinuousClock.now - lastFlush >= .milliseconds(250) {
+        lastFlush = .now
+        logError = sampleLog?.flush()
+        if logError != nil { break }
+      }
+    }
+    device.stop()
+    logError = logError ?? sampleLog?.flush()
+    sampleLog?.close()
+    let counters = device.counters
+    FileHandle.standardError.write(
+      Data(
+        ("stedi: device simulate: samples \(counters.samplesTaken), sent \(counters.samplesSent), "
+          + "dropped \(counters.samplesDropped), noise bursts \(counters.noiseBursts), "
+          + "bit flips \(counters.bitFlips), host connections \(counters.hostConnections), "
+          + "port opens \(device.portOpens), restarts \(counters.restarts)\n").utf8))
+    if let logError { throw fail("writing the sample log \(log ?? ""): \(logError)") }
+  }
+
+  /// Writes `message` to stderr; the caller throws the exit code 2 it returns.
+  private func fail(_ message: String) -> ExitCode {
+    FileHandle.standardError.write(Data("stedi: error: \(message)\n".utf8))
+    return ExitCode(2)
+  }
+}
+
+/// Set by SIGINT or SIGTERM; polled by the command's loop.
+private final class StopSignal: Sendable {
+  private let requested = Mutex(false)
+
+  func request() { requested.withLock { $0 = true } }
+
+  var isRequested: Bool { requested.withLock { $0 } }
+}
+
+/// Why the `--log` file could not be created.
+private struct SampleLogError: Error {
+  let reason: String
+}
+
+/// The `--log` file: samples arrive on the device thread and are written out by the command's loop.
+private final class SampleLogFile: Sendable {
+  private let handle: FileHandle
+  private let pending = Mutex<[UInt8]>([])
+
+  /// Creates (or truncates) the file; throws the system's reason when it cannot.
+  init(path: String) throws(SampleLogError) {
+    let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+    guard descriptor >= 0 else { throw SampleLogError(reason: String(cString: strerror(errno))) }
+    handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
+  }
+
+  func append(_ samples: [GeneratedSample]) {
+    var lines: [UInt8] = []
+    for sample in samples {
+      lines += sample.jsonLine.utf8
+      lines.append(UInt8(ascii: "\n"))
+    }
+    pending.withLock { $0 += lines }
+  }
+
+  /// Writes what is pending; returns why it failed, or nil.
+  func flush() -> String? {
+    let bytes = pending.withLock { pending in
+      defer { pending.removeAll(keepingCapacity: true) }
+      return pending
+    }
+    guard !bytes.isEmpty else { return nil }
+    do {
+      try handle.write(contentsOf: bytes)
+      return nil
+    } catch {
+      return error.localizedDescription
+    }
+  }
+
+  func close() { try? handle.close() }
+}
