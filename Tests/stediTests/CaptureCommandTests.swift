@@ -2,8 +2,9 @@ import Foundation
 import Testing
 
 /// End to end through real processes and a real tty: `stedi device simulate` speaks the protocol on
-/// a pseudo-terminal, `stedi capture` reads it (through libserialport, via the test shim, or
-/// termios), and what lands in the lake is compared with the simulator's own log of every sample.
+/// a pseudo-terminal, `stedi capture` reads it through libserialport (made to accept the pty by the
+/// test shim, Tests/Shims) or, in the SIGINT test, through termios, the default for ptys; what
+/// lands in the lake is compared with the simulator's own log of every sample.
 @Suite(.serialized) struct CaptureCommandTests {
   static let serial = "5e1f00d2-3c4b-4a59-9687-a1b2c3d4e5f6"
 
@@ -177,11 +178,12 @@ import Testing
     let simulator = try Simulator.start(
       ["--rate", "16", "--duration", "60", "--noise", "240", "--bit-flips", "0.05", "--restart-after", "3"],
       log: "\(scratch.path)/truth.ndjson")
+    let shim = try Self.shim(in: scratch.path)
     let (outcome, summary) = try Self.capture(
       [
         "--port", simulator.path, "--lake", "\(scratch.path)/lake", "--duration", "6", "--raw",
         "\(scratch.path)/raw.ndjson",
-      ])
+      ], environment: ["LD_PRELOAD": shim, "STEDI_SERIAL_BACKEND": "libserialport"])
     let truth = try simulator.stop()
     #expect(outcome.status == 0, "capture failed: \(outcome.stderr)")
     let landed = try Self.landed("\(scratch.path)/lake")
@@ -230,8 +232,10 @@ import Testing
     defer { scratch.remove() }
     let link = "\(scratch.path)/stepTrainer"
     let first = try Simulator.start(["--rate", "10", "--link", link], log: "\(scratch.path)/first.ndjson")
+    let shim = try Self.shim(in: scratch.path)
     let capture = try StediProcess.start(
-      ["capture", "--json", "--port", link, "--lake", "\(scratch.path)/lake", "--duration", "9"])
+      ["capture", "--json", "--port", link, "--lake", "\(scratch.path)/lake", "--duration", "9"],
+      environment: ["LD_PRELOAD": shim, "STEDI_SERIAL_BACKEND": "libserialport"])
     Thread.sleep(forTimeInterval: 3)
     _ = try first.stop()
     Thread.sleep(forTimeInterval: 1)
