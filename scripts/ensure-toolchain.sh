@@ -11,6 +11,8 @@ missing=()
 # libserialport (the SerialPort module links it) comes from Debian.
 pkg-config --exists libserialport 2>/dev/null || missing+=(libserialport-dev pkg-config)
 command -v python3 >/dev/null 2>&1 || missing+=(python3 python3-venv)
+# The tests compile a small C shim for libserialport with cc.
+command -v cc >/dev/null 2>&1 || missing+=(gcc libc6-dev)
 [ ${#missing[@]} -eq 0 ] || {
   echo "installing ${missing[*]} with apt-get" >&2
   apt-get update -qq && apt-get install -y -qq "${missing[@]}" >&2

@@ -1,6 +1,23 @@
 import StepTrainerProtocol
 
 #if STEDI_FUZZ
+  /// libFuzzer's driver, called from our own entry point: SwiftPM links an executable target with
+  /// `main` defined as `<module>_main` (`--defsym`), so libFuzzer's own `main` cannot be used.
+  @_silgen_name("LLVMFuzzerRunDriver")
+  func LLVMFuzzerRunDriver(
+    _ argc: UnsafeMutablePointer<CInt>,
+    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
+    _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt
+  ) -> CInt
+
+  /// The program's entry point (see above): hands the command line to libFuzzer.
+  @_cdecl("stedi_fuzz_decoder_main")
+  public func fuzzerMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt {
+    var count = argc
+    var arguments = argv
+    return LLVMFuzzerRunDriver(&count, &arguments) { data, size in fuzzDecoder(data, size) }
+  }
+
   /// libFuzzer's entry point: feeds the input to a decoder whole and in slices chosen by the input
   /// itself, and traps when the two disagree or a delivered message does not re-encode to a frame
   /// that decodes to the same message. Crashes inside the decoder (bounds, overflow) trap by themselves.

@@ -2,8 +2,8 @@
 ///
 /// Fed bytes in any slicing, it reports the same events. It looks for the next 0x00 delimiter
 /// eight bytes at a time; a candidate that lies whole in the input is judged where it lies, and
-/// only a candidate split across calls is buffered (at most 250 bytes). COBS is undone a block
-/// at a time, not a byte at a time. A corrupt candidate is rejected and counted, never
+/// only a candidate split across calls is buffered (at most 250 bytes). COBS is undone with one
+/// bulk copy and a walk along the code bytes, not a byte at a time. A corrupt candidate is rejected and counted, never
 /// delivered, and the next delimiter starts afresh: noise costs at most the frame it hits.
 /// Storage is fixed, so decoding never allocates.
 public struct FrameDecoder {
@@ -19,8 +19,8 @@ public struct FrameDecoder {
   private var state = State()
   /// The encoded bytes of a candidate split across calls.
   private var partial = InlineArray<256, UInt8>(repeating: 0)
-  /// The decoded frame; 8 bytes of slack beyond the largest frame let blocks be copied a word at a time.
-  private var frame = InlineArray<264, UInt8>(repeating: 0)
+  /// The decoded frame (at most 249 bytes).
+  private var frame = InlineArray<256, UInt8>(repeating: 0)
 
   /// A decoder waiting for the first byte.
   public init() {}
@@ -82,9 +82,9 @@ public struct FrameDecoder {
       } else if state.partialCount > 0 {
         (partial + state.partialCount).update(from: input + position, count: run)
         state.partialCount = 0
-        handle(judge(&state, UnsafePointer(partial), candidate, frame))
+        judge(&state, UnsafePointer(partial), candidate, frame, handle)
       } else if run > 0 {
-        handle(judge(&state, input + position, run, frame))
+        judge(&state, input + position, run, frame, handle)
       }
       position = delimiter + 1
     }
@@ -99,90 +99,192 @@ public struct FrameDecoder {
     while end - position >= 8 {
       let word = UInt64(littleEndian: UnsafeRawPointer(input + position).loadUnaligned(as: UInt64.self))
       let zeros = (word &- 0x0101_0101_0101_0101) & ~word & 0x8080_8080_8080_8080
-      if zeros != 0 { return position + zeros.trailingZeroBitCount / 8 }
-      position += 8
+      if zeros != 0 { return position &+ zeros.trailingZeroBitCount &>> 3 }
+      position &+= 8
     }
-    while position < end && input[position] != FrameFormat.delimiter { position += 1 }
+    while position < end && input[position] != FrameFormat.delimiter { position &+= 1 }
     return position
   }
 
-  /// Undoes COBS for one candidate (no 0x00 inside, at most 250 bytes) and judges the frame.
+  /// Undoes COBS for one candidate (no 0x00 inside, 1 to 250 bytes), judges the frame and reports
+  /// the outcome (PROTOCOL.md 3.5, in the order of its table).
+  ///
+  /// The event is built where it is handed over, never returned through a chain of calls: a
+  /// `DecoderEvent` is about 300 bytes (a reading batch holds 45 entries inline), and copying it
+  /// a few times per frame used to cost more than all the rest of decoding a small frame.
   private static func judge(
-    _ state: inout State, _ encoded: UnsafePointer<UInt8>, _ count: Int, _ frame: UnsafeMutablePointer<UInt8>
-  ) -> DecoderEvent {
-    var position = 0
-    var decoded = 0
-    var complete = true
-    while position < count {
-      let code = Int(encoded[position])
-      position += 1
-      let length = code - 1
-      guard length <= count - position else {
-        complete = false
-        break
-      }
-      copyBlock(from: encoded + position, length: length, available: count - position, to: frame + decoded)
-      position += length
-      decoded += length
-      if code != 0xFF && position < count {
-        frame[decoded] = 0
-        decoded += 1
-      }
-    }
-    let outcome = check(UnsafeBufferPointer(start: frame, count: decoded), cobsComplete: complete)
-    switch outcome {
-    case .message:
-      state.counters.messages += 1
-    case .rejected(let reason):
-      state.counters[reason] += 1
-      state.counters.bytesDiscarded += count
-    }
-    return outcome
-  }
-
-  /// Copies a COBS block's bytes, a word at a time where the source has at least 8 readable bytes
-  /// left (the destination has 8 bytes of slack, so overshooting it is harmless).
-  @inline(__always)
-  private static func copyBlock(
-    from source: UnsafePointer<UInt8>, length: Int, available: Int, to destination: UnsafeMutablePointer<UInt8>
+    _ state: inout State, _ encoded: UnsafePointer<UInt8>, _ count: Int, _ frame: UnsafeMutablePointer<UInt8>,
+    _ handle: (DecoderEvent) -> Void
   ) {
-    var offset = 0
-    while offset < length && available - offset >= 8 {
-      let word = UnsafeRawPointer(source + offset).loadUnaligned(as: UInt64.self)
-      UnsafeMutableRawPointer(destination + offset).storeBytes(of: word, as: UInt64.self)
-      offset += 8
+    guard let (size, coveredCRC) = undoCOBS(encoded, count, into: frame) else {
+      return reject(.cobs, &state, count, handle)
     }
-    while offset < length {
-      destination[offset] = source[offset]
-      offset += 1
+    guard size >= FrameFormat.minFrameSize else { return reject(.tooShort, &state, count, handle) }
+    guard frame[0] == FrameFormat.version else { return reject(.version, &state, count, handle) }
+    guard Int(frame[4]) == size &- FrameFormat.minFrameSize else { return reject(.length, &state, count, handle) }
+    guard let type = MessageType(rawValue: frame[1]) else { return reject(.unknownType, &state, count, handle) }
+    let covered = size &- FrameFormat.crcSize
+    let crc = CRC32C.finalize(CRC32C.update(coveredCRC, byte: type.seed))
+    let sent =
+      UInt32(frame[covered]) | UInt32(frame[covered &+ 1]) << 8 | UInt32(frame[covered &+ 2]) << 16
+      | UInt32(frame[covered &+ 3]) << 24
+    guard crc == sent else { return reject(.crc, &state, count, handle) }
+    let sequence = UInt16(frame[2]) | UInt16(frame[3]) << 8
+    let payload = UnsafeBufferPointer(start: frame + FrameFormat.headerSize, count: covered &- FrameFormat.headerSize)
+    if let fixed = type.fixedPayloadSize, payload.count != fixed {
+      return reject(.payload, &state, count, handle)
+    }
+    var reader = PayloadReader(payload)
+    do throws(PayloadError) {
+      // The device's two streaming messages are built in place; the rest go through Message.
+      switch type {
+      case .reading:
+        let reading = try Reading(&reader)
+        state.counters.messages += 1
+        handle(.message(.reading(reading), sequence: sequence))
+      case .readingBatch:
+        let batch = try ReadingBatch(&reader)
+        state.counters.messages += 1
+        handle(.message(.readingBatch(batch), sequence: sequence))
+      default:
+        let message = try Message.decodeChecked(type, &reader)
+        state.counters.messages += 1
+        handle(.message(message, sequence: sequence))
+      }
+    } catch {
+      reject(.payload, &state, count, handle)
     }
   }
 
-  /// Judges one decoded frame (PROTOCOL.md 3.5, in the order of its table).
+  /// Counts and reports a rejected candidate of `count` encoded bytes.
   @inline(__always)
-  static func check(_ frame: UnsafeBufferPointer<UInt8>, cobsComplete: Bool) -> DecoderEvent {
-    guard cobsComplete else { return .rejected(.cobs) }
-    let size = frame.count
-    guard size >= FrameFormat.minFrameSize else { return .rejected(.tooShort) }
-    guard frame[0] == FrameFormat.version else { return .rejected(.version) }
-    guard Int(frame[4]) == size - FrameFormat.minFrameSize else { return .rejected(.length) }
-    guard let type = MessageType(rawValue: frame[1]) else { return .rejected(.unknownType) }
-    let covered = size - FrameFormat.crcSize
-    var crc = CRC32C.update(CRC32C.initial, UnsafeBufferPointer(rebasing: frame[0..<covered]))
-    crc = CRC32C.finalize(CRC32C.update(crc, byte: type.seed))
-    let sent =
-      UInt32(frame[covered]) | UInt32(frame[covered + 1]) << 8 | UInt32(frame[covered + 2]) << 16
-      | UInt32(frame[covered + 3]) << 24
-    guard crc == sent else { return .rejected(.crc) }
-    let sequence = UInt16(frame[2]) | UInt16(frame[3]) << 8
-    do {
-      let message = try Message.decode(
-        type, payload: UnsafeBufferPointer(rebasing: frame[FrameFormat.headerSize..<covered]))
-      return .message(message, sequence: sequence)
-    } catch {
-      return .rejected(.payload)
-    }
+  private static func reject(
+    _ reason: FrameRejection, _ state: inout State, _ count: Int, _ handle: (DecoderEvent) -> Void
+  ) {
+    state.counters[reason] += 1
+    state.counters.bytesDiscarded += count
+    handle(.rejected(reason))
   }
+
+  /// Undoes COBS: the frame's size and the CRC register over all but its last 4 bytes (the CRC
+  /// field; the type's seed byte is still to come), or nil when a code byte points past the
+  /// candidate's end.
+  ///
+  /// A code byte c at i is followed by c - 1 data bytes and, unless it ends the candidate, stands
+  /// for a 0x00 at i + c - 1 of the frame. So the frame is the candidate without its first byte,
+  /// with 0x00 where later code bytes were: a bulk copy and a walk along the chain of codes, not
+  /// a loop over bytes. A 0xFF code (254 data bytes and no 0x00) cannot fit in a candidate of at
+  /// most 250 bytes, so the walk never meets one that it must honour: it points past the end and
+  /// fails as it should.
+  @inline(__always)
+  private static func undoCOBS(
+    _ encoded: UnsafePointer<UInt8>, _ count: Int, into frame: UnsafeMutablePointer<UInt8>
+  ) -> (size: Int, crc: UInt32)? {
+    assert(count >= 1 && count <= FrameFormat.maxEncodedSize && FrameFormat.maxEncodedSize < 0xFF)
+    #if hasFeature(Embedded)
+      return undoCOBSPatching(encoded, count, into: frame)
+    #else
+      return count <= 64
+        ? undoCOBSMasked(encoded, count, into: frame) : undoCOBSPatching(encoded, count, into: frame)
+    #endif
+  }
+
+  /// `undoCOBS` by a bulk copy, then the walk writes each 0x00 in place, then the CRC. On a long
+  /// frame the walk takes long enough that its 1-byte stores have reached the cache before the
+  /// CRC's word loads come to them.
+  @inline(__always)
+  private static func undoCOBSPatching(
+    _ encoded: UnsafePointer<UInt8>, _ count: Int, into frame: UnsafeMutablePointer<UInt8>
+  ) -> (size: Int, crc: UInt32)? {
+    let size = count &- 1
+    let from = UnsafeRawPointer(encoded + 1)
+    let to = UnsafeMutableRawPointer(frame)
+    var offset = 0
+    while size &- offset >= 16 {
+      let low = from.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+      let high = from.loadUnaligned(fromByteOffset: offset &+ 8, as: UInt64.self)
+      to.storeBytes(of: low, toByteOffset: offset, as: UInt64.self)
+      to.storeBytes(of: high, toByteOffset: offset &+ 8, as: UInt64.self)
+      offset &+= 16
+    }
+    if size &- offset >= 8 {
+      to.storeBytes(
+        of: from.loadUnaligned(fromByteOffset: offset, as: UInt64.self), toByteOffset: offset, as: UInt64.self)
+      offset &+= 8
+    }
+    while offset < size {
+      frame[offset] = encoded[offset &+ 1]
+      offset &+= 1
+    }
+    var code = Int(encoded[0])
+    while code < count {
+      frame[code &- 1] = 0
+      code &+= Int(encoded[code])
+    }
+    guard code == count else { return nil }
+    let covered = max(0, size &- FrameFormat.crcSize)
+    return (size, CRC32C.update(CRC32C.initial, UnsafeBufferPointer(start: frame, count: covered)))
+  }
+
+  #if !hasFeature(Embedded)
+    /// `undoCOBS` for candidates of at most 64 bytes (a READING is 25). On a short frame the CRC
+    /// would start right after the walk, and each of its word loads that overlaps a 1-byte store
+    /// still on its way to the cache stalls. So the walk only reads the candidate and marks the
+    /// zeros in a 64-bit mask; the copy then writes each 8-byte word once, zeros included, and
+    /// feeds the same words to the CRC from registers, 16 bytes at a time.
+    @inline(__always)
+    private static func undoCOBSMasked(
+      _ encoded: UnsafePointer<UInt8>, _ count: Int, into frame: UnsafeMutablePointer<UInt8>
+    ) -> (size: Int, crc: UInt32)? {
+      // Bit k: frame[k] is a reinstated 0x00 (k < count - 1 <= 63).
+      var zeros: UInt64 = 0
+      var code = Int(encoded[0])
+      while code < count {
+        zeros |= 1 &<< UInt64(code &- 1)
+        code &+= Int(encoded[code])
+      }
+      guard code == count else { return nil }
+      let size = count &- 1
+      let covered = max(0, size &- FrameFormat.crcSize)
+      let from = UnsafeRawPointer(encoded + 1)
+      let to = UnsafeMutableRawPointer(frame)
+      var crc = CRC32C.initial
+      var offset = 0
+      @inline(__always) func copyWord() -> UInt64 {
+        let word = from.loadUnaligned(fromByteOffset: offset, as: UInt64.self) & ~UInt64(littleEndian: byteMask(zeros))
+        to.storeBytes(of: word, toByteOffset: offset, as: UInt64.self)
+        offset &+= 8
+        zeros &>>= 8
+        return UInt64(littleEndian: word)
+      }
+      CRC32C.sliceTables.withUnsafeBufferPointer { tables in
+        while covered &- offset >= 16 {
+          let low = copyWord()
+          crc = CRC32C.step16(crc, low, copyWord(), tables.baseAddress!)
+        }
+      }
+      let crcDone = offset
+      while size &- offset >= 8 { _ = copyWord() }
+      while offset < size {
+        frame[offset] = zeros & 1 == 0 ? encoded[offset &+ 1] : 0
+        zeros &>>= 1
+        offset &+= 1
+      }
+      // The rest of the CRC from the frame: loads that the whole stores above serve.
+      crc = CRC32C.update(crc, UnsafeBufferPointer(start: frame + crcDone, count: covered &- crcDone))
+      return (size, crc)
+    }
+
+    /// 0xFF in byte i of the result for each bit i set in the low byte of `bits`.
+    @inline(__always)
+    private static func byteMask(_ bits: UInt64) -> UInt64 {
+      var x = bits & 0xFF
+      x = (x | x &<< 28) & 0x0000_000F_0000_000F
+      x = (x | x &<< 14) & 0x0003_0003_0003_0003
+      x = (x | x &<< 7) & 0x0101_0101_0101_0101
+      return x &* 0xFF
+    }
+  #endif
 }
 
 #if !hasFeature(Embedded)
