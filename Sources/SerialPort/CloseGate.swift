@@ -12,12 +12,19 @@ import Synchronization
 /// `open()` before that thread notices. So every operation runs inside `enter` (a shared lock) and polls
 /// `wakeDescriptor` alongside its own fd; `close` first makes `wakeDescriptor` readable (waking every poller), then
 /// takes the lock exclusively, i.e. waits until they have all left, and only then runs the teardown.
+///
+/// Closing has two moments: it *starts* (`isClosed`: no new operation enters, loops stop) and it *finishes*
+/// (`isReleased`: the teardown ran, e.g. the fd is closed and its lock gone). Concurrent `close` calls all return only
+/// after the teardown, whichever of them ran it.
 final class CloseGate: @unchecked Sendable {  // @unchecked: the rwlock and pipe fds are only used as described above.
   /// Readable once `close` has started; never drained, so every later poll sees it too.
   let wakeDescriptor: Int32
   private let wakeWriteDescriptor: Int32
   private let lock: UnsafeMutablePointer<pthread_rwlock_t>
   private let closed = Mutex(false)
+  /// Held for the whole of a `close`, so a second caller waits for the first one's teardown instead of returning early.
+  private let closing = Mutex(())
+  private let released = Atomic<Bool>(false)
 
   init() throws(SerialPortError) {
     var fds: [Int32] = [-1, -1]
@@ -42,8 +49,11 @@ final class CloseGate: @unchecked Sendable {  // @unchecked: the rwlock and pipe
     posixClose(wakeWriteDescriptor)
   }
 
-  /// Whether `close` has been called.
+  /// Whether `close` has started (the teardown may still be running on another thread).
   var isClosed: Bool { closed.withLock { $0 } }
+
+  /// Whether a `close` has finished its teardown.
+  var isReleased: Bool { released.load(ordering: .acquiring) }
 
   /// Runs `body` unless the gate is closed (then returns nil); `close` waits for `body` to return.
   func enter<T>(_ body: () throws(SerialPortError) -> T) throws(SerialPortError) -> T? {
@@ -53,20 +63,25 @@ final class CloseGate: @unchecked Sendable {  // @unchecked: the rwlock and pipe
     return try body()
   }
 
-  /// Wakes everyone inside `enter`, waits for them to leave, then runs `teardown` once. Returns false if already closed.
+  /// Wakes everyone inside `enter`, waits for them to leave, then runs `teardown` once. Returns false if another call
+  /// ran it, but only once that teardown has finished. Must not be called from inside `enter` (it would wait for
+  /// itself).
   @discardableResult
   func close(_ teardown: () -> Void) -> Bool {
-    let first = closed.withLock { wasClosed in
-      defer { wasClosed = true }
-      return !wasClosed
+    closing.withLock { _ in
+      let first = closed.withLock { wasClosed in
+        defer { wasClosed = true }
+        return !wasClosed
+      }
+      guard first else { return false }
+      var byte: UInt8 = 1
+      _ = posixWrite(wakeWriteDescriptor, &byte, 1)
+      pthread_rwlock_wrlock(lock)
+      defer { pthread_rwlock_unlock(lock) }
+      teardown()
+      released.store(true, ordering: .releasing)
+      return true
     }
-    guard first else { return false }
-    var byte: UInt8 = 1
-    _ = posixWrite(wakeWriteDescriptor, &byte, 1)
-    pthread_rwlock_wrlock(lock)
-    defer { pthread_rwlock_unlock(lock) }
-    teardown()
-    return true
   }
 
   /// Sleeps up to `milliseconds`, returning early (true) if the gate is being closed.

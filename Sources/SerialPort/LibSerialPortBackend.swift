@@ -95,6 +95,7 @@ final class LibSerialPortBackend: SerialBackend, @unchecked Sendable {
   }
 
   func close() {
+    unlockExclusively(descriptor)
     sp_close(port)
     sp_free_port(port)
   }

@@ -87,6 +87,15 @@ protocol SerialBackend: Sendable {
   func close()
 }
 
+/// Drops the lock of `lockExclusively`; backends call it just before closing the fd.
+///
+/// Closing alone is not enough: the lock belongs to the open file description, and a process spawned by another
+/// thread at that moment holds a copy of every fd (O_CLOEXEC ones too) until its exec, so the lock, and with it a
+/// reopen of the path, would stay busy for that long. An explicit unlock acts on the description itself.
+func unlockExclusively(_ fd: Int32) {
+  while flock(fd, LOCK_UN) != 0 && errno == EINTR {}
+}
+
 /// Takes the advisory exclusive lock that marks a port as in use, so two programs do not both talk to the device.
 /// flock, not TIOCEXCL: TIOCEXCL does not stop root, and it would also lock out tools that share a pty on purpose.
 func lockExclusively(_ fd: Int32, path: String) throws(SerialPortError) {

@@ -68,15 +68,18 @@ public final class SerialPort: Sendable {
     connection.close()
   }
 
-  /// Whether `close()` has been called (a disconnected port stays open until closed).
-  public var isClosed: Bool { connection.gate.isClosed }
+  /// Whether the port is closed: a `close()` (yours, or the one cancelling the iteration of `received` triggers) has
+  /// finished, so the device is released and its path can be opened again. False while a close is still running on
+  /// another thread; a disconnected port stays open until closed.
+  public var isClosed: Bool { connection.gate.isReleased }
 
   /// Sends all of `bytes`, waiting up to `timeout` for the device to accept them.
   public func write(_ bytes: [UInt8], timeout: Duration = .seconds(5)) throws(SerialPortError) {
     try connection.write(bytes, timeout: timeout)
   }
 
-  /// Stops the receive thread, ends `received` and releases the device; returns once the device is released.
+  /// Stops the receive thread, ends `received` and releases the device; returns once the device is released (also
+  /// when another thread's close is doing that at the same time).
   public func close() {
     connection.close()
   }

@@ -97,6 +97,7 @@ final class TermiosBackend: SerialBackend {
   }
 
   func close() {
+    unlockExclusively(descriptor)
     posixClose(descriptor)
   }
 }

@@ -12,7 +12,7 @@ func exercisePort(backend: SerialBackendKind?, expectedBackend: SerialBackendKin
     path: pty.slavePath, configuration: SerialConfiguration(baudRate: 921_600), backend: backend)
   defer { port.close() }
   #expect(port.backend == expectedBackend)
-  #expect(try pty.waitForHost(timeout: .seconds(5)))
+  #expect(try await onThread { try pty.waitForHost(timeout: .seconds(5)) })
   let received = StreamCollector(port.received)
 
   // Host -> device: every byte value.

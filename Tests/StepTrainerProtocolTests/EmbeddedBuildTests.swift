@@ -18,7 +18,7 @@ import Testing
     throw CocoaError(.fileNoSuchFile, userInfo: [NSLocalizedDescriptionKey: "swiftc not found on PATH"])
   }
 
-  @Test func protocolModuleCompilesAsEmbeddedSwiftForCortexM() throws {
+  @Test func protocolModuleCompilesAsEmbeddedSwiftForCortexM() async throws {
     let files = try FileManager.default.subpathsOfDirectory(atPath: Self.sources.path)
       .filter { $0.hasSuffix(".swift") }.map { Self.sources.appendingPathComponent($0).path }
     #expect(files.count > 10)
@@ -32,11 +32,17 @@ import Testing
         "-Osize", "-Xfrontend", "-disable-stack-protector", "-module-name", "StepTrainerProtocol", "-c", "-o",
         output.path,
       ] + files
-    let errors = Pipe()
-    process.standardError = errors
-    try process.run()
-    let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    process.waitUntilExit()
+    // Diagnostics go to a file (a pipe could fill up and stall the compiler), and the test waits
+    // for the compiler without holding one of the few threads other tests' tasks run on.
+    let log = output.path + ".log"
+    FileManager.default.createFile(atPath: log, contents: nil)
+    defer { try? FileManager.default.removeItem(atPath: log) }
+    process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+    try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+      process.terminationHandler = { _ in continuation.resume() }
+      do { try process.run() } catch { continuation.resume(throwing: error) }
+    }
+    let message = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
     #expect(process.terminationStatus == 0, "Embedded Swift build failed:\n\(message)")
     let header = try FileHandle(forReadingFrom: output).readData(ofLength: 20)
     // An ELF object for ARM (e_machine 40).

@@ -115,9 +115,14 @@ struct CaptureCommand: AsyncParsableCommand {
         failure = error
         break loop
       }
-      status.counters = connection.counters
-      status.reconnects = connection.reconnects
-      progress.show(status.line(written: writer.recordsWritten + writer.pending))
+      // The live line is built at most four times a second and only when it is shown: at line
+      // rate a device delivers thousands of readings a second, and formatting a line for each
+      // cost more than decoding them.
+      if progress.isVisible, case .tick = input {
+        status.counters = connection.counters
+        status.reconnects = connection.reconnects
+        progress.show(status.line(written: writer.recordsWritten + writer.pending))
+      }
     }
     runner.cancel()
     ticker.cancel()

@@ -41,6 +41,9 @@ final class TerminalProgress: Sendable {
   let lines = ProcessInfo.processInfo.environment["STEDI_PROGRESS"] == "lines"
   let started = ContinuousClock.now
 
+  /// Whether anything is shown at all (a terminal, or `STEDI_PROGRESS=lines`).
+  var isVisible: Bool { terminal || lines }
+
   func show(_ message: String) {
     if lines {
       let elapsed = (ContinuousClock.now - started).components
