@@ -275,4 +275,15 @@ import Testing
     #expect(landed.count > 15, "the open batch was committed on SIGINT")
     #expect(summary["landed"] as? Int == landed.count)
   }
+
+  @Test func deviceListPrintsThePortsAsJSON() throws {
+    let outcome = try StediProcess.run(["device", "list", "--json"])
+    #expect(outcome.status == 0, "\(outcome.stderr)")
+    let ports = try #require(try JSONSerialization.jsonObject(with: Data(outcome.stdout.utf8)) as? [[String: Any]])
+    for port in ports {
+      #expect((port["path"] as? String)?.hasPrefix("/dev/") == true)
+      #expect(["native", "usb", "bluetooth"].contains(port["transport"] as? String ?? ""))
+      if port["transport"] as? String == "usb" { #expect(port["usbVendorId"] is String) }
+    }
+  }
 }

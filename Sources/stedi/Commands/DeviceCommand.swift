@@ -4,11 +4,11 @@ import StepTrainerProtocol
 import StepTrainerSimulator
 import Synchronization
 
-/// `stedi device ...`: simulated Step Trainers.
+/// `stedi device ...`: serial ports and simulated Step Trainers.
 struct DeviceCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "device", abstract: "Simulated Step Trainers on pseudo-terminals.",
-    subcommands: [DeviceSimulateCommand.self])
+    commandName: "device", abstract: "Serial ports, and simulated Step Trainers on pseudo-terminals.",
+    subcommands: [DeviceListCommand.self, DeviceSimulateCommand.self])
 }
 
 /// `stedi device simulate`: a Step Trainer on a pseudo-terminal that a host opens like a USB serial device.
