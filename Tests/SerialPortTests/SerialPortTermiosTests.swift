@@ -126,7 +126,9 @@ struct SerialPortTermiosTests {
     #expect(try await onThread { try pty.read(timeout: .milliseconds(100)) }.isEmpty)
     #expect(ContinuousClock.now - started >= .milliseconds(90))
 
-    async let connected = onThread { try pty.waitForHost(timeout: .seconds(5)) }
+    // A long timeout costs nothing when the host comes, and this test's own task may wait for the
+    // shared pool for many seconds while slow tests (Spark, Glue) hold its threads.
+    async let connected = onThread { try pty.waitForHost(timeout: .seconds(60)) }
     try await Task.sleep(for: .milliseconds(50))
     let port = try SerialPort(path: pty.slavePath)
     #expect(try await connected)
