@@ -17,4 +17,10 @@ fi
 
 # Building tests also builds the stedi executable, which the CLI tests run as a real process.
 swift build --build-tests
-swift test --skip-build
+# Two phases. The device tests run in real time against pseudo-terminals and real processes (a
+# simulated Step Trainer at 16 Hz, 3-second link timeouts); run beside the Spark and Glue tests,
+# which keep both cores busy for minutes, they would be measuring the machine's load instead of the
+# code. So they run first, on their own (still in parallel with each other), then everything else.
+device_tests='SerialPortTests|StepTrainerSimulatorTests|StepTrainerHostTests|StepTrainerFirmwareTests|CaptureCommandTests'
+swift test --skip-build --filter "$device_tests"
+swift test --skip-build --skip "$device_tests"
