@@ -31,6 +31,9 @@ let package = Package(
       name: "StepTrainerHost",
       dependencies: ["StepTrainerProtocol", "SerialPort", "Lakehouse"]
     ),
+    // The device side, written against a hardware-abstraction protocol; no Foundation, builds as
+    // Embedded Swift for the Cortex-M firmware (firmware-protocol/firmware) and natively for tests.
+    .target(name: "StepTrainerFirmware", dependencies: ["StepTrainerProtocol"]),
     // A Step Trainer in software, speaking the protocol on a pseudo-terminal like a USB device.
     .target(
       name: "StepTrainerSimulator",
@@ -63,6 +66,7 @@ let package = Package(
       name: "StepTrainerHostTests",
       dependencies: ["StepTrainerHost", "StepTrainerProtocol", "StepTrainerSimulator", "SerialPort", "Lakehouse"]
     ),
+    .testTarget(name: "StepTrainerFirmwareTests", dependencies: ["StepTrainerFirmware", "StepTrainerProtocol"]),
     .testTarget(
       name: "StepTrainerSimulatorTests",
       dependencies: ["StepTrainerSimulator", "StepTrainerProtocol", "SerialPort"]

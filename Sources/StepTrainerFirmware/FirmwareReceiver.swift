@@ -1,0 +1,116 @@
+import StepTrainerProtocol
+
+extension StepTrainerFirmware {
+  /// Bytes read from the UART at a time; a few chunks per poll so a flood of noise cannot starve
+  /// sampling.
+  static var receiveChunkSize: Int { 64 }
+  static var receiveChunksPerPoll: Int { 8 }
+
+  /// Reads what the UART holds and answers every frame in it.
+  mutating func receive() {
+    var chunk = InlineArray<64, UInt8>(repeating: 0)
+    var span = chunk.mutableSpan
+    span.withUnsafeMutableBufferPointer { buffer in
+      for _ in 0..<Self.receiveChunksPerPoll {
+        let count = min(board.uartRead(into: buffer), buffer.count)
+        guard count > 0 else { return }
+        // Receive time of every frame in the chunk: its bytes were all here by now (t2).
+        let receivedMs = board.milliseconds()
+        decode(UnsafeBufferPointer(rebasing: buffer[0..<count]), receivedMs: receivedMs)
+      }
+    }
+  }
+
+  /// Feeds the decoder one candidate at a time (up to and including its delimiter), so the
+  /// header capture always belongs to the candidate an event is about.
+  mutating func decode(_ bytes: UnsafeBufferPointer<UInt8>, receivedMs: UInt64) {
+    var start = 0
+    while start < bytes.count {
+      var end = start
+      while end < bytes.count && bytes[end] != FrameFormat.delimiter { end += 1 }
+      let complete = end < bytes.count
+      candidateHeader.note(UnsafeBufferPointer(rebasing: bytes[start..<end]))
+      // At most one event per candidate: a judged frame or an oversize rejection.
+      var event: DecoderEvent?
+      decoder.decode(UnsafeBufferPointer(rebasing: bytes[start..<(complete ? end + 1 : end)])) { event = $0 }
+      switch event {
+      case .message(let message, let sequence)?:
+        handle(message, sequence: sequence, receivedMs: receivedMs)
+      case .rejected(let reason)?:
+        if complete, let header = candidateHeader.header { answer(reason, header, receivedMs: receivedMs) }
+      case nil:
+        break
+      }
+      if complete { candidateHeader.reset() }
+      start = end + 1
+    }
+  }
+
+  /// Answers a valid frame from the host (PROTOCOL.md 4.6).
+  mutating func handle(_ message: Message, sequence: UInt16, receivedMs: UInt64) {
+    lastHostFrameMs = receivedMs
+    switch message {
+    case .connect(let connect):
+      state = .connected
+      sessionId = connect.sessionId
+      nextTimerMs = receivedMs + Self.timerPeriodMs
+      sendHello(sessionId: connect.sessionId, atMs: board.milliseconds())
+      if settingsFaultPending {
+        settingsFaultPending = false
+        send(.fault(Fault(code: .settingsCorrupt, severity: .warning, detail: 0, deviceTimeMs: bootMs)))
+      }
+    case .timeSyncRequest(let request):
+      guard state == .connected else { return nack(.timeSyncRequest, sequence, .notConnected) }
+      // t3 is read as late as possible, just before encoding; never before t2.
+      let sendMs = max(board.milliseconds(), receivedMs)
+      send(.timeSyncResponse(TimeSyncResponse(t1: request.t1, t2: receivedMs, t3: sendMs)))
+    case .configure(let configure):
+      guard state == .connected else { return nack(.configure, sequence, .notConnected) }
+      guard configure.isApplicable else { return nack(.configure, sequence, .outOfRange) }
+      apply(configure, atMs: receivedMs)
+      send(.ack(Ack(answeredType: MessageType.configure.rawValue, answeredSequence: sequence)))
+    case .heartbeat, .hello, .reading, .readingBatch, .timeSyncResponse, .ack, .nack, .fault:
+      // A host's heartbeat only keeps the link alive; device-to-host messages need no answer.
+      break
+    }
+  }
+
+  /// Applies a CONFIGURE (0 keeps a value) and stores the result; retransmissions of the same
+  /// CONFIGURE change nothing, so they do not wear the settings flash.
+  mutating func apply(_ configure: Configure, atMs now: UInt64) {
+    var updated = settings
+    if configure.sampleRateCentihertz != 0 { updated.sampleRateCentihertz = configure.sampleRateCentihertz }
+    if configure.batchSize != 0 { updated.batchSize = configure.batchSize }
+    guard updated != settings else { return }
+    schedule.change(rateCentihertz: updated.sampleRateCentihertz, nowMs: now)
+    settings = updated
+    board.storeSettings(updated)
+  }
+
+  /// Answers a rejected frame that came from a host rather than from noise.
+  mutating func answer(_ reason: FrameRejection, _ header: FrameHeaderCapture.Header, receivedMs: UInt64) {
+    switch reason {
+    case .unknownType:
+      nack(header.type, header.sequence, .unknownType)
+    case .version:
+      // At most one per second: a newer host learns what we speak without a flood of NACKs.
+      if let last = lastVersionNackMs, receivedMs &- last < 1000 { return }
+      lastVersionNackMs = receivedMs
+      nack(header.type, header.sequence, .unsupportedVersion)
+    case .payload:
+      // The CRC matched, so this is a host's frame and not noise: say what was wrong with it.
+      nack(header.type, header.sequence, .badPayload)
+    case .oversize, .cobs, .tooShort, .length, .crc:
+      // Indistinguishable from line noise: nothing to answer.
+      break
+    }
+  }
+
+  mutating func nack(_ type: MessageType, _ sequence: UInt16, _ reason: NackReason) {
+    nack(type.rawValue, sequence, reason)
+  }
+
+  mutating func nack(_ type: UInt8, _ sequence: UInt16, _ reason: NackReason) {
+    send(.nack(Nack(answeredType: type, answeredSequence: sequence, reason: reason)))
+  }
+}

@@ -1,0 +1,276 @@
+// Vector table, reset handler, SysTick millisecond clock and the few C runtime symbols Embedded
+// Swift needs on bare metal (no libc here). Compiled with the Swift toolchain's clang:
+//   clang --target=armv7em-none-eabi -mcpu=cortex-m4 -mthumb -Os -ffreestanding
+#include <stddef.h>
+#include <stdint.h>
+
+extern uint32_t __stack_top, __stack_size, __data_start, __data_end, __data_load, __bss_start, __bss_end;
+extern void stedi_firmware_main(void);  // Swift, Board/Main.swift (@_cdecl)
+
+#define REG(address) (*(volatile uint32_t *)(address))
+#define SYST_CSR REG(0xE000E010u)
+#define SYST_RVR REG(0xE000E014u)
+#define SYST_CVR REG(0xE000E018u)
+#define SCB_CPACR REG(0xE000ED88u)
+#define UART0_DATA REG(0x40004000u)
+#define UART0_STATE REG(0x40004004u)
+#define UART0_CTRL REG(0x40004008u)
+#define UART0_BAUDDIV REG(0x40004010u)
+
+// QEMU's mps2-an386 clocks the CPU (and so SysTick with CLKSOURCE = processor) at 25 MHz.
+#define CORE_CLOCK_HZ 25000000u
+
+static volatile uint32_t ticks_ms_low;
+static volatile uint32_t ticks_ms_high;
+
+void SysTick_Handler(void) {
+  uint32_t low = ticks_ms_low + 1;
+  ticks_ms_low = low;
+  if (low == 0) ticks_ms_high = ticks_ms_high + 1;
+}
+
+// Milliseconds since the clock started; consistent even when a tick lands between the reads.
+uint64_t stedi_milliseconds(void) {
+  uint32_t high, low;
+  do {
+    high = ticks_ms_high;
+    low = ticks_ms_low;
+  } while (high != ticks_ms_high);
+  return ((uint64_t)high << 32) | low;
+}
+
+// The SysTick down-counter (24 bits, 25 MHz): sub-millisecond jitter for entropy mixing.
+uint32_t stedi_systick_value(void) { return SYST_CVR; }
+
+void stedi_clock_start(void) {
+  SYST_RVR = CORE_CLOCK_HZ / 1000u - 1u;  // 1 ms period
+  SYST_CVR = 0;
+  SYST_CSR = 0x7;  // ENABLE | TICKINT | CLKSOURCE = processor clock
+}
+
+// A last word on the UART before stopping, so a trap (Swift precondition, bad access) is visible.
+static void fault_say(const char *text) {
+  UART0_CTRL = 0x3;
+  for (; *text; ++text) {
+    while (UART0_STATE & 1u) {}
+    UART0_DATA = (uint8_t)*text;
+  }
+}
+
+// Prints a message and stops (used by the Swift side for unrecoverable boot errors).
+void stedi_halt(const char *message) {
+  fault_say("\r\n[stedi-fw] ");
+  fault_say(message);
+  fault_say("\r\n");
+  for (;;) __asm volatile("wfi");
+}
+
+// The firmware's state (Board/Main.swift binds StepTrainerFirmware<MPS2AN386Board> here). Sized
+// by the Makefile's FIRMWARE_STATE_BYTES; the Swift side halts at boot if the type outgrows it.
+#ifndef FIRMWARE_STATE_BYTES
+#define FIRMWARE_STATE_BYTES 3072
+#endif
+__attribute__((aligned(8))) uint8_t stedi_firmware_state[FIRMWARE_STATE_BYTES];
+size_t stedi_firmware_state_size(void) { return sizeof stedi_firmware_state; }
+void *stedi_firmware_state_address(void) { return stedi_firmware_state; }
+
+void HardFault_Handler(void) {
+  fault_say("\r\n[stedi-fw] HardFault (Swift trap or bad access)\r\n");
+  for (;;) __asm volatile("wfi");
+}
+
+void Default_Handler(void) {
+  fault_say("\r\n[stedi-fw] unexpected exception\r\n");
+  for (;;) __asm volatile("wfi");
+}
+
+void Reset_Handler(void) {
+  // Copy .data from flash, zero .bss (Swift globals with static initialisers live there).
+  uint32_t *src = &__data_load, *dst = &__data_start;
+  while (dst < &__data_end) *dst++ = *src++;
+  for (dst = &__bss_start; dst < &__bss_end; ++dst) *dst = 0;
+  // Paint the lowest __stack_size bytes of the stack (up to just below this frame) so a debugger
+  // or QEMU's monitor can read the high-water mark (tools/handshake.py does).
+  uint32_t *sp;
+  __asm volatile("mov %0, sp" : "=r"(sp));
+  for (dst = (uint32_t *)((uintptr_t)&__stack_top - (uintptr_t)&__stack_size); dst < sp - 16; ++dst)
+    *dst = 0xA5A5A5A5u;
+  // Full access to CP10/CP11 (the FPU), in case the compiler uses VFP registers.
+  SCB_CPACR |= 0xFu << 20;
+  __asm volatile("dsb\n isb");
+  stedi_firmware_main();
+  for (;;) __asm volatile("wfi");
+}
+
+// Cortex-M vector table: initial stack pointer, then the 15 system exceptions. No external
+// interrupts are used (UART is polled), so the table stops at SysTick.
+__attribute__((section(".vectors"), used)) void (*const vector_table[16])(void) = {
+    (void (*)(void))(&__stack_top),
+    Reset_Handler,
+    Default_Handler,    // NMI
+    HardFault_Handler,  // HardFault
+    HardFault_Handler,  // MemManage
+    HardFault_Handler,  // BusFault
+    HardFault_Handler,  // UsageFault (udf from a Swift trap)
+    0, 0, 0, 0,
+    Default_Handler,  // SVCall
+    Default_Handler,  // DebugMon
+    0,
+    Default_Handler,  // PendSV
+    SysTick_Handler,
+};
+
+// ---- C runtime symbols (no libc) -----------------------------------------------------------
+// Volatile stores keep clang from turning the loops back into calls to themselves.
+void *memset(void *dest, int value, size_t count) {
+  volatile uint8_t *d = dest;
+  while (count--) *d++ = (uint8_t)value;
+  return dest;
+}
+
+void *memcpy(void *restrict dest, const void *restrict src, size_t count) {
+  volatile uint8_t *d = dest;
+  const uint8_t *s = src;
+  while (count--) *d++ = *s++;
+  return dest;
+}
+
+void *memmove(void *dest, const void *src, size_t count) {
+  volatile uint8_t *d = dest;
+  const uint8_t *s = src;
+  if (d < s) {
+    while (count--) *d++ = *s++;
+  } else {
+    d += count;
+    s += count;
+    while (count--) *--d = *--s;
+  }
+  return dest;
+}
+
+int memcmp(const void *a, const void *b, size_t count) {
+  const uint8_t *x = a, *y = b;
+  for (; count; --count, ++x, ++y)
+    if (*x != *y) return *x - *y;
+  return 0;
+}
+
+// ARM EABI aliases LLVM emits for memory intrinsics.
+void __aeabi_memcpy(void *d, const void *s, size_t n) { memcpy(d, s, n); }
+void __aeabi_memcpy4(void *d, const void *s, size_t n) { memcpy(d, s, n); }
+void __aeabi_memcpy8(void *d, const void *s, size_t n) { memcpy(d, s, n); }
+void __aeabi_memmove(void *d, const void *s, size_t n) { memmove(d, s, n); }
+void __aeabi_memmove4(void *d, const void *s, size_t n) { memmove(d, s, n); }
+void __aeabi_memmove8(void *d, const void *s, size_t n) { memmove(d, s, n); }
+void __aeabi_memset(void *d, size_t n, int v) { memset(d, v, n); }
+void __aeabi_memset4(void *d, size_t n, int v) { memset(d, v, n); }
+void __aeabi_memset8(void *d, size_t n, int v) { memset(d, v, n); }
+void __aeabi_memclr(void *d, size_t n) { memset(d, 0, n); }
+void __aeabi_memclr4(void *d, size_t n) { memset(d, 0, n); }
+void __aeabi_memclr8(void *d, size_t n) { memset(d, 0, n); }
+
+// ---- 64-bit integer helpers (compiler-rt builtins are not shipped for ARM in this toolchain) --
+// Only 32-bit operations inside, so clang does not call these helpers from themselves.
+typedef union {
+  uint64_t all;
+  struct {
+    uint32_t low, high;
+  } s;
+} u64_parts;
+
+uint64_t __aeabi_llsr(uint64_t value, int shift) {
+  u64_parts in = {.all = value}, out;
+  if (shift >= 64) return 0;
+  if (shift >= 32) {
+    out.s.high = 0;
+    out.s.low = in.s.high >> (shift - 32);
+  } else if (shift == 0) {
+    return value;
+  } else {
+    out.s.high = in.s.high >> shift;
+    out.s.low = (in.s.low >> shift) | (in.s.high << (32 - shift));
+  }
+  return out.all;
+}
+
+uint64_t __aeabi_llsl(uint64_t value, int shift) {
+  u64_parts in = {.all = value}, out;
+  if (shift >= 64) return 0;
+  if (shift >= 32) {
+    out.s.low = 0;
+    out.s.high = in.s.low << (shift - 32);
+  } else if (shift == 0) {
+    return value;
+  } else {
+    out.s.low = in.s.low << shift;
+    out.s.high = (in.s.high << shift) | (in.s.low >> (32 - shift));
+  }
+  return out.all;
+}
+
+// Unsigned 64-bit division by shift and subtract on 32-bit halves (hardware udiv when both fit).
+uint64_t stedi_udivmod64(uint64_t numerator, uint64_t denominator, uint64_t *remainder) {
+  u64_parts n = {.all = numerator}, d = {.all = denominator};
+  if (n.s.high == 0 && d.s.high == 0) {
+    u64_parts q = {.s = {d.s.low ? n.s.low / d.s.low : 0, 0}};
+    u64_parts r = {.s = {d.s.low ? n.s.low % d.s.low : 0, 0}};
+    *remainder = r.all;
+    return q.all;
+  }
+  u64_parts q = {.all = 0}, r = {.all = 0};
+  if (d.s.low == 0 && d.s.high == 0) {  // division by zero: Swift traps before calling
+    *remainder = 0;
+    return 0;
+  }
+  for (int bit = 63; bit >= 0; --bit) {
+    // r = (r << 1) | bit of n
+    r.s.high = (r.s.high << 1) | (r.s.low >> 31);
+    uint32_t nbit = bit >= 32 ? (n.s.high >> (bit - 32)) & 1u : (n.s.low >> bit) & 1u;
+    r.s.low = (r.s.low << 1) | nbit;
+    if (r.s.high > d.s.high || (r.s.high == d.s.high && r.s.low >= d.s.low)) {
+      uint32_t borrow = r.s.low < d.s.low;
+      r.s.low -= d.s.low;
+      r.s.high -= d.s.high + borrow;
+      if (bit >= 32) q.s.high |= 1u << (bit - 32); else q.s.low |= 1u << bit;
+    }
+  }
+  *remainder = r.all;
+  return q.all;
+}
+
+int64_t stedi_divmod64(int64_t numerator, int64_t denominator, int64_t *remainder) {
+  int negative_n = numerator < 0, negative_d = denominator < 0;
+  uint64_t un = negative_n ? 0 - (uint64_t)numerator : (uint64_t)numerator;
+  uint64_t ud = negative_d ? 0 - (uint64_t)denominator : (uint64_t)denominator;
+  uint64_t ur;
+  uint64_t uq = stedi_udivmod64(un, ud, &ur);
+  *remainder = negative_n ? -(int64_t)ur : (int64_t)ur;  // remainder takes the numerator's sign
+  return (negative_n != negative_d) ? -(int64_t)uq : (int64_t)uq;
+}
+
+// EABI: quotient in r0:r1, remainder in r2:r3.
+__attribute__((naked)) void __aeabi_uldivmod(void) {
+  __asm volatile(
+      "push {r4, lr}\n"
+      "sub sp, sp, #16\n"
+      "add r4, sp, #8\n"
+      "str r4, [sp]\n"
+      "bl stedi_udivmod64\n"
+      "ldr r2, [sp, #8]\n"
+      "ldr r3, [sp, #12]\n"
+      "add sp, sp, #16\n"
+      "pop {r4, pc}\n");
+}
+
+__attribute__((naked)) void __aeabi_ldivmod(void) {
+  __asm volatile(
+      "push {r4, lr}\n"
+      "sub sp, sp, #16\n"
+      "add r4, sp, #8\n"
+      "str r4, [sp]\n"
+      "bl stedi_divmod64\n"
+      "ldr r2, [sp, #8]\n"
+      "ldr r3, [sp, #12]\n"
+      "add sp, sp, #16\n"
+      "pop {r4, pc}\n");
+}
