@@ -22,10 +22,15 @@ fi
 
 # Building tests also builds the stedi executable, which the CLI tests run as a real process.
 swift build --build-tests
-# Two phases. The device tests run in real time against pseudo-terminals and real processes (a
-# simulated Step Trainer at 16 Hz, 3-second link timeouts); run beside the Spark and Glue tests,
-# which keep both cores busy for minutes, they would be measuring the machine's load instead of the
-# code. So they run first, on their own (still in parallel with each other), then everything else.
-device_tests='SerialPortTests|StepTrainerSimulatorTests|StepTrainerHostTests|StepTrainerFirmwareTests|CaptureCommandTests|FirmwareQEMUTests'
+# Phases. The device tests run in real time (pseudo-terminals, simulated Step Trainers at 16 Hz,
+# 3-second link timeouts, QEMU). Run beside the Spark and Glue tests, which keep both cores busy
+# for minutes, beside tests that wait on child processes (which hold the test runner's few
+# cooperative threads while they wait), or beside QEMU (whose emulated CPU never idles: one core),
+# they would be measuring the machine's load instead of the code. So: the in-process device tests,
+# then the device tests that drive real processes (simulator and capture), then the firmware in
+# QEMU, then everything else; each phase still runs its own tests in parallel.
+device_tests='SerialPortTests|StepTrainerSimulatorTests|StepTrainerHostTests|StepTrainerFirmwareTests'
 swift test --skip-build --filter "$device_tests"
-swift test --skip-build --skip "$device_tests"
+swift test --skip-build --filter 'CaptureCommandTests'
+swift test --skip-build --filter 'FirmwareQEMUTests'
+swift test --skip-build --skip "$device_tests|CaptureCommandTests|FirmwareQEMUTests"

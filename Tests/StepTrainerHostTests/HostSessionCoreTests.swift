@@ -79,6 +79,23 @@ import Testing
     #expect(core.counters.lost == 3 && core.counters.duplicates == 2)
   }
 
+  @Test func gapsAndRepeatsInFrameSequenceNumbersAreCounted() throws {
+    var (core, device) = try Self.connected()
+    let heartbeat = Message.heartbeat(Heartbeat(timeMs: 0, state: .connected))
+    _ = try core.receive(device.send(heartbeat, heartbeat), now: 10_100)
+    #expect(core.counters.missingFrames == 0 && core.counters.repeatedFrames == 0)
+    device.encoder.nextSequence &+= 3
+    _ = try core.receive(device.send(heartbeat), now: 10_200)
+    #expect(core.counters.missingFrames == 3)
+    device.encoder.nextSequence &-= 1
+    _ = try core.receive(device.send(heartbeat), now: 10_300)
+    #expect(core.counters.repeatedFrames == 1)
+    // A HELLO (a reboot, or a new session) starts the numbering afresh: no gap is counted.
+    device.encoder = FrameEncoder(firstSequence: 0)
+    _ = try core.receive(device.send(device.hello(sessionId: core.options.sessionId), heartbeat), now: 10_400)
+    #expect(core.counters.missingFrames == 3 && core.counters.repeatedFrames == 1)
+  }
+
   @Test func readingsBeforeTheFirstTimeSyncWaitForIt() throws {
     var device = ScriptedDevice()
     var core = HostSessionCore(options: HostSessionCore.Options(linkName: "test"))

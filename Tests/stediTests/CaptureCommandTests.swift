@@ -147,6 +147,7 @@ import Testing
     #expect(summary["landed"] as? Int == landed.count)
     #expect((summary["files"] as? Int ?? 0) >= landed.count / 20, "committed in batches of 20")
     #expect(summary["lost"] as? Int == 0 && summary["duplicates"] as? Int == 0)
+    #expect(summary["missingFrames"] as? Int == 0 && summary["repeatedFrames"] as? Int == 0)
     #expect(((summary["frames"] as? [String: Any])?["bytesDiscarded"] as? Int) == 0)
     // About 4 s at 16 Hz after the handshake.
     #expect((45...70).contains(landed.count), "\(landed.count) readings landed")

@@ -63,6 +63,8 @@ extension SessionCounters {
     restarts += other.restarts
     faults += other.faults
     unknownMessages += other.unknownMessages
+    missingFrames += other.missingFrames
+    repeatedFrames += other.repeatedFrames
     decoder.messages += other.decoder.messages
     decoder.bytesDiscarded += other.decoder.bytesDiscarded
     for i in decoder.rejections.indices { decoder.rejections[i] += other.decoder.rejections[i] }

@@ -67,6 +67,7 @@ public struct HostSessionCore {
   private var waitingForClock: [Reading] = []
   private var pendingConfigure: (message: Configure, sequence: UInt16, attempts: Int, sentAt: Int64)?
   private var versionRejectionsWithoutMessage = 0
+  private var lastSequence: UInt16?
 
   /// A session that has not started.
   public init(options: Options) { self.options = options }
@@ -102,7 +103,10 @@ public struct HostSessionCore {
       lastValidFrameAt = now
       versionRejectionsWithoutMessage = 0
     }
-    for (message, _) in messages { handle(message, now: now, into: &output) }
+    for (message, sequence) in messages {
+      trackSequence(sequence, of: message)
+      handle(message, now: now, into: &output)
+    }
     // One frame of another version is as likely noise as a newer device; several in a row with
     // nothing valid between them is a device that speaks another version.
     if versionRejectionsWithoutMessage >= 3 && device == nil {
@@ -210,6 +214,23 @@ public struct HostSessionCore {
       output.events.append(.fault(fault))
     case .heartbeat, .connect, .timeSyncRequest, .configure:
       break
+    }
+  }
+
+  /// Counts gaps and repeats in the device's frame numbering. A HELLO restarts the count: frames
+  /// sent before a host listened, or before a reboot, were never meant to arrive.
+  private mutating func trackSequence(_ sequence: UInt16, of message: Message) {
+    defer { lastSequence = sequence }
+    if case .hello = message { return }
+    guard let last = lastSequence else { return }
+    let step = sequence &- last
+    if step == 0 {
+      counters.repeatedFrames += 1
+    } else if step > 1 && step < 0x8000 {
+      counters.missingFrames += Int(step) - 1
+    } else if step >= 0x8000 {
+      // Far behind: an old frame arriving again.
+      counters.repeatedFrames += 1
     }
   }
 

@@ -16,6 +16,10 @@ public struct SessionCounters: Sendable, Equatable {
   public var restarts = 0
   /// Faults the device reported.
   public var faults = 0
+  /// Device frames that never arrived or arrived again: gaps and repeats in the device's frame
+  /// sequence numbers (counted from each HELLO on; a HELLO starts a session or a new boot).
+  public var missingFrames = 0
+  public var repeatedFrames = 0
   /// Frames with an unknown message type (counted, ignored).
   public var unknownMessages = 0
   /// The frame decoder's counters: messages, rejections by reason, bytes discarded.

@@ -51,7 +51,7 @@ struct CaptureStatus {
       "  landed        \(writer.recordsWritten) readings in \(writer.filesWritten) files under \(lake)/step_trainer/landing",
       "  not landed    \(writer.samplesWithoutDistance) samples without a valid distance (status kept, never a distance)",
       "  lost          \(counters.lost) (gaps in the device's sample counter), \(counters.duplicates) duplicates dropped",
-      "  frames        \(counters.decoder.messages) decoded, \(counters.decoder.framesRejected) rejected, \(counters.decoder.bytesDiscarded) bytes discarded",
+      "  frames        \(counters.decoder.messages) decoded, \(counters.decoder.framesRejected) rejected, \(counters.decoder.bytesDiscarded) bytes discarded, \(counters.missingFrames) missing and \(counters.repeatedFrames) repeated by sequence number",
       "  link          \(reconnects) reconnects, \(counters.restarts) device restarts, \(counters.faults) faults",
       String(format: "  time          %.1f s", seconds),
     ]
@@ -75,6 +75,8 @@ struct CaptureStatus {
       "withoutDistance": writer.samplesWithoutDistance,
       "lost": counters.lost,
       "duplicates": counters.duplicates,
+      "missingFrames": counters.missingFrames,
+      "repeatedFrames": counters.repeatedFrames,
       "frames": [
         "decoded": counters.decoder.messages, "rejected": rejections, "bytesDiscarded": counters.decoder.bytesDiscarded,
       ],
