@@ -21,27 +21,29 @@ extension StepTrainerFirmware {
     }
   }
 
-  /// Feeds the decoder one candidate at a time (up to and including its delimiter), so the
-  /// header capture always belongs to the candidate an event is about.
+  /// Feeds the decoder one candidate at a time (up to and including its delimiter): at most one
+  /// event per call, held in locals, because answering needs `self` while the decoder (part of
+  /// `self`) is busy, and a list of events would need the heap.
   mutating func decode(_ bytes: UnsafeBufferPointer<UInt8>, receivedMs: UInt64) {
     var start = 0
     while start < bytes.count {
       var end = start
       while end < bytes.count && bytes[end] != FrameFormat.delimiter { end += 1 }
       let complete = end < bytes.count
-      candidateHeader.note(UnsafeBufferPointer(rebasing: bytes[start..<end]))
-      // At most one event per candidate: a judged frame or an oversize rejection.
       var event: DecoderEvent?
-      decoder.decode(UnsafeBufferPointer(rebasing: bytes[start..<(complete ? end + 1 : end)])) { event = $0 }
+      var rejectedHeader: FrameHeader?
+      decoder.decodeWithHeaders(UnsafeBufferPointer(rebasing: bytes[start..<(complete ? end + 1 : end)])) {
+        event = $0
+        rejectedHeader = $1
+      }
       switch event {
       case .message(let message, let sequence)?:
         handle(message, sequence: sequence, receivedMs: receivedMs)
       case .rejected(let reason)?:
-        if complete, let header = candidateHeader.header { answer(reason, header, receivedMs: receivedMs) }
+        if let rejectedHeader { answer(reason, rejectedHeader, receivedMs: receivedMs) }
       case nil:
         break
       }
-      if complete { candidateHeader.reset() }
       start = end + 1
     }
   }
@@ -88,7 +90,7 @@ extension StepTrainerFirmware {
   }
 
   /// Answers a rejected frame that came from a host rather than from noise.
-  mutating func answer(_ reason: FrameRejection, _ header: FrameHeaderCapture.Header, receivedMs: UInt64) {
+  mutating func answer(_ reason: FrameRejection, _ header: FrameHeader, receivedMs: UInt64) {
     switch reason {
     case .unknownType:
       nack(header.type, header.sequence, .unknownType)

@@ -24,7 +24,6 @@ public struct StepTrainerFirmware<Board: StepTrainerBoard> {
   var schedule: SampleSchedule
   var encoder = FrameEncoder()
   var decoder = FrameDecoder()
-  var candidateHeader = FrameHeaderCapture()
   /// The next unsolicited HELLO (waiting) or HEARTBEAT (connected).
   var nextTimerMs: UInt64
   var lastHostFrameMs: UInt64 = 0

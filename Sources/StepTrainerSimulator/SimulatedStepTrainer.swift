@@ -43,7 +43,7 @@ public struct SimulatedStepTrainer {
 
   private var bootAtMs: UInt64 = 0
   private var encoder = FrameEncoder()
-  private var reader = HostFrameReader()
+  private var reader = FrameDecoder()
   private var buffer: SampleBuffer
   private var sensor: UltrasonicSensor
   private var noise: LineNoise
@@ -108,7 +108,9 @@ public struct SimulatedStepTrainer {
   /// send (what fell due before `atMs` first).
   public mutating func receive(_ bytes: [UInt8], atMs: UInt64) -> [UInt8] {
     runEvents(until: atMs)
-    for item in reader.read(bytes) {
+    var items: [(event: DecoderEvent, header: FrameHeader?)] = []
+    bytes.withUnsafeBufferPointer { buffer in reader.decodeWithHeaders(buffer) { items.append(($0, $1)) } }
+    for item in items {
       switch item.event {
       case .message(let message, let sequence):
         counters.framesReceived += 1
@@ -312,7 +314,7 @@ public struct SimulatedStepTrainer {
     }
   }
 
-  private mutating func answerRejection(_ reason: FrameRejection, header: HostFrameReader.Header) {
+  private mutating func answerRejection(_ reason: FrameRejection, header: FrameHeader) {
     switch reason {
     case .unknownType:
       nack(header.type, header.sequence, .unknownType)

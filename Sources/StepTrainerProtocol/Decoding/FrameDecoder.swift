@@ -34,6 +34,15 @@ public struct FrameDecoder {
 
   /// Decodes `bytes`, calling `handle` for each message or rejection, in order.
   public mutating func decode(_ bytes: UnsafeBufferPointer<UInt8>, _ handle: (DecoderEvent) -> Void) {
+    decodeWithHeaders(bytes) { event, _ in handle(event) }
+  }
+
+  /// Decodes `bytes` like `decode`, and also hands over the header of each rejected frame that
+  /// was long enough to have one (every rejection but oversize, cobs and tooShort): a device must
+  /// name the type and sequence of a frame it refuses.
+  public mutating func decodeWithHeaders(
+    _ bytes: UnsafeBufferPointer<UInt8>, _ handle: (DecoderEvent, FrameHeader?) -> Void
+  ) {
     guard let input = bytes.baseAddress, !bytes.isEmpty else { return }
     var partialSpan = partial.mutableSpan
     var frameSpan = frame.mutableSpan
@@ -52,7 +61,7 @@ public struct FrameDecoder {
 
   private static func run(
     _ state: inout State, _ partial: UnsafeMutablePointer<UInt8>, _ frame: UnsafeMutablePointer<UInt8>,
-    _ input: UnsafePointer<UInt8>, _ end: Int, _ handle: (DecoderEvent) -> Void
+    _ input: UnsafePointer<UInt8>, _ end: Int, _ handle: (DecoderEvent, FrameHeader?) -> Void
   ) {
     var position = 0
     while position < end {
@@ -70,7 +79,7 @@ public struct FrameDecoder {
         state.counters[.oversize] += 1
         state.counters.bytesDiscarded += candidate
         state.partialCount = 0
-        handle(.rejected(.oversize))
+        handle(.rejected(.oversize), nil)
         if delimiter == end {
           state.discarding = true
           return
@@ -114,25 +123,28 @@ public struct FrameDecoder {
   /// a few times per frame used to cost more than all the rest of decoding a small frame.
   private static func judge(
     _ state: inout State, _ encoded: UnsafePointer<UInt8>, _ count: Int, _ frame: UnsafeMutablePointer<UInt8>,
-    _ handle: (DecoderEvent) -> Void
+    _ handle: (DecoderEvent, FrameHeader?) -> Void
   ) {
     guard let (size, coveredCRC) = undoCOBS(encoded, count, into: frame) else {
-      return reject(.cobs, &state, count, handle)
+      return reject(.cobs, &state, count, nil, handle)
     }
-    guard size >= FrameFormat.minFrameSize else { return reject(.tooShort, &state, count, handle) }
-    guard frame[0] == FrameFormat.version else { return reject(.version, &state, count, handle) }
-    guard Int(frame[4]) == size &- FrameFormat.minFrameSize else { return reject(.length, &state, count, handle) }
-    guard let type = MessageType(rawValue: frame[1]) else { return reject(.unknownType, &state, count, handle) }
+    guard size >= FrameFormat.minFrameSize else { return reject(.tooShort, &state, count, nil, handle) }
+    let header = FrameHeader(version: frame[0], type: frame[1], sequence: UInt16(frame[2]) | UInt16(frame[3]) << 8)
+    guard frame[0] == FrameFormat.version else { return reject(.version, &state, count, header, handle) }
+    guard Int(frame[4]) == size &- FrameFormat.minFrameSize else {
+      return reject(.length, &state, count, header, handle)
+    }
+    guard let type = MessageType(rawValue: frame[1]) else { return reject(.unknownType, &state, count, header, handle) }
     let covered = size &- FrameFormat.crcSize
     let crc = CRC32C.finalize(CRC32C.update(coveredCRC, byte: type.seed))
     let sent =
       UInt32(frame[covered]) | UInt32(frame[covered &+ 1]) << 8 | UInt32(frame[covered &+ 2]) << 16
       | UInt32(frame[covered &+ 3]) << 24
-    guard crc == sent else { return reject(.crc, &state, count, handle) }
-    let sequence = UInt16(frame[2]) | UInt16(frame[3]) << 8
+    guard crc == sent else { return reject(.crc, &state, count, header, handle) }
+    let sequence = header.sequence
     let payload = UnsafeBufferPointer(start: frame + FrameFormat.headerSize, count: covered &- FrameFormat.headerSize)
     if let fixed = type.fixedPayloadSize, payload.count != fixed {
-      return reject(.payload, &state, count, handle)
+      return reject(.payload, &state, count, header, handle)
     }
     var reader = PayloadReader(payload)
     do throws(PayloadError) {
@@ -141,29 +153,30 @@ public struct FrameDecoder {
       case .reading:
         let reading = try Reading(&reader)
         state.counters.messages += 1
-        handle(.message(.reading(reading), sequence: sequence))
+        handle(.message(.reading(reading), sequence: sequence), nil)
       case .readingBatch:
         let batch = try ReadingBatch(&reader)
         state.counters.messages += 1
-        handle(.message(.readingBatch(batch), sequence: sequence))
+        handle(.message(.readingBatch(batch), sequence: sequence), nil)
       default:
         let message = try Message.decodeChecked(type, &reader)
         state.counters.messages += 1
-        handle(.message(message, sequence: sequence))
+        handle(.message(message, sequence: sequence), nil)
       }
     } catch {
-      reject(.payload, &state, count, handle)
+      reject(.payload, &state, count, header, handle)
     }
   }
 
   /// Counts and reports a rejected candidate of `count` encoded bytes.
   @inline(__always)
   private static func reject(
-    _ reason: FrameRejection, _ state: inout State, _ count: Int, _ handle: (DecoderEvent) -> Void
+    _ reason: FrameRejection, _ state: inout State, _ count: Int, _ header: FrameHeader?,
+    _ handle: (DecoderEvent, FrameHeader?) -> Void
   ) {
     state.counters[reason] += 1
     state.counters.bytesDiscarded += count
-    handle(.rejected(reason))
+    handle(.rejected(reason), header)
   }
 
   /// Undoes COBS: the frame's size and the CRC register over all but its last 4 bytes (the CRC
