@@ -12,11 +12,18 @@ let package = Package(
     .library(name: "SerialPort", targets: ["SerialPort"]),
     .library(name: "StepTrainerHost", targets: ["StepTrainerHost"]),
     .library(name: "StepTrainerSimulator", targets: ["StepTrainerSimulator"]),
+    .library(name: "Ingestion", targets: ["Ingestion"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
     .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
     .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
+    .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+    .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+    .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+    .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+    .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+    .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
   ],
   targets: [
     // The wire format. Depends on nothing (not even Foundation): it also compiles as Embedded Swift.
@@ -43,10 +50,32 @@ let package = Package(
     // builds as a small program that says how to build it, so a plain `swift build` still links.
     .executableTarget(name: "stedi-fuzz-decoder", dependencies: ["StepTrainerProtocol"], path: "Fuzz/Decoder"),
     .target(name: "Motion"),
+    // For tests only: a real SeaweedFS S3 server on loopback (see scripts/install-seaweedfs.sh).
+    .target(name: "StediTestSupport", dependencies: ["Lakehouse"]),
     .target(
       name: "Lakehouse",
-      // Motion only for its seedable random generator (the sample lake is deterministic).
-      dependencies: ["Motion", .product(name: "Crypto", package: "swift-crypto")]
+      // Motion only for its seedable random generator (the sample lake is deterministic);
+      // AsyncHTTPClient and Crypto for the S3 storage (SigV4 signing is ours: no S3 SDK here).
+      dependencies: [
+        "Motion",
+        .product(name: "Crypto", package: "swift-crypto"),
+        .product(name: "AsyncHTTPClient", package: "async-http-client"),
+      ]
+    ),
+    // Batching into landing storage, the write-ahead log and the HTTP ingest service.
+    .target(
+      name: "Ingestion",
+      dependencies: [
+        "Lakehouse",
+        // Only for its CRC-32C, the checksum of the write-ahead log's records.
+        "StepTrainerProtocol",
+        .product(name: "Crypto", package: "swift-crypto"),
+        .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "Metrics", package: "swift-metrics"),
+        .product(name: "Prometheus", package: "swift-prometheus"),
+      ]
     ),
     .executableTarget(
       name: "stedi",
@@ -57,7 +86,11 @@ let package = Package(
         "SerialPort",
         "StepTrainerHost",
         "StepTrainerSimulator",
+        "Ingestion",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "AsyncHTTPClient", package: "async-http-client"),
       ]
     ),
     .testTarget(name: "StepTrainerProtocolTests", dependencies: ["StepTrainerProtocol"]),
@@ -76,7 +109,17 @@ let package = Package(
       dependencies: [
         "Lakehouse",
         "Motion",
+        "StediTestSupport",
         .product(name: "PropertyBased", package: "swift-property-based"),
+      ]
+    ),
+    .testTarget(
+      name: "IngestionTests",
+      dependencies: [
+        "Ingestion",
+        "Lakehouse",
+        "StediTestSupport",
+        .product(name: "HummingbirdTesting", package: "hummingbird"),
       ]
     ),
     .testTarget(
@@ -85,7 +128,10 @@ let package = Package(
     ),
     .testTarget(
       name: "stediTests",
-      dependencies: ["stedi", "Lakehouse", "Motion"],
+      dependencies: [
+        "stedi", "Lakehouse", "Motion", "StediTestSupport",
+        .product(name: "AsyncHTTPClient", package: "async-http-client"),
+      ],
       // A stand-in for AWS Glue's Python module, run by GlueExportTests; not Swift sources.
       exclude: ["Fixtures"]
     ),

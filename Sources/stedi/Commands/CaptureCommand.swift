@@ -13,15 +13,22 @@ struct CaptureCommand: AsyncParsableCommand {
     abstract: "Record readings from a Step Trainer (USB serial or pseudo-terminal) into the lake.",
     discussion: """
       Opens the port, completes the handshake and time sync, and writes readings to
-      <lake>/step_trainer/landing/ in atomically committed NDJSON batches. Reconnects with backoff
-      when the device goes away. Ctrl-C or SIGTERM commits what was captured and exits cleanly.
+      <lake>/step_trainer/landing/ in atomically committed NDJSON batches, or with --ingest sends
+      them to `stedi serve` with the device's token. Reconnects with backoff when the device goes
+      away. Ctrl-C or SIGTERM commits what was captured and exits cleanly.
       """)
 
   @Option(help: "The device: a serial port or pseudo-terminal path, or 'auto' for the only USB serial port.")
   var port: String
 
   @Option(help: "The lake folder; readings go to <lake>/step_trainer/landing/.")
-  var lake: String
+  var lake: String?
+
+  @Option(help: "Send readings to this ingest service (e.g. http://127.0.0.1:8080) instead of a lake.")
+  var ingest: String?
+
+  @Option(help: "The device's token for --ingest (from `stedi token issue --device SERIAL`); default $STEDI_TOKEN.")
+  var token: String?
 
   @Option(help: "Baud rate (8N1).")
   var baud = 115_200
@@ -51,7 +58,13 @@ struct CaptureCommand: AsyncParsableCommand {
     if let rate, !(1...16).contains(rate) { throw ValidationError("--rate must be between 1 and 16 Hz") }
     if let batchSize, !(1...45).contains(batchSize) { throw ValidationError("--batch-size must be between 1 and 45") }
     guard batchRecords > 0, batchSeconds > 0 else { throw ValidationError("batch limits must be positive") }
+    guard (lake == nil) != (ingest == nil) else {
+      throw ValidationError("give exactly one of --lake DIR and --ingest URL")
+    }
+    if ingest != nil, ingestToken == nil { throw ValidationError("--ingest needs --token (or $STEDI_TOKEN)") }
   }
+
+  private var ingestToken: String? { token ?? ProcessInfo.processInfo.environment["STEDI_TOKEN"] }
 
   func run() async throws {
     let path = try resolvePort()
@@ -64,7 +77,13 @@ struct CaptureCommand: AsyncParsableCommand {
         Data("stedi: error: cannot create the raw capture file \(raw ?? ""): \(error)\n".utf8))
       throw ExitCode(2)
     }
-    let writer = LandingCaptureWriter(lake: lake, maxRecords: batchRecords, maxAgeMs: Int64(batchSeconds * 1000))
+    let writer: any CaptureDestination =
+      if let ingest {
+        IngestCaptureSender(
+          serviceURL: ingest, token: ingestToken!, maxRecords: batchRecords, maxAgeMs: Int64(batchSeconds * 1000))
+      } else {
+        LandingCaptureWriter(lake: lake!, maxRecords: batchRecords, maxAgeMs: Int64(batchSeconds * 1000))
+      }
     var traffic: DeviceSession.TrafficHandler?
     if let rawWriter {
       traffic = { bytes, time, fromDevice in rawWriter.record(bytes, atMs: time, fromDevice: fromDevice) }
@@ -98,7 +117,7 @@ struct CaptureCommand: AsyncParsableCommand {
 
     let progress = TerminalProgress()
     var status = CaptureStatus(port: path)
-    var failure: LakeError?
+    var failure: (any Error)?
     loop: for await input in events {
       let now = WallClock.nowMs()
       do {
@@ -106,10 +125,10 @@ struct CaptureCommand: AsyncParsableCommand {
         case .stop:
           break loop
         case .tick:
-          try writer.flushIfDue(now: now)
+          try await writer.flushIfDue(now: now)
         case .connection(let event):
           status.note(event)
-          if case .session(.reading(let reading)) = event { try writer.add(reading, now: now) }
+          if case .session(.reading(let reading)) = event { try await writer.add(reading, now: now) }
         }
       } catch {
         failure = error
@@ -135,20 +154,20 @@ struct CaptureCommand: AsyncParsableCommand {
       if case .connection(let event) = input {
         status.note(event)
         if case .session(.reading(let reading)) = event, failure == nil {
-          do { try writer.add(reading, now: WallClock.nowMs()) } catch { failure = error }
+          do { try await writer.add(reading, now: WallClock.nowMs()) } catch { failure = error }
         }
       }
     }
     progress.finish()
     if failure == nil {
-      do { try writer.flush() } catch { failure = error }
+      do { try await writer.flush() } catch { failure = error }
     }
     rawWriter?.close()
     status.counters = connection.counters
     status.reconnects = connection.reconnects
-    print(json ? status.json(writer: writer, raw: raw) : status.summary(writer: writer, lake: lake, raw: raw))
+    print(json ? status.json(writer: writer, raw: raw) : status.summary(writer: writer, raw: raw))
     if let failure {
-      FileHandle.standardError.write(Data("stedi: error: \(failure.description)\n".utf8))
+      FileHandle.standardError.write(Data("stedi: error: \(failure)\n".utf8))
       throw ExitCode(2)
     }
   }

@@ -43,12 +43,12 @@ struct CaptureStatus {
     return text
   }
 
-  func summary(writer: LandingCaptureWriter, lake: String, raw: String?) -> String {
+  func summary(writer: any CaptureDestination, raw: String?) -> String {
     var lines = [
       "captured from \(port)"
         + (device.map { ": Step Trainer \($0.serialNumber), firmware \($0.firmwareVersion), \($0.sampleRate) Hz" } ?? ""),
       "  readings      \(counters.readings) (ok \(counters.ok), out of range \(counters.outOfRange), no echo \(counters.noEcho), sensor fault \(counters.sensorFault))",
-      "  landed        \(writer.recordsWritten) readings in \(writer.filesWritten) files under \(lake)/step_trainer/landing",
+      "  landed        \(writer.recordsWritten) readings in \(writer.filesWritten) \(writer.summaryTarget)",
       "  not landed    \(writer.samplesWithoutDistance) samples without a valid distance (status kept, never a distance)",
       "  lost          \(counters.lost) (gaps in the device's sample counter), \(counters.duplicates) duplicates dropped",
       "  frames        \(counters.decoder.messages) decoded, \(counters.decoder.framesRejected) rejected, \(counters.decoder.bytesDiscarded) bytes discarded, \(counters.missingFrames) missing and \(counters.repeatedFrames) repeated by sequence number",
@@ -59,7 +59,7 @@ struct CaptureStatus {
     return lines.joined(separator: "\n")
   }
 
-  func json(writer: LandingCaptureWriter, raw: String?) -> String {
+  func json(writer: any CaptureDestination, raw: String?) -> String {
     var rejections: [String: Int] = [:]
     for reason in FrameRejection.allCases { rejections["\(reason)"] = counters.decoder[reason] }
     let object: [String: Any] = [

@@ -2,18 +2,27 @@ import ArgumentParser
 import Foundation
 import Lakehouse
 
-struct PipelineCommand: ParsableCommand {
+struct PipelineCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "pipeline",
     abstract: "Build and check the trusted and curated zones of a lake.",
     subcommands: [Run.self, Check.self, Export.self]
   )
 
-  struct Run: ParsableCommand {
+  struct Run: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "Build every zone from the landing tables and print the funnel.")
+      abstract: "Build every zone from the landing tables and print the funnel.",
+      discussion: """
+        --lake is a folder or s3://bucket/prefix. An S3 lake is pulled into a local working copy \
+        (--work; landing batches already there are not downloaded again), the same pipeline runs \
+        on it, and the tables, quarantine and metadata it wrote are uploaded, one PUT per file.
+        """)
 
     @OptionGroup var lakeOptions: LakeOptions
+    @OptionGroup var s3: S3ConnectionOptions
+
+    @Option(help: "For an S3 lake: the local working copy (default ~/.cache/stedi/s3/<bucket>/<prefix>).")
+    var work: String?
 
     @Option(help: "Which rules: strict (STEDI's privacy promise) or udacity (the public rubric's counts).")
     var profile: PipelineProfile = .strict
@@ -21,26 +30,37 @@ struct PipelineCommand: ParsableCommand {
     @Flag(help: "Print the funnel as one JSON object.")
     var json = false
 
-    func run() throws {
-      let lake = try lakeOptions.openLake()
-      let key = try lakeOptions.pseudonymKey(for: lake)
-      let pipeline = ZonePipeline(lake: lake, rules: ZoneRules(profile: profile), key: key)
+    func run() async throws {
       let progress = TerminalProgress()
-      let summary = try runReportingLakeErrors { try pipeline.run(progress: progress.show) }
+      let summary = try await withLocalLake(lakeOptions, s3, work: work, progress: progress, publish: true) {
+        lake in
+        let key = try lakeOptions.pseudonymKey(for: lake)
+        let pipeline = ZonePipeline(lake: lake, rules: ZoneRules(profile: profile), key: key)
+        return try runReportingLakeErrors { try pipeline.run(progress: progress.show) }
+      }
       progress.finish()
       print(json ? summary.json() : summary.text(), terminator: json ? "\n" : "")
       if !summary.qualityFailures.isEmpty { throw ExitCode(3) }
     }
   }
 
-  struct Check: ParsableCommand {
+  struct Check: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
       abstract: "Run the quality assertions on the published tables; exit 3 if any fails.")
 
     @OptionGroup var lakeOptions: LakeOptions
+    @OptionGroup var s3: S3ConnectionOptions
 
-    func run() throws {
-      let lake = try lakeOptions.openLake()
+    @Option(help: "For an S3 lake: the local working copy (default ~/.cache/stedi/s3/<bucket>/<prefix>).")
+    var work: String?
+
+    func run() async throws {
+      try await withLocalLake(lakeOptions, s3, work: work, progress: TerminalProgress(), publish: false) { lake in
+        try check(lake)
+      }
+    }
+
+    private func check(_ lake: Lake) throws {
       let key = try lakeOptions.pseudonymKey(for: lake)
       let report = try runReportingLakeErrors { try QualityCheck(lake: lake, key: key).run() }
       if report.passed {

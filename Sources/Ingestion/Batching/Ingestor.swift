@@ -1,0 +1,301 @@
+// The ingest buffer, after Vector's buffer notes.
+//
+// A request's records are validated whole, appended to the write-ahead log as one `records`
+// entry and fsynced (group commit: one fsync serves every request that arrived meanwhile), and
+// only then acknowledged. They wait in memory in their source's buffer until the buffer reaches
+// its record, byte or age limit; then a `seal` entry lists the buffer's entries and the batch's
+// time, the landing file is written (atomic: temp + rename, or one PUT), and a `committed` entry
+// follows. Log segments are deleted once every entry in them is in landing.
+//
+// Memory is bounded: bytes buffered or being landed count against `maxBufferedBytes`, and a
+// request that would pass it gets 503 with Retry-After instead of growing the heap. A landing
+// write that fails (S3 away) is retried with backoff; meanwhile the limit fills and senders are
+// told to retry, while everything acknowledged stays safe in the log.
+//
+// After a crash the log is replayed: sealed but uncommitted batches are rebuilt exactly and
+// written under the same name (a second write of the same file changes nothing), and entries
+// never sealed are sealed and landed. So landing holds every acknowledged record once.
+
+import Foundation
+import Lakehouse
+import Logging
+
+/// Batches validated records into landing files, durably: nothing acknowledged is lost.
+public actor Ingestor {
+  private let storage: any LakeStorage
+  private let log: WriteAheadLog
+  private let lock: LogDirectoryLock
+  private let limits: BatchLimits
+  private let dateFolders: Bool
+  private let metrics: IngestMetrics
+  private let logger: Logger
+  /// Unique per log directory; part of every landing file name.
+  public nonisolated let instance: String
+
+  private var buffers: [LandingSource: SourceBuffer] = [:]
+  private var landing: [UInt64: LandingBatch] = [:]
+  private var landingTasks: [UInt64: Task<Void, Never>] = [:]
+  private var reservedBytes = 0
+  /// Lower bounds of the sequence numbers of appends still in progress, so their segments stay.
+  private var appendsInProgress: [UInt64: Int] = [:]
+  private var shuttingDown = false
+
+  /// What start-up found in the log.
+  public struct Recovery: Sendable {
+    /// Log records read.
+    public var recordsRead: Int
+    /// Batches sealed before the crash and landed again under their own names.
+    public var sealedBatchesRelanded: Int
+    /// Acknowledged records that had not been sealed yet, now sealed and landed.
+    public var unsealedRecordsReplayed: Int
+    /// Damage found in the log (a torn tail after a crash is expected), in words.
+    public var damage: [String]
+  }
+
+  /// Opens the log in `logDirectory`, replays what was not yet in landing, and starts landing it.
+  public static func open(
+    storage: any LakeStorage, logDirectory: String, limits: BatchLimits = BatchLimits(),
+    dateFolders: Bool = false, segmentBytes: Int = 64 << 20, metrics: IngestMetrics = IngestMetrics(),
+    logger: Logger = Logger(label: "stedi.ingest")
+  ) async throws -> (Ingestor, Recovery) {
+    // Locked before the log is opened: opening cuts off a torn tail, which must never be the
+    // tail another running service is still appending to.
+    try FileManager.default.createDirectory(
+      atPath: logDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+    let lock = try LogDirectoryLock(directory: logDirectory)
+    let log: WriteAheadLog
+    let recovered: WALRecovery
+    do {
+      (log, recovered) = try WriteAheadLog.open(directory: logDirectory, segmentBytes: segmentBytes)
+    } catch {
+      lock.release()
+      throw error
+    }
+    let instance = try InstanceIdentity.loadOrCreate(in: logDirectory)
+    let ingestor = Ingestor(
+      storage: storage, log: log, lock: lock, instance: instance, limits: limits, dateFolders: dateFolders,
+      metrics: metrics,
+      logger: logger)
+    let recovery = await ingestor.replay(recovered)
+    return (ingestor, recovery)
+  }
+
+  private init(
+    storage: any LakeStorage, log: WriteAheadLog, lock: LogDirectoryLock, instance: String, limits: BatchLimits,
+    dateFolders: Bool,
+    metrics: IngestMetrics, logger: Logger
+  ) {
+    self.storage = storage
+    self.log = log
+    self.lock = lock
+    self.instance = instance
+    self.limits = limits
+    self.dateFolders = dateFolders
+    self.metrics = metrics
+    self.logger = logger
+  }
+
+  /// Makes `batch` durable and buffers it; returns its record count once it is safe to acknowledge.
+  public func accept(_ batch: IngestBatch) async throws(IngestRejection) -> Int {
+    guard !shuttingDown else {
+      throw IngestRejection(status: 503, reason: "shutting_down", message: "the service is shutting down")
+    }
+    let size = batch.ndjson.count
+    guard reservedBytes + size <= limits.maxBufferedBytes else {
+      throw IngestRejection(
+        status: 503, reason: "buffers_full",
+        message: "the ingest buffers are full (\(reservedBytes) bytes waiting to land); retry later")
+    }
+    reservedBytes += size
+    let lowerBound = log.nextLSN
+    appendsInProgress[lowerBound, default: 0] += 1
+    defer {
+      appendsInProgress[lowerBound]! -= 1
+      if appendsInProgress[lowerBound] == 0 { appendsInProgress[lowerBound] = nil }
+    }
+    let entry = IngestLogEntry.records(source: batch.source, count: batch.count, ndjson: batch.ndjson)
+    let sequence: UInt64
+    do {
+      sequence = try await log.append([entry.encoded])
+    } catch {
+      reservedBytes -= size
+      logger.error("write-ahead log append failed", metadata: ["error": "\(error)"])
+      throw IngestRejection(
+        status: 503, reason: "log_unavailable", message: "the service cannot make records durable right now: \(error)")
+    }
+    buffers[batch.source, default: SourceBuffer()].add(
+      entry: sequence, ndjson: batch.ndjson, count: batch.count, at: .now)
+    if buffers[batch.source]!.isFull(limits) { seal(batch.source) }
+    return batch.count
+  }
+
+  /// Seals every buffer whose oldest record has waited `maxAge`.
+  public func sealAged(now: ContinuousClock.Instant = .now) {
+    for (source, buffer) in buffers {
+      if let oldest = buffer.oldest, now - oldest >= limits.maxAge { seal(source) }
+    }
+  }
+
+  /// Seals aged buffers until cancelled, checking a few times per `maxAge`.
+  public func sealAgedUntilCancelled() async {
+    let tick = min(max(limits.maxAge / 4, .milliseconds(10)), .seconds(1))
+    while !Task.isCancelled {
+      try? await Task.sleep(for: tick)
+      sealAged()
+    }
+  }
+
+  /// Lands everything buffered, waits for every landing write, and closes the log.
+  public func shutdown() async {
+    shuttingDown = true
+    for source in LandingSource.allCases { seal(source) }
+    while let (_, task) = landingTasks.first {
+      await task.value
+    }
+    await log.close()
+    lock.release()
+  }
+
+  /// Stops at once without landing anything, as a crash would (for tests of recovery).
+  func abandon() async {
+    shuttingDown = true
+    for task in landingTasks.values { task.cancel() }
+    await log.close()
+    lock.release()
+  }
+
+  /// Bytes buffered or being landed.
+  public var bufferedBytes: Int { reservedBytes }
+
+  /// Batches sealed but not yet in landing.
+  public var batchesLanding: Int { landing.count }
+
+  /// Records waiting in buffers, per source.
+  public var bufferedRecords: [LandingSource: Int] { buffers.mapValues(\.count) }
+
+  // MARK: sealing and landing
+
+  private func seal(_ source: LandingSource) {
+    guard let buffer = buffers[source], !buffer.isEmpty else { return }
+    buffers[source] = nil
+    let batch = LandingBatch(
+      id: buffer.entries[0], source: source, epochMilliseconds: Int64(Date().timeIntervalSince1970 * 1000),
+      entries: buffer.entries,
+      ndjson: buffer.ndjson, count: buffer.count)
+    startLanding(batch, sealed: false)
+  }
+
+  private func startLanding(_ batch: LandingBatch, sealed: Bool) {
+    landing[batch.id] = batch
+    let key = batch.key(instance: instance, dateFolders: dateFolders)
+    landingTasks[batch.id] = Task { [log, storage, logger, metrics] in
+      let started = ContinuousClock.now
+      var delay = Duration.milliseconds(100)
+      var isSealed = sealed
+      while true {
+        do {
+          if !isSealed {
+            let entry = IngestLogEntry.seal(
+              source: batch.source, epochMilliseconds: batch.epochMilliseconds, entries: batch.entries)
+            _ = try await log.append([entry.encoded])
+            isSealed = true
+          }
+          try await storage.put(key, bytes: batch.ndjson)
+          _ = try await log.append([IngestLogEntry.committed(source: batch.source, batch: batch.id).encoded])
+          break
+        } catch {
+          // Cancelled only by `abandon()`, which simulates a crash: leave everything to the log.
+          if Task.isCancelled { return }
+          metrics.flushFailed(batch.source)
+          logger.error(
+            "landing a batch failed; retrying",
+            metadata: ["key": "\(key)", "error": "\(error)", "retry_in": "\(delay)"])
+          try? await Task.sleep(for: delay)
+          delay = min(delay * 2, .seconds(10))
+        }
+      }
+      metrics.committed(batch, latency: .now - started)
+      await self.landed(batch)
+    }
+  }
+
+  private func landed(_ batch: LandingBatch) async {
+    landing[batch.id] = nil
+    landingTasks[batch.id] = nil
+    reservedBytes -= batch.ndjson.count
+    await releaseLog()
+  }
+
+  /// Deletes the log segments whose every entry is in landing.
+  private func releaseLog() async {
+    var needed = log.nextLSN
+    for buffer in buffers.values { if let first = buffer.entries.min() { needed = min(needed, first) } }
+    for batch in landing.values { if let first = batch.entries.min() { needed = min(needed, first) } }
+    if let first = appendsInProgress.keys.min() { needed = min(needed, first) }
+    if needed > 1 {
+      do {
+        _ = try await log.releaseSegments(through: needed - 1)
+      } catch {
+        // Keeping a segment too long costs disk, not data: log it and try again next time.
+        logger.warning("cannot delete landed log segments", metadata: ["error": "\(error)"])
+      }
+    }
+    metrics.gauges(walBytes: log.sizeBytes, bufferedBytes: reservedBytes)
+  }
+
+  // MARK: recovery
+
+  private func replay(_ recovered: WALRecovery) async -> Recovery {
+    var damage = recovered.damage.map { "\($0)" }
+    var records: [UInt64: (source: LandingSource, count: Int, ndjson: [UInt8])] = [:]
+    var seals: [(source: LandingSource, time: Int64, entries: [UInt64])] = []
+    var committed = Set<UInt64>()
+    for record in recovered.records {
+      guard let entry = IngestLogEntry(decoding: record.payload) else {
+        damage.append("log record \(record.lsn) is not an ingest entry; skipped")
+        continue
+      }
+      switch entry {
+      case .records(let source, let count, let ndjson): records[record.lsn] = (source, count, ndjson)
+      case .seal(let source, let time, let entries): seals.append((source, time, entries))
+      case .committed(_, let batch): committed.insert(batch)
+      }
+    }
+    var relanded = 0
+    var sealedEntries = Set<UInt64>()
+    for seal in seals {
+      sealedEntries.formUnion(seal.entries)
+      guard let first = seal.entries.first, !committed.contains(first) else { continue }
+      var batch = LandingBatch(
+        id: first, source: seal.source, epochMilliseconds: seal.time, entries: [], ndjson: [], count: 0)
+      for lsn in seal.entries {
+        guard let record = records[lsn] else {
+          damage.append("sealed batch \(first) names log record \(lsn), which the log no longer holds")
+          continue
+        }
+        batch.entries.append(lsn)
+        batch.ndjson += record.ndjson
+        batch.count += record.count
+      }
+      guard !batch.entries.isEmpty else { continue }
+      reservedBytes += batch.ndjson.count
+      startLanding(batch, sealed: true)
+      relanded += 1
+    }
+    var unsealed = 0
+    let now = ContinuousClock.now
+    for lsn in records.keys.sorted() where !sealedEntries.contains(lsn) {
+      let record = records[lsn]!
+      buffers[record.source, default: SourceBuffer()].add(
+        entry: lsn, ndjson: record.ndjson, count: record.count, at: now)
+      reservedBytes += record.ndjson.count
+      unsealed += record.count
+    }
+    for source in LandingSource.allCases { seal(source) }
+    for problem in damage { logger.warning("write-ahead log damage", metadata: ["detail": "\(problem)"]) }
+    await releaseLog()
+    return Recovery(
+      recordsRead: recovered.records.count, sealedBatchesRelanded: relanded, unsealedRecordsReplayed: unsealed,
+      damage: damage)
+  }
+}

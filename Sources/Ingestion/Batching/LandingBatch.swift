@@ -1,0 +1,62 @@
+import Lakehouse
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// A sealed batch: the log entries that make up one landing file, and that file's name.
+struct LandingBatch: Sendable {
+  /// The batch's identity: its first entry's log sequence number when sealed (unique within one
+  /// log, and kept on replay so the file name stays the same).
+  var id: UInt64
+  var source: LandingSource
+  /// When it was sealed; part of the file name, so recorded in the seal entry.
+  var epochMilliseconds: Int64
+  /// The log sequence numbers of its `records` entries, in file order.
+  var entries: [UInt64]
+  var ndjson: [UInt8]
+  var count: Int
+
+  /// `<source>/landing/[date=YYYY-MM-DD/]<source>-<epoch-ms>-<instance>-<id>.json`.
+  ///
+  /// The instance id (random, kept beside the log) makes names unique across ingest processes
+  /// without coordination; the log sequence number makes them unique within one, and the same
+  /// on every replay of the log.
+  func key(instance: String, dateFolders: Bool) -> String {
+    var folder = source.landingFolder + "/"
+    if dateFolders { folder += "date=\(Self.utcDate(epochMilliseconds))/" }
+    return "\(folder)\(source.rawValue)-\(epochMilliseconds)-\(instance)-\(id).json"
+  }
+
+  static func utcDate(_ epochMilliseconds: Int64) -> String {
+    var seconds = time_t(epochMilliseconds / 1000)
+    var parts = tm()
+    gmtime_r(&seconds, &parts)
+    let year = Int(parts.tm_year) + 1900
+    let month = Int(parts.tm_mon) + 1
+    let day = Int(parts.tm_mday)
+    return "\(year)-\(month < 10 ? "0" : "")\(month)-\(day < 10 ? "0" : "")\(day)"
+  }
+}
+
+/// The records of one source waiting to be sealed into a batch.
+struct SourceBuffer {
+  var entries: [UInt64] = []
+  var ndjson: [UInt8] = []
+  var count = 0
+  /// When the oldest buffered record arrived, for the age limit.
+  var oldest: ContinuousClock.Instant?
+
+  var isEmpty: Bool { entries.isEmpty }
+
+  mutating func add(entry: UInt64, ndjson bytes: [UInt8], count records: Int, at now: ContinuousClock.Instant) {
+    if entries.isEmpty { oldest = now }
+    entries.append(entry)
+    ndjson += bytes
+    count += records
+  }
+
+  func isFull(_ limits: BatchLimits) -> Bool {
+    count >= limits.maxRecords || ndjson.count >= limits.maxBytes
+  }
+}

@@ -1,0 +1,151 @@
+import Crypto
+import Foundation
+
+/// A local working copy of a lake kept in object storage, so the zone pipeline (which reads and
+/// publishes files with pread/rename on all cores) runs on S3 lakes unchanged.
+///
+/// `pull` makes the copy equal to the lake: landing files are immutable once written, so a file
+/// already present with the same size is kept (a second run downloads only new batches);
+/// everything else is downloaded every time, and local files the lake no longer holds are
+/// removed (an erased customer's batch must not come back from a cache). `push` uploads every
+/// file the run created or changed, each one PUT (atomic per object), and deletes the objects
+/// the run removed. Landing objects are never written or deleted by a push.
+public struct LakeMirror: Sendable {
+  /// The lake in object storage.
+  public let storage: any LakeStorage
+  /// The local folder holding the copy.
+  public let localRoot: String
+  /// Downloads and uploads in flight at once.
+  public var concurrency = 16
+
+  /// A mirror of `storage` in `localRoot` (created if missing).
+  public init(storage: any LakeStorage, localRoot: String) {
+    self.storage = storage
+    self.localRoot = localRoot.hasSuffix("/") ? String(localRoot.dropLast()) : localRoot
+  }
+
+  /// What a pull found, for the push that follows the run.
+  public struct Snapshot: Sendable {
+    /// Every object of the lake with its content digest (nil for landing files, never pushed).
+    var objects: [String: SHA256Digest?]
+    /// Objects downloaded by this pull.
+    public var downloaded: Int
+    /// Bytes downloaded by this pull.
+    public var downloadedBytes: Int
+    /// Landing objects already present locally.
+    public var reused: Int
+  }
+
+  /// What a push changed.
+  public struct PushSummary: Sendable {
+    public var uploaded: Int
+    public var uploadedBytes: Int
+    public var deleted: Int
+  }
+
+  /// Makes the local copy equal to the lake.
+  public func pull() async throws -> Snapshot {
+    let objects = try await storage.list(prefix: "")
+    var local = Set(try localFiles())
+    var snapshot = Snapshot(objects: [:], downloaded: 0, downloadedBytes: 0, reused: 0)
+    var toDownload: [StoredObject] = []
+    for object in objects where !Self.isLocalOnly(object.key) {
+      local.remove(object.key)
+      if Self.isLanding(object.key), fileSize(object.key) == object.size {
+        snapshot.objects[object.key] = .some(nil)
+        snapshot.reused += 1
+      } else {
+        toDownload.append(object)
+      }
+    }
+    for stale in local { try? FileManager.default.removeItem(atPath: path(stale)) }
+    let results = try await forEachBounded(toDownload) { object in
+      let bytes = try await storage.get(object.key)
+      try write(bytes, to: object.key)
+      return (object.key, Self.isLanding(object.key) ? nil : SHA256.hash(data: bytes), bytes.count)
+    }
+    for (key, digest, size) in results {
+      snapshot.objects[key] = .some(digest)
+      snapshot.downloaded += 1
+      snapshot.downloadedBytes += size
+    }
+    return snapshot
+  }
+
+  /// Uploads what the run changed since `snapshot` and deletes what it removed.
+  public func push(since snapshot: Snapshot) async throws -> PushSummary {
+    var changed: [(String, [UInt8])] = []
+    let files = try localFiles().filter { !Self.isLanding($0) && !Self.isLocalOnly($0) }
+    for key in files {
+      guard let data = FileManager.default.contents(atPath: path(key)) else { continue }
+      if let known = snapshot.objects[key], let digest = known, digest == SHA256.hash(data: data) { continue }
+      changed.append((key, Array(data)))
+    }
+    let uploaded = try await forEachBounded(changed) { (key, bytes) in
+      try await storage.put(key, bytes: bytes)
+      return bytes.count
+    }
+    let present = Set(files)
+    let removed = snapshot.objects.keys.filter { !Self.isLanding($0) && !present.contains($0) }
+    _ = try await forEachBounded(removed) { key in try await storage.delete(key) }
+    return PushSummary(uploaded: uploaded.count, uploadedBytes: uploaded.reduce(0, +), deleted: removed.count)
+  }
+
+  /// Landing objects are the lake's input: written by ingestion, never by the pipeline.
+  static func isLanding(_ key: String) -> Bool {
+    key.split(separator: "/").dropFirst().first == "landing"
+  }
+
+  /// Files that belong to this machine only: the pipeline's lock, and hidden temporary files.
+  static func isLocalOnly(_ key: String) -> Bool {
+    key == "_stedi/pipeline.lock" || key.split(separator: "/").contains { $0.hasPrefix(".") }
+      || key.hasPrefix("_stedi/ingest-wal/")
+  }
+
+  private func path(_ key: String) -> String { "\(localRoot)/\(key)" }
+
+  private func fileSize(_ key: String) -> Int? {
+    (try? FileManager.default.attributesOfItem(atPath: path(key))[.size] as? Int) ?? nil
+  }
+
+  private func write(_ bytes: [UInt8], to key: String) throws {
+    let target = URL(fileURLWithPath: path(key))
+    try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
+    try Data(bytes).write(to: target, options: .atomic)
+  }
+
+  /// Every regular file under the root, as lake-relative keys.
+  private func localFiles() throws -> [String] {
+    try FileManager.default.createDirectory(atPath: localRoot, withIntermediateDirectories: true)
+    guard let enumerator = FileManager.default.enumerator(atPath: localRoot) else { return [] }
+    var keys: [String] = []
+    while let relative = enumerator.nextObject() as? String {
+      if enumerator.fileAttributes?[.type] as? FileAttributeType == .typeRegular { keys.append(relative) }
+    }
+    return keys
+  }
+
+  /// Runs `body` on every element with at most `concurrency` at once; returns the results.
+  private func forEachBounded<Element: Sendable, Result: Sendable>(
+    _ elements: [Element], _ body: @escaping @Sendable (Element) async throws -> Result
+  ) async throws -> [Result] {
+    try await withThrowingTaskGroup(of: Result.self) { group in
+      var results: [Result] = []
+      var next = 0
+      while next < min(concurrency, elements.count) {
+        let element = elements[next]
+        group.addTask { try await body(element) }
+        next += 1
+      }
+      while let result = try await group.next() {
+        results.append(result)
+        if next < elements.count {
+          let element = elements[next]
+          group.addTask { try await body(element) }
+          next += 1
+        }
+      }
+      return results
+    }
+  }
+}

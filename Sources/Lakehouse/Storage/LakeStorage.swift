@@ -1,0 +1,35 @@
+/// Where a lake's objects live: a folder on this machine or an S3 bucket (and prefix).
+///
+/// Keys are lake-relative paths with `/` separators (`step_trainer/landing/x.json`), the same on
+/// every backend, so a landing file or a table has one name wherever the lake is.
+public protocol LakeStorage: Sendable {
+  /// The lake's location for messages: a folder path or `s3://bucket/prefix`.
+  var location: String { get }
+
+  /// Stores `bytes` under `key` atomically: a reader sees the whole object or none of it.
+  /// Storing the same bytes again under the same key is harmless (replays rely on it).
+  func put(_ key: String, bytes: [UInt8]) async throws(StorageError)
+
+  /// The whole object stored under `key`.
+  func get(_ key: String) async throws(StorageError) -> [UInt8]
+
+  /// Every object whose key starts with `prefix`, recursively, sorted by key.
+  func list(prefix: String) async throws(StorageError) -> [StoredObject]
+
+  /// Removes the object under `key`; removing a missing object is not an error.
+  func delete(_ key: String) async throws(StorageError)
+}
+
+/// One object in lake storage.
+public struct StoredObject: Sendable, Hashable {
+  /// The lake-relative key.
+  public var key: String
+  /// The object's size in bytes.
+  public var size: Int
+
+  /// An object entry.
+  public init(key: String, size: Int) {
+    self.key = key
+    self.size = size
+  }
+}

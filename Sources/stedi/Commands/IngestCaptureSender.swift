@@ -1,0 +1,108 @@
+import AsyncHTTPClient
+import Foundation
+import Lakehouse
+import NIOCore
+import StepTrainerHost
+
+/// Sends captured readings to `stedi serve` in batches instead of writing the lake directly.
+///
+/// A batch is sent when it reaches `maxRecords` or `maxAgeMs`. The service answering 503 or not
+/// answering at all keeps the batch and retries on the next tick (readings meanwhile wait in
+/// memory); a refusal that retrying cannot fix (400, 401, 403, 413) stops the capture with the
+/// service's own explanation.
+final class IngestCaptureSender: CaptureDestination {
+  let url: String
+  let token: String
+  let maxRecords: Int
+  let maxAgeMs: Int64
+  private(set) var recordsWritten = 0
+  private(set) var filesWritten = 0
+  private(set) var samplesWithoutDistance = 0
+  private(set) var retries = 0
+  private var buffer = NDJSONBuffer()
+  private var count = 0
+  private var batchStartedAt: Int64 = 0
+  private var retryAfterMs: Int64 = 0
+
+  init(serviceURL: String, token: String, maxRecords: Int, maxAgeMs: Int64) {
+    let base = serviceURL.hasSuffix("/") ? String(serviceURL.dropLast()) : serviceURL
+    url = base + "/v1/step-trainer/readings"
+    self.token = token
+    self.maxRecords = maxRecords
+    self.maxAgeMs = maxAgeMs
+  }
+
+  var pending: Int { count }
+  var summaryTarget: String { "requests to \(url)" }
+
+  func add(_ reading: CapturedReading, now: Int64) async throws {
+    guard let record = reading.landingRecord else {
+      samplesWithoutDistance += 1
+      return
+    }
+    if count == 0 { batchStartedAt = now }
+    record.render(into: &buffer)
+    count += 1
+    if count >= maxRecords { try await send(now: now) }
+  }
+
+  func flushIfDue(now: Int64) async throws {
+    if count > 0, now - batchStartedAt >= maxAgeMs { try await send(now: now) }
+  }
+
+  /// Sends what is held, retrying for up to 15 s; throws if the service never takes it.
+  func flush() async throws {
+    let deadline = ContinuousClock.now + .seconds(15)
+    while count > 0 {
+      if try await send(now: Int64(Date().timeIntervalSince1970 * 1000), force: true) { return }
+      guard ContinuousClock.now < deadline else {
+        throw IngestSendError(
+          message: "the ingest service at \(url) did not take the last \(count) readings (they are in --raw if given)")
+      }
+      try? await Task.sleep(for: .milliseconds(500))
+    }
+  }
+
+  /// Sends the held batch; returns whether it was acknowledged.
+  @discardableResult
+  private func send(now: Int64, force: Bool = false) async throws -> Bool {
+    guard force || now >= retryAfterMs else { return false }
+    var request = HTTPClientRequest(url: url)
+    request.method = .POST
+    request.headers.add(name: "Authorization", value: "Bearer \(token)")
+    request.headers.add(name: "Content-Type", value: "application/x-ndjson")
+    request.body = .bytes(ByteBuffer(bytes: buffer.bytes))
+    let status: Int
+    let body: String
+    let retryAfter: Int64
+    do {
+      let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+      status = Int(response.status.code)
+      body = String(buffer: try await response.body.collect(upTo: 1 << 20))
+      retryAfter = response.headers.first(name: "Retry-After").flatMap { Int64($0) } ?? 1
+    } catch {
+      retries += 1
+      retryAfterMs = now + 1000
+      return false
+    }
+    switch status {
+    case 202:
+      recordsWritten += count
+      filesWritten += 1
+      buffer.removeAll()
+      count = 0
+      return true
+    case 503, 500...599, 429:
+      retries += 1
+      retryAfterMs = now + retryAfter * 1000
+      return false
+    default:
+      throw IngestSendError(message: "the ingest service refused the readings (HTTP \(status)): \(body)")
+    }
+  }
+}
+
+struct IngestSendError: Error, CustomStringConvertible {
+  var message: String
+  var description: String { message }
+}

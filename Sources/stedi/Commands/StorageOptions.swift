@@ -1,0 +1,69 @@
+import ArgumentParser
+import Foundation
+import Lakehouse
+
+/// Where a lake lives: a folder, or `s3://bucket/prefix` on S3 or an S3-compatible server.
+struct StorageOptions: ParsableArguments {
+  @Option(help: "The lake: a folder, or s3://bucket/prefix.")
+  var lake: String
+
+  @OptionGroup var s3: S3ConnectionOptions
+
+  /// Whether the lake is on S3.
+  var isS3: Bool { lake.hasPrefix("s3://") }
+
+  /// The lake's storage; a folder lake is created when `create` is set, else it must exist.
+  func storage(create: Bool = false) throws -> any LakeStorage {
+    if isS3 { return try s3.storage(url: lake) }
+    if create {
+      try? FileManager.default.createDirectory(atPath: lake, withIntermediateDirectories: true)
+    }
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: lake, isDirectory: &isDirectory), isDirectory.boolValue else {
+      FileHandle.standardError.write(Data("stedi: error: no lake folder at \(lake)\n".utf8))
+      throw ExitCode(2)
+    }
+    return FileSystemStorage(root: lake)
+  }
+}
+
+/// How to reach an S3 lake: the endpoint and region (credentials come from the environment).
+struct S3ConnectionOptions: ParsableArguments {
+  @Option(
+    help: ArgumentHelp(
+      "The S3 endpoint URL, for S3-compatible servers (path-style addressing).",
+      discussion: "Defaults to $AWS_ENDPOINT_URL_S3, else $AWS_ENDPOINT_URL, else AWS itself."))
+  var endpoint: String?
+
+  @Option(help: "The S3 region (default $AWS_REGION, else $AWS_DEFAULT_REGION, else us-east-1).")
+  var region: String?
+
+  /// The S3 storage of an `s3://bucket/prefix` lake, with credentials from the AWS variables.
+  func storage(url: String) throws -> S3Storage {
+    try runReportingStorageErrors {
+      try S3Storage(
+        configuration: S3Configuration.resolve(
+          location: url, endpoint: endpoint, region: region, environment: ProcessInfo.processInfo.environment))
+    }
+  }
+}
+
+/// Runs `body`, turning a storage error into a one-line message on stderr and exit code 2.
+func runReportingStorageErrors<Result>(_ body: () async throws -> Result) async throws -> Result {
+  do {
+    return try await body()
+  } catch let error as StorageError {
+    FileHandle.standardError.write(Data("stedi: error: \(error.description)\n".utf8))
+    throw ExitCode(2)
+  }
+}
+
+/// Runs `body`, turning a storage error into a one-line message on stderr and exit code 2.
+func runReportingStorageErrors<Result>(_ body: () throws -> Result) throws -> Result {
+  do {
+    return try body()
+  } catch let error as StorageError {
+    FileHandle.standardError.write(Data("stedi: error: \(error.description)\n".utf8))
+    throw ExitCode(2)
+  }
+}

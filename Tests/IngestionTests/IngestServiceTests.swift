@@ -1,0 +1,191 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Lakehouse
+import Synchronization
+import Testing
+
+@testable import Ingestion
+
+@Suite struct IngestServiceTests {
+  /// Runs `body` against the service's router over a fresh lake, then shuts the ingestor down.
+  private func withService(
+    limits: BatchLimits = BatchLimits(maxAge: .seconds(600)), configuration: IngestServiceConfiguration = .init(),
+    storage: ((FileSystemStorage) -> any LakeStorage)? = nil,
+    _ body: @Sendable (any TestClientProtocol, TestLake, IngestMetrics) async throws -> Void
+  ) async throws {
+    let lake = try TestLake()
+    defer { lake.remove() }
+    let metrics = IngestMetrics()
+    let (ingestor, _) = try await Ingestor.open(
+      storage: storage?(lake.storage) ?? lake.storage, logDirectory: lake.logFolder, limits: limits, metrics: metrics)
+    let service = IngestService(ingestor: ingestor, key: testKey, metrics: metrics, configuration: configuration)
+    let app = Application(router: service.router())
+    try await app.test(.router) { client in try await body(client, lake, metrics) }
+    await ingestor.shutdown()
+  }
+
+  private func headers(_ token: AccessToken?) -> HTTPFields {
+    var fields: HTTPFields = [.contentType: "application/json"]
+    if let token { fields[.authorization] = "Bearer \(token.signed(with: testKey))" }
+    return fields
+  }
+
+  private func json(_ buffer: ByteBuffer) throws -> [String: Any] {
+    try #require(try JSONSerialization.jsonObject(with: Data(buffer: buffer)) as? [String: Any])
+  }
+
+  @Test func acceptedReadingsGet202WithTheirCountAndLand() async throws {
+    try await withService { client, lake, _ in
+      let response = try await client.execute(
+        uri: "/v1/step-trainer/readings", method: .post, headers: headers(token(.device, "S-1")),
+        body: ByteBuffer(string: stepTrainerBody(serial: "S-1", count: 25)))
+      #expect(response.status == .accepted)
+      #expect(try json(response.body)["accepted"] as? Int == 25)
+    }
+  }
+
+  @Test func badInputGets400NamingLineAndFieldAndNothingOfTheRequestLands() async throws {
+    let lake = try await captureLake { client, lake, metrics in
+      var lines = stepTrainerBody(serial: "S-1", count: 3).split(separator: "\n").map(String.init)
+      lines[2] = #"{"sensorReadingTime":1,"serialNumber":"S-1","distanceFromObject":"far"}"#
+      let response = try await client.execute(
+        uri: "/v1/step-trainer/readings", method: .post, headers: headers(token(.device, "S-1")),
+        body: ByteBuffer(string: lines.joined(separator: "\n")))
+      #expect(response.status == .badRequest)
+      let error = try json(response.body)
+      #expect(error["line"] as? Int == 3)
+      #expect(error["field"] as? String == "distanceFromObject")
+      #expect((error["error"] as? String)?.contains("must be a number") == true)
+      #expect(metrics.render().contains(#"stedi_ingest_requests_rejected_total{reason="wrong_type",status="400"} 1"#))
+    }
+    #expect(lake.isEmpty)
+  }
+
+  /// Runs `body`, then returns the lake's step-trainer landing lines after shutdown.
+  private func captureLake(
+    _ body: @Sendable @escaping (any TestClientProtocol, TestLake, IngestMetrics) async throws -> Void
+  ) async throws -> [String] {
+    let result = Mutex<[String]>([])
+    let lake = try TestLake()
+    defer { lake.remove() }
+    let metrics = IngestMetrics()
+    let (ingestor, _) = try await Ingestor.open(storage: lake.storage, logDirectory: lake.logFolder, metrics: metrics)
+    let app = Application(router: IngestService(ingestor: ingestor, key: testKey, metrics: metrics).router())
+    try await app.test(.router) { client in try await body(client, lake, metrics) }
+    await ingestor.shutdown()
+    result.withLock { $0 = lake.landingLines(.stepTrainer) }
+    return result.withLock { $0 }
+  }
+
+  @Test func missingOrInvalidTokensGet401AndSomeoneElsesDataGets403() async throws {
+    try await withService { client, _, metrics in
+      let body = ByteBuffer(string: stepTrainerBody(serial: "S-1", count: 2))
+      let missing = try await client.execute(
+        uri: "/v1/step-trainer/readings", method: .post, headers: headers(nil), body: body)
+      #expect(missing.status == .unauthorized)
+      #expect(missing.headers[.wwwAuthenticate] == "Bearer")
+
+      var forged = headers(nil)
+      let otherKey = try TokenKey(bytes: Array(repeating: 1, count: 32))
+      forged[.authorization] = "Bearer \(token(.device, "S-1").signed(with: otherKey))"
+      let badSignature = try await client.execute(
+        uri: "/v1/step-trainer/readings", method: .post, headers: forged, body: body)
+      #expect(badSignature.status == .unauthorized)
+      #expect(try json(badSignature.body)["reason"] as? String == "bad_signature")
+
+      let expired = try await client.execute(
+        uri: "/v1/step-trainer/readings", method: .post, headers: headers(token(.device, "S-1", expiresIn: -5)),
+        body: body)
+      #expect(expired.status == .unauthorized)
+
+      let otherSerial = try await client.execute(
+        uri: "/v1/step-trainer/readings", method: .post, headers: headers(token(.device, "S-2")), body: body)
+      #expect(otherSerial.status == .forbidden)
+      #expect(try json(otherSerial.body)["line"] as? Int == 1)
+
+      let customer =
+        #"{"customerName":"A","email":"a@example.com","phone":"1","birthDay":"1990-01-01","serialNumber":"S-1","registrationDate":1,"lastUpdateDate":2,"shareWithResearchAsOfDate":3}"#
+      let notAdmin = try await client.execute(
+        uri: "/v1/customers", method: .post, headers: headers(token(.user, "a@example.com")),
+        body: ByteBuffer(string: customer))
+      #expect(notAdmin.status == .forbidden)
+      let admin = try await client.execute(
+        uri: "/v1/customers", method: .post, headers: headers(token(.admin, "admin")),
+        body: ByteBuffer(string: customer))
+      #expect(admin.status == .accepted)
+
+      let text = metrics.render()
+      #expect(text.contains(#"reason="missing_token",status="401"} 1"#))
+      #expect(text.contains(#"reason="bad_signature",status="401"} 1"#))
+      #expect(text.contains(#"reason="expired_token",status="401"} 1"#))
+      #expect(text.contains(#"reason="wrong_serial",status="403"} 1"#))
+      #expect(text.contains(#"reason="wrong_role",status="403"} 1"#))
+    }
+  }
+
+  @Test func oversizedBodiesGet413() async throws {
+    try await withService(configuration: IngestServiceConfiguration(maxBodyBytes: 4096)) { client, _, _ in
+      let response = try await client.execute(
+        uri: "/v1/step-trainer/readings", method: .post, headers: headers(token(.device, "S-1")),
+        body: ByteBuffer(string: stepTrainerBody(serial: "S-1", count: 200)))
+      #expect(response.status == .contentTooLarge)
+      #expect(try json(response.body)["reason"] as? String == "too_large")
+    }
+  }
+
+  @Test func fullBuffersGet503WithRetryAfter() async throws {
+    try await withService(
+      limits: BatchLimits(maxAge: .seconds(600), maxBufferedBytes: 10_000),
+      storage: { inner in
+        let flaky = FlakyStorage(inner)
+        flaky.failing.store(true, ordering: .relaxed)
+        return flaky
+      }
+    ) { client, _, _ in
+      var statuses: [HTTPResponse.Status] = []
+      var retryAfter: String?
+      for part in 0..<20 {
+        let response = try await client.execute(
+          uri: "/v1/step-trainer/readings", method: .post, headers: headers(token(.device, "S-1")),
+          body: ByteBuffer(string: stepTrainerBody(serial: "S-1", count: 20, start: Int64(part * 20))))
+        statuses.append(response.status)
+        if response.status == .serviceUnavailable { retryAfter = response.headers[.retryAfter] }
+      }
+      #expect(statuses.contains(.accepted))
+      #expect(statuses.contains(.serviceUnavailable))
+      #expect(retryAfter == "1")
+    }
+  }
+
+  @Test func healthAndMetrics() async throws {
+    try await withService { client, _, _ in
+      _ = try await client.execute(
+        uri: "/v1/step-trainer/readings", method: .post, headers: headers(token(.device, "S-1")),
+        body: ByteBuffer(string: stepTrainerBody(serial: "S-1", count: 7)))
+      let health = try await client.execute(uri: "/healthz", method: .get)
+      #expect(health.status == .ok)
+      #expect(try json(health.body)["status"] as? String == "ok")
+      let metrics = try await client.execute(uri: "/metrics", method: .get)
+      let text = String(buffer: metrics.body)
+      #expect(text.contains(#"stedi_ingest_records_received_total{source="step_trainer"} 7"#))
+      #expect(text.contains(#"stedi_ingest_records_acknowledged_total{source="step_trainer"} 7"#))
+      #expect(text.contains("stedi_ingest_ack_duration_seconds"))
+    }
+  }
+
+  @Test func thePhonePageIsServedAndNothingOutsideItsFolder() async throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("phone-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    try "<html>phone</html>".write(toFile: "\(folder)/index.html", atomically: true, encoding: .utf8)
+    try await withService(configuration: IngestServiceConfiguration(phonePageFolder: folder)) { client, _, _ in
+      let page = try await client.execute(uri: "/phone", method: .get)
+      #expect(page.status == .ok)
+      #expect(String(buffer: page.body) == "<html>phone</html>")
+      #expect(page.headers[.contentType]?.hasPrefix("text/html") == true)
+      let traversal = try await client.execute(uri: "/phone/..%2F..%2Fetc%2Fpasswd", method: .get)
+      #expect(traversal.status == .notFound)
+    }
+  }
+}
