@@ -173,6 +173,38 @@ import Testing
     #expect((funnel?["quarantined"] as? [String: Int])?["step_trainer"] == 0)
   }
 
+  /// `stedi capture --ingest`: the same readings reach landing through `stedi serve`, and a token
+  /// for another serial number stops the capture with the service's refusal.
+  @Test func capturesIntoTheIngestService() async throws {
+    let scratch = try ScratchFolder()
+    defer { scratch.remove() }
+    let lake = "\(scratch.path)/lake"
+    let token = try StediProcess.run(["token", "issue", "--lake", lake, "--device", Self.serial])
+    let otherToken = try StediProcess.run(["token", "issue", "--lake", lake, "--device", "someone-else"])
+    #expect(token.status == 0 && otherToken.status == 0, "\(token.stderr)")
+    let service = try await ServeProcess.start(["--lake", lake, "--batch-max-age", "600"])
+    let simulator = try Simulator.start(["--rate", "16", "--duration", "60"], log: "\(scratch.path)/truth.ndjson")
+    let (outcome, summary) = try Self.capture([
+      "--port", simulator.path, "--ingest", service.baseURL, "--token",
+      token.stdout.trimmingCharacters(in: .whitespacesAndNewlines), "--duration", "4", "--batch-records", "20",
+    ])
+    let refused = try StediProcess.run([
+      "capture", "--port", simulator.path, "--ingest", service.baseURL, "--token",
+      otherToken.stdout.trimmingCharacters(in: .whitespacesAndNewlines), "--duration", "3", "--batch-records", "5",
+    ])
+    let truth = try simulator.stop()
+    let (status, stderr) = await service.stop()
+    #expect(status == 0, "\(stderr)")
+    #expect(outcome.status == 0, "capture failed: \(outcome.stderr)")
+    let landed = try Self.landed(lake)
+    #expect(summary["landed"] as? Int == landed.count)
+    #expect((45...70).contains(landed.count), "\(landed.count) readings landed")
+    let matched = try #require(Self.match(landed, in: truth), "landed readings must be the simulator's samples")
+    #expect(matched.count == landed.count)
+    #expect(refused.status == 2)
+    #expect(refused.stderr.contains("HTTP 403") && refused.stderr.contains("wrong_serial"), "\(refused.stderr)")
+  }
+
   @Test func lineNoiseAndADeviceRebootNeverBecomeWrongReadings() throws {
     let scratch = try ScratchFolder()
     defer { scratch.remove() }

@@ -42,7 +42,8 @@ struct TokenCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-      let storage = try storageOptions.storage()
+      // Created if missing: issuing the first tokens is how a new lake is often set up.
+      let storage = try storageOptions.storage(create: true)
       let key = try await runReportingStorageErrors { try await TokenKey.load(storage: storage) }
       let (role, subject, days): (AccessToken.Role, String, Double) =
         if let device { (.device, device, 365) } else if let user { (.user, user, 30) } else { (.admin, "admin", 1) }
