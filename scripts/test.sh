@@ -43,4 +43,8 @@ device_tests='SerialPortTests|StepTrainerSimulatorTests|StepTrainerHostTests|Ste
 swift test --skip-build --filter "$device_tests"
 swift test --skip-build --filter 'CaptureCommandTests'
 swift test --skip-build --filter 'FirmwareQEMUTests'
-swift test --skip-build --skip "$device_tests|CaptureCommandTests|FirmwareQEMUTests"
+# The ingest service as real processes: kill -9 under load, the phone page in Chromium, S3 lakes
+# on SeaweedFS. Real time too (request timeouts, page timers), so before the Spark phase.
+service_tests='ServeCommandTests|PhonePageTests|S3LakeTests'
+swift test --skip-build --filter "$service_tests"
+swift test --skip-build --skip "$device_tests|CaptureCommandTests|FirmwareQEMUTests|$service_tests"

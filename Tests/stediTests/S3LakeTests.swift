@@ -28,15 +28,22 @@ struct S3LakeTests {
     defer { work.remove() }
     let env = environment(server)
     let token = try StediProcess.run(
-      ["token", "issue", "--lake", lakeURL(storage), "--endpoint", server.endpoint, "--device", "S-3"], environment: env)
+      ["token", "issue", "--lake", lakeURL(storage), "--endpoint", server.endpoint, "--device", "S-3"], environment: env
+    )
     #expect(token.status == 0, "\(token.stderr)")
     let service = try await ServeProcess.start(
-      ["--lake", lakeURL(storage), "--endpoint", server.endpoint, "--wal", "\(work.path)/wal", "--batch-max-records", "30"],
+      [
+        "--lake", lakeURL(storage), "--endpoint", server.endpoint, "--wal", "\(work.path)/wal", "--batch-max-records",
+        "30",
+      ],
       environment: env)
     let body = (0..<50).map {
       #"{"sensorReadingTime":\#(1_700_000_000_000 + $0),"serialNumber":"S-3","distanceFromObject":\#(50 + $0)}"#
     }.joined(separator: "\n")
-    #expect(await service.post("/v1/step-trainer/readings", token: token.stdout.trimmingCharacters(in: .whitespacesAndNewlines), body: body) == 202)
+    #expect(
+      await service.post(
+        "/v1/step-trainer/readings", token: token.stdout.trimmingCharacters(in: .whitespacesAndNewlines), body: body)
+        == 202)
     let (status, stderr) = await service.stop()
     #expect(status == 0, "\(stderr)")
     let objects = try await storage.list(prefix: "step_trainer/landing/")
