@@ -118,6 +118,7 @@ let package = Package(
       dependencies: [
         "Ingestion",
         "Lakehouse",
+        "Motion",
         "StediTestSupport",
         .product(name: "HummingbirdTesting", package: "hummingbird"),
       ]

@@ -168,6 +168,24 @@ func eventually(
     #expect(lake.landingLines(.stepTrainer).count == 230)
   }
 
+  @Test func shutdownWithStorageAwayGivesUpInTimeAndTheNextStartLandsEverything() async throws {
+    let lake = try TestLake()
+    defer { lake.remove() }
+    let storage = FlakyStorage(lake.storage)
+    storage.failing.store(true, ordering: .relaxed)
+    let (first, _) = try await Ingestor.open(storage: storage, logDirectory: lake.logFolder)
+    _ = try await first.accept(try stepTrainerBatch(serial: "S-1", count: 40))
+    let started = ContinuousClock.now
+    await first.shutdown(grace: .milliseconds(500))
+    #expect(ContinuousClock.now - started < .seconds(5))
+    #expect(lake.landingLines(.stepTrainer).isEmpty)
+
+    let (second, recovery) = try await Ingestor.open(storage: lake.storage, logDirectory: lake.logFolder)
+    #expect(recovery.sealedBatchesRelanded == 1)
+    await second.shutdown()
+    #expect(lake.landingLines(.stepTrainer).count == 40)
+  }
+
   @Test func theLogShrinksOnceItsRecordsAreInLanding() async throws {
     let lake = try TestLake()
     defer { lake.remove() }

@@ -1,5 +1,6 @@
 import Foundation
 import Ingestion
+import Motion
 import Testing
 
 #if canImport(Glibc)
@@ -146,7 +147,7 @@ import Testing
     let expected = try await directory.fill(records: 10)
     let name = directory.segmentNames().last!
     let intact = try directory.contents(of: name).count
-    var generator = SplitMix(seed: 7)
+    var generator = SplitMix64(seed: 7)
     let junk = (0..<4096).map { _ in garbage ? UInt8(truncatingIfNeeded: generator.next()) : 0 }
     try directory.append(junk, to: name)
 
@@ -429,18 +430,5 @@ private struct TestDirectory {
     }
     await log.close()
     return appended
-  }
-}
-
-/// A seeded generator, so "random" garbage is the same on every run.
-private struct SplitMix: RandomNumberGenerator {
-  var state: UInt64
-  init(seed: UInt64) { state = seed }
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
   }
 }

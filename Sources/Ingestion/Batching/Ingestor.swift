@@ -145,12 +145,23 @@ public actor Ingestor {
     }
   }
 
-  /// Lands everything buffered, waits for every landing write, and closes the log.
-  public func shutdown() async {
+  /// Lands everything buffered, waits up to `grace` for the landing writes, and closes the log.
+  ///
+  /// Batches that cannot land in time (storage unreachable) stay in the log and land on the
+  /// next start: shutting down never waits forever and never loses them.
+  public func shutdown(grace: Duration = .seconds(30)) async {
     shuttingDown = true
     for source in LandingSource.allCases { seal(source) }
-    while let (_, task) = landingTasks.first {
-      await task.value
+    let deadline = ContinuousClock.now + grace
+    while !landingTasks.isEmpty, ContinuousClock.now < deadline {
+      try? await Task.sleep(for: .milliseconds(10))
+    }
+    if !landingTasks.isEmpty {
+      logger.warning(
+        "storage did not take every batch before shutdown; they stay in the write-ahead log and land on the next start",
+        metadata: ["batches": "\(landingTasks.count)"])
+      for task in landingTasks.values { task.cancel() }
+      for task in landingTasks.values { await task.value }
     }
     await log.close()
     lock.release()
@@ -211,6 +222,7 @@ public actor Ingestor {
             "landing a batch failed; retrying",
             metadata: ["key": "\(key)", "error": "\(error)", "retry_in": "\(delay)"])
           try? await Task.sleep(for: delay)
+          if Task.isCancelled { return }
           delay = min(delay * 2, .seconds(10))
         }
       }

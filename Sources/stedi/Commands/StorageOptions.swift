@@ -38,12 +38,31 @@ struct S3ConnectionOptions: ParsableArguments {
   @Option(help: "The S3 region (default $AWS_REGION, else $AWS_DEFAULT_REGION, else us-east-1).")
   var region: String?
 
+  @Option(help: "The S3 access key id (default $AWS_ACCESS_KEY_ID).")
+  var accessKeyId: String?
+
+  @Option(
+    help: ArgumentHelp(
+      "A file holding the S3 secret access key (default $AWS_SECRET_ACCESS_KEY).",
+      discussion: "A file, not the secret itself: command lines are visible to every user of the machine."))
+  var secretAccessKeyFile: String?
+
   /// The S3 storage of an `s3://bucket/prefix` lake, with credentials from the AWS variables.
   func storage(url: String) throws -> S3Storage {
-    try runReportingStorageErrors {
+    var secret: String?
+    if let secretAccessKeyFile {
+      guard let text = try? String(contentsOfFile: secretAccessKeyFile, encoding: .utf8) else {
+        FileHandle.standardError.write(
+          Data("stedi: error: cannot read the secret key file \(secretAccessKeyFile)\n".utf8))
+        throw ExitCode(2)
+      }
+      secret = text.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+    return try runReportingStorageErrors {
       try S3Storage(
         configuration: S3Configuration.resolve(
-          location: url, endpoint: endpoint, region: region, environment: ProcessInfo.processInfo.environment))
+          location: url, endpoint: endpoint, region: region, accessKeyID: accessKeyId, secretAccessKey: secret,
+          environment: ProcessInfo.processInfo.environment))
     }
   }
 }
