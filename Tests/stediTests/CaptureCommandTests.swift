@@ -208,10 +208,12 @@ import Testing
   @Test func lineNoiseAndADeviceRebootNeverBecomeWrongReadings() throws {
     let scratch = try ScratchFolder()
     defer { scratch.remove() }
+    // The shim first: compiling it takes seconds on a loaded machine, and the device reboots 3 s
+    // after it starts, which must fall inside the capture.
+    let shim = try Self.shim(in: scratch.path)
     let simulator = try Simulator.start(
       ["--rate", "16", "--duration", "60", "--noise", "240", "--bit-flips", "0.05", "--restart-after", "3"],
       log: "\(scratch.path)/truth.ndjson")
-    let shim = try Self.shim(in: scratch.path)
     let (outcome, summary) = try Self.capture(
       [
         "--port", simulator.path, "--lake", "\(scratch.path)/lake", "--duration", "6", "--raw",

@@ -24,6 +24,17 @@ public struct FileSystemStorage: LakeStorage {
   public var location: String { root }
 
   public func put(_ key: String, bytes: [UInt8]) async throws(StorageError) {
+    // Writing megabytes and two fsyncs block for milliseconds: off the cooperative pool, whose
+    // few threads also answer the ingest service's requests.
+    let result: Result<Void, StorageError> = await withCheckedContinuation { continuation in
+      DispatchQueue.global().async {
+        continuation.resume(returning: Result { () throws(StorageError) in try putBlocking(key, bytes: bytes) })
+      }
+    }
+    try result.get()
+  }
+
+  private func putBlocking(_ key: String, bytes: [UInt8]) throws(StorageError) {
     let path = try self.path(of: key)
     let folder = (path as NSString).deletingLastPathComponent
     let name = (path as NSString).lastPathComponent
