@@ -28,6 +28,7 @@ public struct IngestService: Sendable {
   let metrics: IngestMetrics
   let logger: Logger
   let configuration: IngestServiceConfiguration
+  private let verified = VerifiedTokens()
 
   /// A service over `ingestor`, checking tokens with `key`.
   public init(
@@ -106,7 +107,7 @@ public struct IngestService: Sendable {
       guard let header = request.headers[.authorization] else { throw TokenError.missing }
       let parts = header.split(separator: " ", maxSplits: 1)
       guard parts.count == 2, parts[0].lowercased() == "bearer" else { throw TokenError.missing }
-      return try AccessToken.verify(String(parts[1]).trimmingCharacters(in: .whitespaces), with: key)
+      return try verified.claims(of: String(parts[1]).trimmingCharacters(in: .whitespaces), key: key)
     } catch {
       throw IngestRejection(status: 401, reason: error.reason, message: error.description)
     }

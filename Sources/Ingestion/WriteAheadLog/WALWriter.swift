@@ -1,6 +1,7 @@
 import Foundation
 
-/// The one thread that writes, syncs, rotates and deletes segment files, and the queue feeding it.
+/// The one thread that writes, syncs and rotates segment files, and the queue feeding it
+/// (deletions run on a `WALReleaser` of their own, in order).
 ///
 /// Appends from any number of tasks wait in `jobs`. The thread takes everything queued at once,
 /// writes it as one buffer and syncs once (group commit): while one fdatasync is in progress the
@@ -29,6 +30,8 @@ final class WALWriter: @unchecked Sendable {  // mutable state is guarded by `co
   let directory: String
   let segmentBytes: Int
   private let condition = NSCondition()
+  /// Deletes released segments off the writer thread (see WALReleaser).
+  private let releaser = WALReleaser()
 
   // Guarded by `condition`; changed only by the writer thread, except `jobs` and the close flags.
   private var jobs: [Job] = []
@@ -150,6 +153,7 @@ final class WALWriter: @unchecked Sendable {  // mutable state is guarded by `co
         closeWaiters = []
         condition.unlock()
         WALFileSystem.closeFile(activeFD)
+        releaser.finish()
         for waiter in waiters { waiter.resume() }
         return
       }
@@ -176,7 +180,11 @@ final class WALWriter: @unchecked Sendable {  // mutable state is guarded by `co
         }
       }
       if !group.isEmpty { commit(group, bytes: groupBytes) }
-      for release in releases { release.continuation.resume(returning: deleteSegments(through: release.lsn)) }
+      if !releases.isEmpty {
+        releaser.enqueue { [self] in
+          for release in releases { release.continuation.resume(returning: deleteSegments(through: release.lsn)) }
+        }
+      }
     }
   }
 
