@@ -43,8 +43,13 @@ device_tests='SerialPortTests|StepTrainerSimulatorTests|StepTrainerHostTests|Ste
 swift test --skip-build --filter "$device_tests"
 swift test --skip-build --filter 'CaptureCommandTests'
 swift test --skip-build --filter 'FirmwareQEMUTests'
-# The ingest service as real processes: kill -9 under load, the phone page in Chromium, S3 lakes
-# on SeaweedFS. Real time too (request timeouts, page timers), so before the Spark phase.
+# The ingest service and lake storage, in process (the batcher's age limit, the log's writer
+# thread, the routes, S3 on a SeaweedFS the tests start), then as real processes (kill -9 under
+# load, the phone page in Chromium, S3 lakes through the CLI). They wait on timers and servers in
+# real time: each phase on its own, before the Spark phase, whose tests hold the cooperative
+# threads while they wait for Spark (and the process tests hold some while they wait for theirs).
+storage_tests='IngestionTests|S3StorageTests|S3RetryTests|FileSystemStorageTests'
 service_tests='ServeCommandTests|PhonePageTests|S3LakeTests'
+swift test --skip-build --filter "$storage_tests"
 swift test --skip-build --filter "$service_tests"
-swift test --skip-build --skip "$device_tests|CaptureCommandTests|FirmwareQEMUTests|$service_tests"
+swift test --skip-build --skip "$device_tests|CaptureCommandTests|FirmwareQEMUTests|$storage_tests|$service_tests"

@@ -43,6 +43,38 @@ import Testing
     #expect((funnel["tables"] as? [String: Int])?["step_trainer_landing"] == 40, "\(pipeline.stdout)")
   }
 
+  /// A torn write at the end of the log (what a crash mid-append leaves) is reported at start-up
+  /// and skipped: the service starts, and everything acknowledged before it still lands.
+  @Test func aTornLogTailIsReportedAndSkippedAtStartUp() async throws {
+    let lake = try ScratchFolder()
+    defer { lake.remove() }
+    let token = try issue(lake.path, ["--device", "S-1"])
+    let first = try await ServeProcess.start(["--lake", lake.path, "--batch-max-age", "600"])
+    #expect(
+      await first.post("/v1/step-trainer/readings", token: token, body: readings(serial: "S-1", from: 0, count: 30))
+        == 202)
+    await first.kill9()
+    let wal = "\(lake.path)/_stedi/ingest-wal"
+    let segment = try #require(
+      try FileManager.default.contentsOfDirectory(atPath: wal).filter { $0.hasSuffix(".log") }.sorted().last)
+    let handle = try #require(FileHandle(forWritingAtPath: "\(wal)/\(segment)"))
+    handle.seekToEndOfFile()
+    // Half a record header and some payload: a write the crash cut short.
+    handle.write(Data([0x57, 0x41, 0x4C, 0x31, 0x40, 0x00, 0x00, 0x00, 0x09, 0x00]) + Data(repeating: 0x7B, count: 21))
+    try handle.close()
+
+    let second = try await ServeProcess.start(["--lake", lake.path, "--batch-max-age", "600"])
+    #expect(
+      await second.post("/v1/step-trainer/readings", token: token, body: readings(serial: "S-1", from: 30, count: 5))
+        == 202)
+    let (status, stderr) = await second.stop()
+    #expect(status == 0, "\(stderr)")
+    #expect(stderr.contains("write-ahead log damage"), "\(stderr)")
+    let landed = landingLines(lake.path, "step_trainer")
+    #expect(landed.count == 35)
+    #expect(Set(landed).count == 35)
+  }
+
   /// The issue's durability test: load running, kill -9 at random moments, restart; landing must
   /// hold every acknowledged reading exactly once, and nothing that was never sent.
   @Test func killedWithSigkillUnderLoadLandingHoldsExactlyTheAcknowledgedReadings() async throws {

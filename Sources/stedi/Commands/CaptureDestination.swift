@@ -12,8 +12,8 @@ protocol CaptureDestination: AnyObject {
   var samplesWithoutDistance: Int { get }
   /// Readings held for the next commit or request.
   var pending: Int { get }
-  /// How the summary names where readings went, e.g. "files under L/step_trainer/landing".
-  var summaryTarget: String { get }
+  /// The summary's line on where readings went, e.g. "40 readings in 2 files under L/step_trainer/landing".
+  var summaryOfWrites: String { get }
 
   func add(_ reading: CapturedReading, now: Int64) async throws
   func flushIfDue(now: Int64) async throws
@@ -22,5 +22,5 @@ protocol CaptureDestination: AnyObject {
 
 // Its synchronous methods witness the async requirements as they are.
 extension LandingCaptureWriter: CaptureDestination {
-  var summaryTarget: String { "files under \(folder)" }
+  var summaryOfWrites: String { "\(recordsWritten) readings in \(filesWritten) files under \(folder)" }
 }

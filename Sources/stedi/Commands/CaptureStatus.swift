@@ -48,7 +48,7 @@ struct CaptureStatus {
       "captured from \(port)"
         + (device.map { ": Step Trainer \($0.serialNumber), firmware \($0.firmwareVersion), \($0.sampleRate) Hz" } ?? ""),
       "  readings      \(counters.readings) (ok \(counters.ok), out of range \(counters.outOfRange), no echo \(counters.noEcho), sensor fault \(counters.sensorFault))",
-      "  landed        \(writer.recordsWritten) readings in \(writer.filesWritten) \(writer.summaryTarget)",
+      "  landed        \(writer.summaryOfWrites)",
       "  not landed    \(writer.samplesWithoutDistance) samples without a valid distance (status kept, never a distance)",
       "  lost          \(counters.lost) (gaps in the device's sample counter), \(counters.duplicates) duplicates dropped",
       "  frames        \(counters.decoder.messages) decoded, \(counters.decoder.framesRejected) rejected, \(counters.decoder.bytesDiscarded) bytes discarded, \(counters.missingFrames) missing and \(counters.repeatedFrames) repeated by sequence number",

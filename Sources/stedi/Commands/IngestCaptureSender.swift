@@ -33,7 +33,9 @@ final class IngestCaptureSender: CaptureDestination {
   }
 
   var pending: Int { count }
-  var summaryTarget: String { "requests to \(url)" }
+  var summaryOfWrites: String {
+    "\(recordsWritten) readings acknowledged by \(url) in \(filesWritten) request\(filesWritten == 1 ? "" : "s")"
+  }
 
   func add(_ reading: CapturedReading, now: Int64) async throws {
     guard let record = reading.landingRecord else {
