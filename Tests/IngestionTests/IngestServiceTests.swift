@@ -8,10 +8,12 @@ import Testing
 @testable import Ingestion
 
 @Suite struct IngestServiceTests {
-  /// Runs `body` against the service's router over a fresh lake, then shuts the ingestor down.
+  /// Runs `body` against the service over a fresh lake (in process, or a live server on a real
+  /// socket, as Hummingbird's own tests do), shuts the ingestor down, then calls `landed`.
   private func withService(
-    limits: BatchLimits = BatchLimits(maxAge: .seconds(600)), configuration: IngestServiceConfiguration = .init(),
-    storage: ((FileSystemStorage) -> any LakeStorage)? = nil,
+    live: Bool = false, limits: BatchLimits = BatchLimits(maxAge: .seconds(600)),
+    configuration: IngestServiceConfiguration = .init(), storage: ((FileSystemStorage) -> any LakeStorage)? = nil,
+    landed: (TestLake) -> Void = { _ in },
     _ body: @Sendable (any TestClientProtocol, TestLake, IngestMetrics) async throws -> Void
   ) async throws {
     let lake = try TestLake()
@@ -21,9 +23,10 @@ import Testing
       storage: storage?(lake.storage) ?? lake.storage, logDirectory: lake.logFolder, limits: limits, metrics: metrics)
     let service = IngestService(ingestor: ingestor, key: testKey, metrics: metrics, configuration: configuration)
     let app = Application(router: service.router())
-    try await app.test(.router) { client in try await body(client, lake, metrics) }
+    try await app.test(live ? .live : .router) { client in try await body(client, lake, metrics) }
     // Short: one test keeps its storage unreachable, and what does not land stays in the log.
     await ingestor.shutdown(grace: .seconds(2))
+    landed(lake)
   }
 
   private func headers(_ token: AccessToken?) -> HTTPFields {
@@ -36,8 +39,16 @@ import Testing
     try #require(try JSONSerialization.jsonObject(with: Data(buffer: buffer)) as? [String: Any])
   }
 
-  @Test func acceptedReadingsGet202WithTheirCountAndLand() async throws {
-    try await withService { client, lake, _ in
+  @Test(arguments: [false, true])
+  func acceptedReadingsGet202WithTheirCountAndLand(live: Bool) async throws {
+    try await withService(
+      live: live,
+      landed: { lake in
+        #expect(
+          lake.landingLines(.stepTrainer)
+            == stepTrainerBody(serial: "S-1", count: 25).split(separator: "\n").map(String.init))
+      }
+    ) { client, lake, _ in
       let response = try await client.execute(
         uri: "/v1/step-trainer/readings", method: .post, headers: headers(token(.device, "S-1")),
         body: ByteBuffer(string: stepTrainerBody(serial: "S-1", count: 25)))
@@ -79,8 +90,9 @@ import Testing
     return result.withLock { $0 }
   }
 
-  @Test func missingOrInvalidTokensGet401AndSomeoneElsesDataGets403() async throws {
-    try await withService { client, _, metrics in
+  @Test(arguments: [false, true])
+  func missingOrInvalidTokensGet401AndSomeoneElsesDataGets403(live: Bool) async throws {
+    try await withService(live: live) { client, _, metrics in
       let body = ByteBuffer(string: stepTrainerBody(serial: "S-1", count: 2))
       let missing = try await client.execute(
         uri: "/v1/step-trainer/readings", method: .post, headers: headers(nil), body: body)
