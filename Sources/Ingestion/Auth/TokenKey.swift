@@ -2,10 +2,6 @@ import Crypto
 import Foundation
 import Lakehouse
 
-#if canImport(Glibc)
-  import Glibc
-#endif
-
 /// The secret that signs and checks access tokens.
 public struct TokenKey: Sendable {
   let symmetricKey: SymmetricKey
@@ -21,8 +17,8 @@ public struct TokenKey: Sendable {
 
   /// The key from `STEDI_TOKEN_KEY` when set, else the lake's key, created on first use.
   ///
-  /// On a filesystem lake the file is created with mode 0600 (readable by its owner only) with
-  /// O_EXCL, so two services starting at once cannot each create a different key.
+  /// On a filesystem lake the file is created with mode 0600 (readable by its owner only) and
+  /// linked into place, so two services starting at once cannot each create a different key.
   public static func load(
     storage: any LakeStorage, environment: [String: String] = ProcessInfo.processInfo.environment
   ) async throws -> TokenKey {
@@ -35,53 +31,20 @@ public struct TokenKey: Sendable {
     do {
       return try TokenKey(bytes: try hexDecoded(try await storage.get(lakeKey)))
     } catch StorageError.notFound {
-      let key = randomBytes()
-      try await storage.put(lakeKey, bytes: Array(hex(key).utf8) + [0x0A])
+      let key = SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) }
+      try await storage.put(lakeKey, bytes: Array(SecretKeyFile.hex(key).utf8) + [0x0A])
       // Read back what is stored: if another node raced us, both use the one that won.
       return try TokenKey(bytes: try hexDecoded(try await storage.get(lakeKey)))
     }
   }
 
   static func loadOrCreate(path: String) throws -> TokenKey {
-    if let data = FileManager.default.contents(atPath: path) {
-      return try TokenKey(bytes: try hexDecoded(Array(data)))
-    }
-    let folder = (path as NSString).deletingLastPathComponent
-    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-    let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-    if descriptor < 0 {
-      if errno == EEXIST { return try loadOrCreate(path: path) }
-      throw TokenKeyError.unwritable(path: path, reason: String(cString: strerror(errno)))
-    }
-    defer { close(descriptor) }
-    let text = Array(hex(randomBytes()).utf8) + [0x0A]
-    let written = text.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
-    guard written == text.count, fsync(descriptor) == 0 else {
-      unlink(path)
-      throw TokenKeyError.unwritable(path: path, reason: String(cString: strerror(errno)))
-    }
-    return try TokenKey(bytes: try hexDecoded(text))
-  }
-
-  private static func randomBytes() -> [UInt8] {
-    SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) }
-  }
-
-  private static func hex(_ bytes: [UInt8]) -> String {
-    bytes.map { String(format: "%02x", $0) }.joined()
+    try TokenKey(bytes: SecretKeyFile.loadOrCreate(at: path))
   }
 
   private static func hexDecoded(_ text: [UInt8]) throws(TokenKeyError) -> [UInt8] {
     let digits = String(decoding: text, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-    guard digits.count % 2 == 0 else { throw .notHex }
-    var bytes: [UInt8] = []
-    var index = digits.startIndex
-    while index < digits.endIndex {
-      let next = digits.index(index, offsetBy: 2)
-      guard let byte = UInt8(digits[index..<next], radix: 16) else { throw .notHex }
-      bytes.append(byte)
-      index = next
-    }
+    guard let bytes = SecretKeyFile.bytes(fromHex: digits) else { throw .notHex }
     return bytes
   }
 }
@@ -90,13 +53,11 @@ public struct TokenKey: Sendable {
 public enum TokenKeyError: Error, Sendable, CustomStringConvertible {
   case tooShort(Int)
   case notHex
-  case unwritable(path: String, reason: String)
 
   public var description: String {
     switch self {
     case .tooShort(let count): "the token key has \(count) bytes; at least 32 are needed"
     case .notHex: "the lake's token key (\(TokenKey.lakeKey)) is not hexadecimal"
-    case .unwritable(let path, let reason): "cannot create the token key \(path): \(reason)"
     }
   }
 }

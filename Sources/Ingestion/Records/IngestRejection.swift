@@ -1,3 +1,5 @@
+import Lakehouse
+
 /// Why a request was refused, as the sender sees it in the JSON error body.
 public struct IngestRejection: Error, Sendable, Equatable, CustomStringConvertible {
   /// The HTTP status: 400 bad input, 401 no valid token, 403 someone else's data, 413 too large,
@@ -42,22 +44,6 @@ public struct IngestRejection: Error, Sendable, Equatable, CustomStringConvertib
   }
 
   private func quoted(_ text: String) -> String {
-    var result = "\""
-    for scalar in text.unicodeScalars {
-      switch scalar {
-      case "\"": result += "\\\""
-      case "\\": result += "\\\\"
-      case "\n": result += "\\n"
-      case _ where scalar.value < 0x20: result += "\\u" + String(scalar.value, radix: 16).leftPadded(to: 4)
-      default: result.unicodeScalars.append(scalar)
-      }
-    }
-    return result + "\""
-  }
-}
-
-extension String {
-  fileprivate func leftPadded(to width: Int) -> String {
-    String(repeating: "0", count: max(0, width - count)) + self
+    String(decoding: NDJSONBuffer.quoted(text), as: UTF8.self)
   }
 }

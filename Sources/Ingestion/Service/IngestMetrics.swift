@@ -8,23 +8,36 @@ public final class IngestMetrics: Sendable {
   public let registry: PrometheusCollectorRegistry
   private let factory: PrometheusMetricsFactory
 
+  // The per-request metrics, made once: looking one up in the registry takes its lock and
+  // hashes its labels, on every request otherwise.
+  private let receivedCounters: [LandingSource: Metrics.Counter]
+  private let acknowledgedCounters: [LandingSource: Metrics.Counter]
+  private let acknowledgementTimer: Metrics.Timer
+
   /// Fresh metrics in a new registry.
   public init() {
     registry = PrometheusCollectorRegistry()
-    factory = PrometheusMetricsFactory(registry: registry)
+    let factory = PrometheusMetricsFactory(registry: registry)
+    self.factory = factory
+    func perSource(_ label: String) -> [LandingSource: Metrics.Counter] {
+      Dictionary(
+        uniqueKeysWithValues: LandingSource.allCases.map {
+          ($0, Metrics.Counter(label: label, dimensions: [("source", $0.rawValue)], factory: factory))
+        })
+    }
+    receivedCounters = perSource("stedi_ingest_records_received_total")
+    acknowledgedCounters = perSource("stedi_ingest_records_acknowledged_total")
+    acknowledgementTimer = Metrics.Timer(label: "stedi_ingest_ack_duration_seconds", dimensions: [], factory: factory)
   }
 
   /// Records received in requests, valid or not.
   func received(_ count: Int, _ source: LandingSource) {
-    Counter(label: "stedi_ingest_records_received_total", dimensions: [("source", source.rawValue)], factory: factory)
-      .increment(by: count)
+    receivedCounters[source]!.increment(by: count)
   }
 
   /// Records made durable and acknowledged with 202.
   func acknowledged(_ count: Int, _ source: LandingSource) {
-    Counter(
-      label: "stedi_ingest_records_acknowledged_total", dimensions: [("source", source.rawValue)], factory: factory
-    ).increment(by: count)
+    acknowledgedCounters[source]!.increment(by: count)
   }
 
   /// Requests refused, by reason (`invalid_json`, `missing_field`, `bad_signature`, `too_large`, ...).
@@ -44,8 +57,7 @@ public final class IngestMetrics: Sendable {
     Counter(label: "stedi_ingest_records_committed_total", dimensions: source, factory: factory)
       .increment(by: batch.count)
     Metrics.Timer(label: "stedi_ingest_flush_duration_seconds", dimensions: source, factory: factory)
-      .recordNanoseconds(
-        Int64(latency.components.seconds) * 1_000_000_000 + latency.components.attoseconds / 1_000_000_000)
+      .recordNanoseconds(nanoseconds(latency))
   }
 
   /// A landing write that failed and will be retried.
@@ -56,15 +68,17 @@ public final class IngestMetrics: Sendable {
 
   /// Time from a request's arrival to its acknowledgement.
   func acknowledgementLatency(_ duration: Duration) {
-    Metrics.Timer(label: "stedi_ingest_ack_duration_seconds", dimensions: [], factory: factory)
-      .recordNanoseconds(
-        Int64(duration.components.seconds) * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
+    acknowledgementTimer.recordNanoseconds(nanoseconds(duration))
   }
 
   /// The write-ahead log's size and the bytes waiting in memory.
   func gauges(walBytes: Int, bufferedBytes: Int) {
     Gauge(label: "stedi_ingest_wal_bytes", dimensions: [], factory: factory).record(walBytes)
     Gauge(label: "stedi_ingest_buffered_bytes", dimensions: [], factory: factory).record(bufferedBytes)
+  }
+
+  private func nanoseconds(_ duration: Duration) -> Int64 {
+    duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000
   }
 
   /// The Prometheus text exposition of every metric.
