@@ -56,3 +56,38 @@ public enum SecretKeyFile {
     return high == nil ? bytes : nil
   }
 }
+
+extension SecretKeyFile {
+  /// The key stored under `key` in lake storage, created there on first use when `create` is set.
+  ///
+  /// In a folder lake this is the file (mode 0600, linked into place); in object storage the
+  /// object is read back after writing it, so two nodes racing to create it both use the winner.
+  public static func load(storage: any LakeStorage, key: String, create: Bool) async throws(StorageError) -> [UInt8]? {
+    if let local = storage as? FileSystemStorage {
+      let path = "\(local.root)/\(key)"
+      guard create || FileManager.default.fileExists(atPath: path) else { return nil }
+      do {
+        return try loadOrCreate(at: path)
+      } catch {
+        throw .invalidObject(key: key, reason: error.description)
+      }
+    }
+    do {
+      return try decode(try await storage.get(key), key: key)
+    } catch .notFound(_, _) {
+      guard create else { return nil }
+      var generator = SystemRandomNumberGenerator()
+      let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
+      try await storage.put(key, bytes: Array((hex(bytes) + "\n").utf8))
+      return try decode(try await storage.get(key), key: key)
+    }
+  }
+
+  private static func decode(_ stored: [UInt8], key: String) throws(StorageError) -> [UInt8] {
+    let text = String(decoding: stored, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    guard text.count == 64, let bytes = bytes(fromHex: text) else {
+      throw .invalidObject(key: key, reason: "expected 64 hexadecimal digits (a 256-bit key)")
+    }
+    return bytes
+  }
+}

@@ -12,6 +12,8 @@ public enum StorageError: Error, Sendable, Equatable, CustomStringConvertible {
   case diskFull(path: String)
   /// The lake location or its settings are wrong (a bad `s3://` URL, a missing key).
   case invalidConfiguration(String)
+  /// An object holds something this program cannot use (a damaged key or metadata file).
+  case invalidObject(key: String, reason: String)
 
   public var description: String {
     switch self {
@@ -21,6 +23,7 @@ public enum StorageError: Error, Sendable, Equatable, CustomStringConvertible {
     case .failed(let location, let operation, let reason): "\(operation) in \(location) failed: \(reason)"
     case .diskFull(let path): "the disk is full while writing \(path)"
     case .invalidConfiguration(let message): message
+    case .invalidObject(let key, let reason): "\(key) is unusable: \(reason)"
     }
   }
 }

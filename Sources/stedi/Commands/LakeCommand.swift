@@ -1,11 +1,11 @@
 import ArgumentParser
 import Lakehouse
 
-struct LakeCommand: ParsableCommand {
+struct LakeCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "lake",
-    abstract: "Work with a lake folder.",
-    subcommands: [Sample.self]
+    abstract: "Work with a lake: sample data, erasure of a customer, compliance audit.",
+    subcommands: [Sample.self, LakeEraseCommand.self, LakeAuditCommand.self]
   )
 
   struct Sample: ParsableCommand {

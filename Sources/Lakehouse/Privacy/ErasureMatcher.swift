@@ -1,0 +1,79 @@
+/// Tells whether a record belongs to an erased customer, from the erasure list's keyed hashes.
+///
+/// Hashes are cached per distinct email and serial number (and the last one seen is compared
+/// first, since landing files hold long runs of one customer's readings), so a lake with
+/// millions of readings costs one HMAC per customer, not per line.
+public struct ErasureMatcher: Sendable {
+  private let key: ErasureKey?
+  private let subjects: Set<String>
+  private let serialCutoffs: [String: Int64]
+  private var emailCache: [String: Bool] = [:]
+  private var serialCache: [String: Int64?] = [:]
+  private var lastEmail: [UInt8] = []
+  private var lastEmailErased = false
+
+  /// A matcher for every entry of `list`; `key` may be nil only when the list is empty.
+  public init(list: ErasureList, key: ErasureKey?) {
+    self.key = key
+    subjects = Set(list.entries.map(\.subject))
+    var cutoffs: [String: Int64] = [:]
+    for entry in list.entries {
+      for serial in entry.serials { cutoffs[serial.hash] = max(cutoffs[serial.hash] ?? .min, serial.until) }
+    }
+    serialCutoffs = cutoffs
+  }
+
+  /// A matcher that matches nothing.
+  public static let none = ErasureMatcher(list: ErasureList(), key: nil)
+
+  /// Whether the list is empty, so that callers can skip matching altogether.
+  public var isEmpty: Bool { subjects.isEmpty && serialCutoffs.isEmpty }
+
+  /// Whether `email` belongs to an erased customer.
+  public mutating func isErased(email: String) -> Bool {
+    guard let key, !subjects.isEmpty else { return false }
+    if let known = emailCache[email] { return known }
+    let erased = subjects.contains(key.hash(email: email))
+    emailCache[email] = erased
+    return erased
+  }
+
+  /// Whether the email in `bytes` (UTF-8) belongs to an erased customer.
+  public mutating func isErased(email bytes: UnsafeRawBufferPointer) -> Bool {
+    guard !subjects.isEmpty else { return false }
+    if bytes.elementsEqual(lastEmail) { return lastEmailErased }
+    lastEmail = Array(bytes)
+    lastEmailErased = isErased(email: String(decoding: bytes, as: UTF8.self))
+    return lastEmailErased
+  }
+
+  /// The instant up to which readings of `serialNumber` belong to an erased customer, or nil.
+  public mutating func cutoff(serialNumber: String) -> Int64? {
+    guard let key, !serialCutoffs.isEmpty else { return nil }
+    if let known = serialCache[serialNumber] { return known }
+    let cutoff = serialCutoffs[key.hash(serialNumber: serialNumber)]
+    serialCache[serialNumber] = cutoff
+    return cutoff
+  }
+
+  /// Whether a step-trainer reading of `serialNumber` taken at `time` belongs to an erased customer.
+  public mutating func isErased(serialNumber: String, time: Int64) -> Bool {
+    guard let cutoff = cutoff(serialNumber: serialNumber) else { return false }
+    return time <= cutoff
+  }
+
+  /// Whether an unparseable line mentions an erased customer's email or serial number anywhere.
+  public mutating func mentionsErased(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
+    guard !isEmpty else { return false }
+    var found = false
+    IdentifierTokens.forEach(in: line) { token in
+      guard !found else { return }
+      if token.contains("@") {
+        found = isErased(email: String(token))
+      } else {
+        found = cutoff(serialNumber: String(token)) != nil
+      }
+    }
+    return found
+  }
+}
