@@ -15,6 +15,14 @@
 // After a crash the log is replayed: sealed but uncommitted batches are rebuilt exactly and
 // written under the same name (a second write of the same file changes nothing), and entries
 // never sealed are sealed and landed. So landing holds every acknowledged record once.
+//
+// Erasure: records are checked against the erasure list when they arrive, but a customer may
+// be erased while their acknowledged records wait here (up to `maxAge` in a buffer, or longer
+// while storage is away). So before every landing attempt the list is reloaded, and a batch
+// whose records were checked against an older list (or an unknown one: rebuilt from the log)
+// loses the lines of erased customers. The file keeps its name; a batch left with no lines
+// writes no file (and removes one an earlier attempt may have written), and is committed all
+// the same so that its log segments can go.
 
 import Foundation
 import Lakehouse
@@ -31,6 +39,8 @@ public actor Ingestor {
   private let logger: Logger
   /// Unique per log directory; part of every landing file name.
   public nonisolated let instance: String
+  /// The erasure list that requests are checked against and batches again before they land.
+  public nonisolated let erasures: ErasureGuard
 
   private var buffers: [LandingSource: SourceBuffer] = [:]
   private var landing: [UInt64: LandingBatch] = [:]
@@ -56,7 +66,7 @@ public actor Ingestor {
   public static func open(
     storage: any LakeStorage, logDirectory: String, limits: BatchLimits = BatchLimits(),
     dateFolders: Bool = false, segmentBytes: Int = 64 << 20, metrics: IngestMetrics = IngestMetrics(),
-    logger: Logger = Logger(label: "stedi.ingest")
+    erasures: ErasureGuard = ErasureGuard(), logger: Logger = Logger(label: "stedi.ingest")
   ) async throws -> (Ingestor, Recovery) {
     // Locked before the log is opened: opening cuts off a torn tail, which must never be the
     // tail another running service is still appending to.
@@ -74,8 +84,7 @@ public actor Ingestor {
     let instance = try InstanceIdentity.loadOrCreate(in: logDirectory)
     let ingestor = Ingestor(
       storage: storage, log: log, lock: lock, instance: instance, limits: limits, dateFolders: dateFolders,
-      metrics: metrics,
-      logger: logger)
+      metrics: metrics, erasures: erasures, logger: logger)
     let recovery = await ingestor.replay(recovered)
     return (ingestor, recovery)
   }
@@ -83,7 +92,7 @@ public actor Ingestor {
   private init(
     storage: any LakeStorage, log: WriteAheadLog, lock: LogDirectoryLock, instance: String, limits: BatchLimits,
     dateFolders: Bool,
-    metrics: IngestMetrics, logger: Logger
+    metrics: IngestMetrics, erasures: ErasureGuard, logger: Logger
   ) {
     self.storage = storage
     self.log = log
@@ -92,6 +101,7 @@ public actor Ingestor {
     self.limits = limits
     self.dateFolders = dateFolders
     self.metrics = metrics
+    self.erasures = erasures
     self.logger = logger
   }
 
@@ -124,7 +134,7 @@ public actor Ingestor {
         status: 503, reason: "log_unavailable", message: "the service cannot make records durable right now: \(error)")
     }
     buffers[batch.source, default: SourceBuffer()].add(
-      entry: sequence, ndjson: batch.ndjson, count: batch.count, at: .now)
+      entry: sequence, ndjson: batch.ndjson, count: batch.count, erasureVersion: batch.erasureVersion, at: .now)
     if buffers[batch.source]!.isFull(limits) { seal(batch.source) }
     return batch.count
   }
@@ -192,17 +202,21 @@ public actor Ingestor {
     let batch = LandingBatch(
       id: buffer.entries[0], source: source, epochMilliseconds: Int64(Date().timeIntervalSince1970 * 1000),
       entries: buffer.entries,
-      ndjson: buffer.ndjson, count: buffer.count)
+      ndjson: buffer.ndjson, count: buffer.count, erasureVersion: buffer.erasureVersion)
     startLanding(batch, sealed: false)
   }
 
   private func startLanding(_ batch: LandingBatch, sealed: Bool) {
     landing[batch.id] = batch
     let key = batch.key(instance: instance, dateFolders: dateFolders)
-    landingTasks[batch.id] = Task { [log, storage, logger, metrics] in
+    landingTasks[batch.id] = Task { [log, storage, logger, metrics, erasures] in
       let started = ContinuousClock.now
       var delay = Duration.milliseconds(100)
       var isSealed = sealed
+      // What is written: the batch, less the lines of customers erased since it was checked.
+      var content = batch
+      // A replayed batch may have been written before the crash; so may an earlier attempt's.
+      var mayBeInLanding = sealed
       while true {
         do {
           if !isSealed {
@@ -211,7 +225,13 @@ public actor Ingestor {
             _ = try await log.append([entry.encoded])
             isSealed = true
           }
-          try await storage.put(key, bytes: batch.ndjson)
+          content = await Self.withoutNewlyErased(content, key: key, erasures, storage, metrics, logger)
+          if !content.ndjson.isEmpty {
+            mayBeInLanding = true
+            try await storage.put(key, bytes: content.ndjson)
+          } else if mayBeInLanding {
+            try await storage.delete(key)
+          }
           _ = try await log.append([IngestLogEntry.committed(source: batch.source, batch: batch.id).encoded])
           break
         } catch {
@@ -226,9 +246,37 @@ public actor Ingestor {
           delay = min(delay * 2, .seconds(10))
         }
       }
-      metrics.committed(batch, latency: .now - started)
+      if !content.ndjson.isEmpty { metrics.committed(content, latency: .now - started) }
       await self.landed(batch)
     }
+  }
+
+  /// `batch` without the lines of customers erased after its records were checked, against the
+  /// list as stored right now (reloaded first, so an erasure made since the last periodic
+  /// reload is seen; if it cannot be read, the last list read is used).
+  private static func withoutNewlyErased(
+    _ batch: LandingBatch, key: String, _ erasures: ErasureGuard, _ storage: any LakeStorage,
+    _ metrics: IngestMetrics, _ logger: Logger
+  ) async -> LandingBatch {
+    do {
+      try await erasures.refresh(storage: storage)
+    } catch {
+      logger.error(
+        "cannot reload the erasure list before landing a batch; checking it against the last list read",
+        metadata: ["key": "\(key)", "error": "\(error)"])
+    }
+    let snapshot = erasures.snapshot
+    guard !snapshot.matcher.isEmpty, batch.erasureVersion != snapshot.version else { return batch }
+    var (filtered, refused) = batch.withoutErased(snapshot.matcher)
+    filtered.erasureVersion = snapshot.version
+    if refused > 0 {
+      metrics.refused(refused, batch.source)
+      // The file name and a count only: nothing that says whose records they were.
+      logger.notice(
+        "left records of erased customers out of a batch before landing it",
+        metadata: ["key": "\(key)", "refused": "\(refused)", "kept": "\(filtered.count)"])
+    }
+    return filtered
   }
 
   private func landed(_ batch: LandingBatch) async {
@@ -278,8 +326,10 @@ public actor Ingestor {
     for seal in seals {
       sealedEntries.formUnion(seal.entries)
       guard let first = seal.entries.first, !committed.contains(first) else { continue }
+      // Its records' erasure check is not in the log: unknown, so checked again before landing.
       var batch = LandingBatch(
-        id: first, source: seal.source, epochMilliseconds: seal.time, entries: [], ndjson: [], count: 0)
+        id: first, source: seal.source, epochMilliseconds: seal.time, entries: [], ndjson: [], count: 0,
+        erasureVersion: nil)
       for lsn in seal.entries {
         guard let record = records[lsn] else {
           damage.append("sealed batch \(first) names log record \(lsn), which the log no longer holds")
@@ -299,7 +349,7 @@ public actor Ingestor {
     for lsn in records.keys.sorted() where !sealedEntries.contains(lsn) {
       let record = records[lsn]!
       buffers[record.source, default: SourceBuffer()].add(
-        entry: lsn, ndjson: record.ndjson, count: record.count, at: now)
+        entry: lsn, ndjson: record.ndjson, count: record.count, erasureVersion: nil, at: now)
       reservedBytes += record.ndjson.count
       unsealed += record.count
     }

@@ -16,6 +16,9 @@ struct LandingBatch: Sendable {
   var entries: [UInt64]
   var ndjson: [UInt8]
   var count: Int
+  /// The oldest erasure list version its records were checked against; nil when unknown (rebuilt
+  /// from the log at start-up), which makes the Ingestor check them again before landing.
+  var erasureVersion: UInt64?
 
   /// `<source>/landing/[date=YYYY-MM-DD/]<source>-<epoch-ms>-<instance>-<id>.json`.
   ///
@@ -37,6 +40,60 @@ struct LandingBatch: Sendable {
     let day = Int(parts.tm_mday)
     return "\(year)-\(month < 10 ? "0" : "")\(month)-\(day < 10 ? "0" : "")\(day)"
   }
+
+  /// The batch without the lines of erased customers, and how many lines were left out.
+  ///
+  /// Every other line is kept byte for byte, so the file is what it would have been had those
+  /// records been refused at the door. A line that does not decode (none should: the service
+  /// rendered them) is kept unless it mentions an erased email or serial number anywhere.
+  func withoutErased(_ matcher: ErasureMatcher) -> (batch: LandingBatch, refused: Int) {
+    guard !matcher.isEmpty else { return (self, 0) }
+    var matcher = matcher
+    var kept: [UInt8] = []
+    kept.reserveCapacity(ndjson.count)
+    var count = 0
+    var refused = 0
+    ndjson.withUnsafeBufferPointer { bytes in
+      var start = 0
+      while start < bytes.count {
+        var end = start
+        while end < bytes.count, bytes[end] != 0x0A { end += 1 }
+        let line = UnsafeBufferPointer(rebasing: bytes[start..<end])
+        if !line.isEmpty {
+          if Self.isErased(line, source: source, matcher: &matcher) {
+            refused += 1
+          } else {
+            kept += line
+            kept.append(0x0A)
+            count += 1
+          }
+        }
+        start = end + 1
+      }
+    }
+    var filtered = self
+    filtered.ndjson = kept
+    filtered.count = count
+    return (filtered, refused)
+  }
+
+  private static func isErased(
+    _ line: UnsafeBufferPointer<UInt8>, source: LandingSource, matcher: inout ErasureMatcher
+  ) -> Bool {
+    do {
+      switch source {
+      case .stepTrainer:
+        let reading = try StepTrainerReading.decode(line)
+        return matcher.isErased(serialNumber: reading.serialNumber, time: reading.sensorReadingTime)
+      case .accelerometer:
+        return matcher.isErased(email: try AccelerometerReading.decode(line).user)
+      case .customer:
+        return matcher.isErased(email: try CustomerRecord.decode(line).email)
+      }
+    } catch {
+      return matcher.mentionsErased(line)
+    }
+  }
 }
 
 /// The records of one source waiting to be sealed into a batch.
@@ -46,11 +103,22 @@ struct SourceBuffer {
   var count = 0
   /// When the oldest buffered record arrived, for the age limit.
   var oldest: ContinuousClock.Instant?
+  /// The oldest erasure list version any buffered record was checked against (nil: unknown).
+  var erasureVersion: UInt64?
 
   var isEmpty: Bool { entries.isEmpty }
 
-  mutating func add(entry: UInt64, ndjson bytes: [UInt8], count records: Int, at now: ContinuousClock.Instant) {
-    if entries.isEmpty { oldest = now }
+  mutating func add(
+    entry: UInt64, ndjson bytes: [UInt8], count records: Int, erasureVersion version: UInt64?,
+    at now: ContinuousClock.Instant
+  ) {
+    if entries.isEmpty {
+      oldest = now
+      erasureVersion = version
+    } else if let known = erasureVersion {
+      // Requests checked against different lists can share a buffer; the oldest one decides.
+      erasureVersion = version.map { min($0, known) }
+    }
     entries.append(entry)
     ndjson += bytes
     count += records

@@ -8,31 +8,92 @@ public struct IngestBatch: Sendable {
   public var ndjson: [UInt8]
   /// The number of records.
   public var count: Int
+  /// Records of erased customers left out of `ndjson`.
+  public var refused: Int = 0
+  /// The version of the erasure list the records were checked against (see `ErasureGuard`).
+  public var erasureVersion: UInt64 = 0
 }
 
 /// Turns a request body (a JSON array of objects, or NDJSON) into an `IngestBatch`, all or nothing.
 public enum IngestBody {
-  /// Parses, validates and authorises every record of `body`; the first bad one rejects the request.
+  /// Parses, validates and authorises every record of `body`, leaving out erased customers' records.
   public static func parse(
-    _ body: UnsafeRawBufferPointer, source: LandingSource, token: AccessToken
+    _ body: UnsafeRawBufferPointer, source: LandingSource, token: AccessToken, erasures: ErasureGuard.Snapshot = .none
+  ) throws(IngestRejection) -> IngestBatch {
+    // The first bad record rejects the request; so does a body of erased customers' records only.
+    let batch = try parseKeepingRefusals(body, source: source, token: token, erasures: erasures)
+    if batch.count == 0 { throw erased }
+    return batch
+  }
+
+  /// The answer to a body whose every record belongs to an erased customer. It names no one:
+  /// the sender already knows whose records it sent, and responses end up in logs.
+  static let erased = IngestRejection(
+    status: 403, reason: "erased",
+    message: "this customer's data was erased at their request; their records are refused for good")
+
+  /// `parse`, except that a body whose every record was refused gives a batch of none (so the
+  /// service can count them before it answers 403).
+  static func parseKeepingRefusals(
+    _ body: UnsafeRawBufferPointer, source: LandingSource, token: AccessToken, erasures: ErasureGuard.Snapshot
   ) throws(IngestRejection) -> IngestBatch {
     try authoriseEndpoint(source: source, token: token)
     var output = NDJSONBuffer(capacity: body.count + body.count / 8, spaced: source == .customer)
+    var refusal = Refusal(erasures.matcher, token: token)
     var count = 0
+    var refused = 0
     try forEachRecord(in: body.bindMemory(to: UInt8.self)) { (record, line, index) throws(IngestRejection) in
       do throws(IngestRejection) {
-        try render(record, source: source, token: token, into: &output)
+        if try render(record, source: source, token: token, refusal: &refusal, into: &output) {
+          count += 1
+        } else {
+          refused += 1
+        }
       } catch var rejection {
         rejection.line = line
         rejection.record = index
         throw rejection
       }
-      count += 1
     }
-    guard count > 0 else {
+    guard count + refused > 0 else {
       throw IngestRejection(status: 400, reason: "empty", message: "the body holds no records")
     }
-    return IngestBatch(source: source, ndjson: output.bytes, count: count)
+    return IngestBatch(
+      source: source, ndjson: output.bytes, count: count, refused: refused, erasureVersion: erasures.version)
+  }
+
+  /// What to refuse, worked out once per request: an empty list costs one branch per record, a
+  /// user or device token one hash per request (its records are all its own).
+  struct Refusal {
+    private var matcher: ErasureMatcher
+    /// Whether any record could be refused at all.
+    let active: Bool
+    private var subjectErased = false
+    private var subjectCutoff: Int64?
+
+    init(_ matcher: ErasureMatcher, token: AccessToken) {
+      self.matcher = matcher
+      active = !matcher.isEmpty
+      guard active else { return }
+      switch token.role {
+      case .user: subjectErased = self.matcher.isErased(email: token.subject)
+      case .device: subjectCutoff = self.matcher.cutoff(serialNumber: token.subject)
+      case .admin: break
+      }
+    }
+
+    /// Whether a step-trainer reading belongs to an erased customer (only up to the serial's cutoff:
+    /// later readings may be a refurbished device's next owner's).
+    mutating func refuses(serialNumber: String, time: Int64, token: AccessToken) -> Bool {
+      let cutoff = token.role == .device ? subjectCutoff : matcher.cutoff(serialNumber: serialNumber)
+      guard let cutoff else { return false }
+      return time <= cutoff
+    }
+
+    /// Whether a record of `email` belongs to an erased customer.
+    mutating func refuses(email: String, token: AccessToken) -> Bool {
+      token.role == .user ? subjectErased : matcher.isErased(email: email)
+    }
   }
 
   /// A role may use only its own endpoint: devices step-trainer readings, phones accelerometer
@@ -51,9 +112,11 @@ public enum IngestBody {
     }
   }
 
+  /// Validates one record and renders it into `output`; false when it is refused as erased.
   private static func render(
-    _ record: UnsafeBufferPointer<UInt8>, source: LandingSource, token: AccessToken, into output: inout NDJSONBuffer
-  ) throws(IngestRejection) {
+    _ record: UnsafeBufferPointer<UInt8>, source: LandingSource, token: AccessToken, refusal: inout Refusal,
+    into output: inout NDJSONBuffer
+  ) throws(IngestRejection) -> Bool {
     do {
       switch source {
       case .stepTrainer:
@@ -63,6 +126,11 @@ public enum IngestBody {
             status: 403, reason: "wrong_serial",
             message: "this device token is for another serial number than the reading's", field: "serialNumber")
         }
+        if refusal.active,
+          refusal.refuses(serialNumber: reading.serialNumber, time: reading.sensorReadingTime, token: token)
+        {
+          return false
+        }
         reading.render(into: &output)
       case .accelerometer:
         let reading = try AccelerometerReading.decode(record)
@@ -71,10 +139,14 @@ public enum IngestBody {
             status: 403, reason: "wrong_user", message: "this token is for another user than the reading's",
             field: "user")
         }
+        if refusal.active, refusal.refuses(email: reading.user, token: token) { return false }
         reading.render(into: &output)
       case .customer:
-        try CustomerRecord.decode(record).render(into: &output)
+        let customer = try CustomerRecord.decode(record)
+        if refusal.active, refusal.refuses(email: customer.email, token: token) { return false }
+        customer.render(into: &output)
       }
+      return true
     } catch let error as RecordError {
       throw IngestRejection(status: 400, reason: error.reason.rawValue, message: error.detail, field: error.field)
     } catch let rejection as IngestRejection {

@@ -12,6 +12,7 @@ public final class IngestMetrics: Sendable {
   // hashes its labels, on every request otherwise.
   private let receivedCounters: [LandingSource: Metrics.Counter]
   private let acknowledgedCounters: [LandingSource: Metrics.Counter]
+  private let refusedCounters: [LandingSource: Metrics.Counter]
   private let acknowledgementTimer: Metrics.Timer
 
   /// Fresh metrics in a new registry.
@@ -19,14 +20,15 @@ public final class IngestMetrics: Sendable {
     registry = PrometheusCollectorRegistry()
     let factory = PrometheusMetricsFactory(registry: registry)
     self.factory = factory
-    func perSource(_ label: String) -> [LandingSource: Metrics.Counter] {
+    func perSource(_ label: String, _ more: [(String, String)] = []) -> [LandingSource: Metrics.Counter] {
       Dictionary(
         uniqueKeysWithValues: LandingSource.allCases.map {
-          ($0, Metrics.Counter(label: label, dimensions: [("source", $0.rawValue)], factory: factory))
+          ($0, Metrics.Counter(label: label, dimensions: [("source", $0.rawValue)] + more, factory: factory))
         })
     }
     receivedCounters = perSource("stedi_ingest_records_received_total")
     acknowledgedCounters = perSource("stedi_ingest_records_acknowledged_total")
+    refusedCounters = perSource("stedi_ingest_records_refused_total", [("reason", "erased")])
     acknowledgementTimer = Metrics.Timer(label: "stedi_ingest_ack_duration_seconds", dimensions: [], factory: factory)
   }
 
@@ -38,6 +40,11 @@ public final class IngestMetrics: Sendable {
   /// Records made durable and acknowledged with 202.
   func acknowledged(_ count: Int, _ source: LandingSource) {
     acknowledgedCounters[source]!.increment(by: count)
+  }
+
+  /// Records of erased customers refused, at the door or left out of a batch before it landed.
+  func refused(_ count: Int, _ source: LandingSource) {
+    refusedCounters[source]!.increment(by: count)
   }
 
   /// Requests refused, by reason (`invalid_json`, `missing_field`, `bad_signature`, `too_large`, ...).

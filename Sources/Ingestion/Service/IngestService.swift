@@ -84,15 +84,23 @@ public struct IngestService: Sendable {
       } catch is NIOTooManyBytesError {
         throw tooLarge()
       }
+      // The erasure list as it is now; the Ingestor checks the records again before they land
+      // if the list changes meanwhile.
+      let erasures = ingestor.erasures.snapshot
       let parsed = body.withUnsafeReadableBytes { bytes in
-        Result { () throws(IngestRejection) in try IngestBody.parse(bytes, source: source, token: token) }
+        Result { () throws(IngestRejection) in
+          try IngestBody.parseKeepingRefusals(bytes, source: source, token: token, erasures: erasures)
+        }
       }
       let batch = try parsed.get()
-      metrics.received(batch.count, source)
+      metrics.received(batch.count + batch.refused, source)
+      if batch.refused > 0 { metrics.refused(batch.refused, source) }
+      guard batch.count > 0 else { throw IngestBody.erased }
       let accepted = try await ingestor.accept(batch)
       metrics.acknowledged(accepted, source)
       metrics.acknowledgementLatency(.now - started)
-      return Self.json(.accepted, #"{"accepted":\#(accepted)}"#)
+      let refused = batch.refused > 0 ? #","refused":\#(batch.refused)"# : ""
+      return Self.json(.accepted, #"{"accepted":\#(accepted)\#(refused)}"#)
     } catch let rejection as IngestRejection {
       return reject(rejection, path: request.uri.path)
     } catch {

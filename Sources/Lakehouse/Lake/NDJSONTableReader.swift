@@ -39,6 +39,12 @@ public struct QuarantinedLine: Sendable, Hashable {
     self.raw = raw
   }
 
+  /// Drops the line's contents and detail (which may quote them), keeping where it was and why.
+  public mutating func withholdContents() {
+    raw = []
+    detail = "contents withheld: the line names an erased customer"
+  }
+
   /// Renders the entry as one quarantine NDJSON line; bytes that are not UTF-8 are kept in `rawBase64`.
   public func render(into buffer: inout NDJSONBuffer) {
     buffer.beginObject()

@@ -9,6 +9,8 @@ public struct PipelineSummary: Sendable, Equatable {
   public var lines: [LandingSource: LineCounts] = [:]
   /// Quarantined lines per source and reason.
   public var quarantineReasons: [LandingSource: [QuarantineReason: Int]] = [:]
+  /// Landing customer records refused because their customer was erased.
+  public var erasedRecordsRefused = 0
   /// Findings of the quality assertions run after publishing; empty when all passed.
   public var qualityFailures: [QualityFinding] = []
   public var qualityChecksRun = 0
@@ -42,6 +44,7 @@ public struct PipelineSummary: Sendable, Equatable {
         "\"\(source.rawValue)\": {\"read\": \(counts.read), \"accepted\": \(counts.accepted), \"quarantined\": \(counts.quarantined), \"blank\": \(counts.blank)}"
     }
     parts.append("\"lines\": {\(lineParts.joined(separator: ", "))}")
+    parts.append("\"erasedRecordsRefused\": \(erasedRecordsRefused)")
     var findings = NDJSONBuffer()
     for (index, finding) in qualityFailures.enumerated() {
       if index > 0 { findings.appendRaw(UInt8(ascii: ",")) }
@@ -77,6 +80,10 @@ public struct PipelineSummary: Sendable, Equatable {
     for source in LandingSource.allCases {
       let counts = lines[source] ?? LineCounts()
       out += "  \(source.rawValue): \(counts.read) = \(counts.accepted) + \(counts.quarantined) + \(counts.blank)\n"
+    }
+    if erasedRecordsRefused > 0 {
+      out += "\nrefused \(erasedRecordsRefused) landing customer records of erased customers"
+      out += " (stedi lake erase --reapply removes them from landing)\n"
     }
     out += "\nquality checks: \(qualityChecksRun - qualityFailures.count) of \(qualityChecksRun) passed\n"
     for finding in qualityFailures { out += "  FAILED \(finding)\n" }

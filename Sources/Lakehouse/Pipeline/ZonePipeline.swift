@@ -25,13 +25,24 @@ public struct ZonePipeline: Sendable {
     defer { withExtendedLifetime(lock) {} }
     var summary = PipelineSummary(profile: rules.profile)
     var quarantine: [LandingSource: [QuarantinedLine]] = [:]
+    // Erased customers stay out however their records come back (a re-delivered batch, a copied
+    // file): their customer records are refused here, which keeps every table downstream clear.
+    var erasures = try Self.erasureMatcher(lake: lake)
 
     // customer_trusted
     var landingCustomers: [CustomerRecord] = []
-    try scan(.customer, into: &summary, quarantine: &quarantine, progress: progress, make: { CustomerConsumer() }) {
+    try scan(
+      .customer, into: &summary, quarantine: &quarantine, erasures: &erasures, progress: progress,
+      make: { CustomerConsumer() }
+    ) {
       landingCustomers.append(contentsOf: $0.records)
     }
     summary.landingRows[.customer] = landingCustomers.count
+    if !erasures.isEmpty {
+      let before = landingCustomers.count
+      landingCustomers.removeAll { erasures.isErased(email: $0.email) }
+      summary.erasedRecordsRefused = before - landingCustomers.count
+    }
     let customerTrusted = CustomerSelection.trusted(landingCustomers, rules: rules)
 
     // Subjects: the distinct trusted emails in table (email) order, so ids give a stable order.
@@ -47,7 +58,7 @@ public struct ZonePipeline: Sendable {
     // accelerometer_trusted
     var accelerometer: [AccelerometerRow] = []
     let accelerometerLines = try scan(
-      .accelerometer, into: &summary, quarantine: &quarantine, progress: progress,
+      .accelerometer, into: &summary, quarantine: &quarantine, erasures: &erasures, progress: progress,
       make: { TrustedAccelerometerConsumer(subjects: subjects, allowedFrom: consentFrom) }
     ) { accelerometer.append(contentsOf: $0.rows) }
     summary.landingRows[.accelerometer] = accelerometerLines.accepted
@@ -72,11 +83,18 @@ public struct ZonePipeline: Sendable {
       serialAllowedFrom[serial] = min(serialAllowedFrom[serial], consentFrom[Int(subject)])
     }
     for index in owners.indices { owners[index].sort() }
+    // A serial number only an erased customer held keeps none of its readings up to the erasure;
+    // later ones may come from the device's next owner.
+    for (index, serial) in serialNumbers.enumerated() {
+      if let cutoff = erasures.cutoff(serialNumber: serial) {
+        serialAllowedFrom[index] = max(serialAllowedFrom[index], cutoff == .max ? .max : cutoff + 1)
+      }
+    }
 
     // step_trainer_trusted
     var stepTrainer: [StepTrainerRow] = []
     let stepLines = try scan(
-      .stepTrainer, into: &summary, quarantine: &quarantine, progress: progress,
+      .stepTrainer, into: &summary, quarantine: &quarantine, erasures: &erasures, progress: progress,
       make: { TrustedStepTrainerConsumer(serials: serials, allowedFrom: serialAllowedFrom) }
     ) { stepTrainer.append(contentsOf: $0.rows) }
     summary.landingRows[.stepTrainer] = stepLines.accepted
@@ -252,10 +270,21 @@ public struct ZonePipeline: Sendable {
 
   // MARK: Reading and writing
 
+  /// The matcher for the lake's erasure list; a list without its key is an error, never ignored.
+  static func erasureMatcher(lake: Lake) throws(LakeError) -> ErasureMatcher {
+    let list = try ErasureList.load(lake: lake)
+    guard !list.entries.isEmpty else { return .none }
+    let path = lake.path(ErasureKey.storageKey)
+    guard FileManager.default.fileExists(atPath: path) else {
+      throw .invalidKey(path: path, reason: "the lake has an erasure list but not its key; restore the key from backup")
+    }
+    return ErasureMatcher(list: list, key: ErasureKey(bytes: try SecretKeyFile.loadOrCreate(at: path)))
+  }
+
   @discardableResult
   private func scan<Consumer: NDJSONLineConsumer>(
     _ source: LandingSource, into summary: inout PipelineSummary,
-    quarantine: inout [LandingSource: [QuarantinedLine]], progress: (String) -> Void,
+    quarantine: inout [LandingSource: [QuarantinedLine]], erasures: inout ErasureMatcher, progress: (String) -> Void,
     make: () -> Consumer, absorb: (consuming Consumer) -> Void
   ) throws(LakeError) -> LineCounts {
     let files = try lake.tableFiles(in: source.landingFolder)
@@ -267,6 +296,10 @@ public struct ZonePipeline: Sendable {
       files, makeConsumer: make, absorb: absorb,
       quarantine: { line in
         reasons[line.reason, default: 0] += 1
+        var line = line
+        // A malformed line of an erased customer is still accounted for, but its contents are
+        // not copied into the quarantine.
+        if line.raw.withUnsafeBufferPointer({ erasures.mentionsErased($0) }) { line.withholdContents() }
         rejected.append(line)
       },
       progress: { bytes in

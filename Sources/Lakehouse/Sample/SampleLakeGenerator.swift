@@ -45,7 +45,8 @@ public struct SampleLakeGenerator: Sendable {
       let session = UInt64(max(1, readingsPerCustomer) * 600)
       let consent: Int64? = consentKind < 6 ? registered + 120_000 + Int64(random.next() % (session / 2 + 1)) : nil
       var record = CustomerRecord(
-        customerName: "Customer \(index)", email: email, phone: "8015551212", birthDay: "1990-01-01",
+        customerName: "Customer \(index)", email: email, phone: "801555\(String(1000 + index % 9000))",
+        birthDay: "1990-01-01",
         serialNumber: serial, registrationDate: registered, lastUpdateDate: registered,
         shareWithResearchAsOfDate: consent, shareWithPublicAsOfDate: consent, shareWithFriendsAsOfDate: consent)
       if consentKind == 9 {

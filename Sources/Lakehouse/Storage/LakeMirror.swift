@@ -59,7 +59,7 @@ public struct LakeMirror: Sendable {
       }
     }
     for stale in local { try? FileManager.default.removeItem(atPath: path(stale)) }
-    let results = try await forEachBounded(toDownload) { object in
+    let results = try await forEachBounded(toDownload, limit: concurrency) { object in
       let bytes = try await storage.get(object.key)
       try write(bytes, to: object.key)
       return (object.key, Self.isLanding(object.key) ? nil : SHA256.hash(data: bytes), bytes.count)
@@ -81,13 +81,13 @@ public struct LakeMirror: Sendable {
       if let known = snapshot.objects[key], let digest = known, digest == SHA256.hash(data: data) { continue }
       changed.append((key, Array(data)))
     }
-    let uploaded = try await forEachBounded(changed) { (key, bytes) in
+    let uploaded = try await forEachBounded(changed, limit: concurrency) { (key, bytes) in
       try await storage.put(key, bytes: bytes)
       return bytes.count
     }
     let present = Set(files)
     let removed = snapshot.objects.keys.filter { !Self.isLanding($0) && !present.contains($0) }
-    _ = try await forEachBounded(removed) { key in try await storage.delete(key) }
+    _ = try await forEachBounded(removed, limit: concurrency) { key in try await storage.delete(key) }
     return PushSummary(uploaded: uploaded.count, uploadedBytes: uploaded.reduce(0, +), deleted: removed.count)
   }
 
@@ -123,29 +123,5 @@ public struct LakeMirror: Sendable {
       if enumerator.fileAttributes?[.type] as? FileAttributeType == .typeRegular { keys.append(relative) }
     }
     return keys
-  }
-
-  /// Runs `body` on every element with at most `concurrency` at once; returns the results.
-  private func forEachBounded<Element: Sendable, Result: Sendable>(
-    _ elements: [Element], _ body: @escaping @Sendable (Element) async throws -> Result
-  ) async throws -> [Result] {
-    try await withThrowingTaskGroup(of: Result.self) { group in
-      var results: [Result] = []
-      var next = 0
-      while next < min(concurrency, elements.count) {
-        let element = elements[next]
-        group.addTask { try await body(element) }
-        next += 1
-      }
-      while let result = try await group.next() {
-        results.append(result)
-        if next < elements.count {
-          let element = elements[next]
-          group.addTask { try await body(element) }
-          next += 1
-        }
-      }
-      return results
-    }
   }
 }

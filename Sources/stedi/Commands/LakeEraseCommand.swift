@@ -1,7 +1,85 @@
 import ArgumentParser
+import Foundation
+import Lakehouse
 
-/// Placeholder: replaced by the erasure command.
+/// `stedi lake erase`: the right to erasure, across every zone of a lake.
 struct LakeEraseCommand: AsyncParsableCommand {
-  static let configuration = CommandConfiguration(commandName: "erase", abstract: "Erase a customer (not yet built).")
-  func run() async throws { throw ExitCode(2) }
+  static let configuration = CommandConfiguration(
+    commandName: "erase",
+    abstract: "Remove a customer from every zone of the lake and keep them out for good.",
+    discussion: """
+      Removes the customer's records from customer landing/trusted/curated, their phone readings \
+      from accelerometer landing/trusted, their rows of machine_learning_curated (by subjectId), \
+      the step-trainer readings of serial numbers only they held (a serial shared with other \
+      customers keeps its readings; only the curated rows the owner-aware join gave this customer \
+      go), and quarantine lines that name them. Landing lines are blanked (so line numbers in \
+      quarantine entries stay true) and a batch left empty is deleted; every file is replaced \
+      atomically.
+
+      A keyed hash of the email (never the email) goes on the lake's erasure list \
+      (_stedi/erasures.json, key _stedi/erasure.key) before any file changes: from then on the \
+      pipeline and the ingest service refuse the customer's records. If the command is \
+      interrupted, run it again: it finishes the job. Each run appends an entry without personal \
+      data to _stedi/erasure-log.ndjson: when, the hash, rows removed per table.
+
+      --reapply (without --email) applies the whole list again, removing records of erased \
+      customers that reached the lake after their erasure.
+      """)
+
+  @OptionGroup var storageOptions: StorageOptions
+
+  @Option(help: "The customer's email address.")
+  var email: String?
+
+  @Flag(help: "Apply every entry of the erasure list again instead of erasing a new customer.")
+  var reapply = false
+
+  @Option(
+    help: ArgumentHelp(
+      "The pseudonym key file, when it is kept outside the lake.",
+      discussion: "Defaults to $STEDI_PSEUDONYM_KEY_FILE, else the lake's _stedi/pseudonym.key."))
+  var keyFile: String?
+
+  @Flag(help: "Print the report as one JSON object.")
+  var json = false
+
+  func validate() throws {
+    guard (email != nil) != reapply else { throw ValidationError("give either --email ADDRESS or --reapply") }
+    if let email, !email.contains("@") { throw ValidationError("--email must be an email address") }
+  }
+
+  func run() async throws {
+    let storage = try storageOptions.storage()
+    var eraser = LakeEraser(storage: storage)
+    if let path = keyFile ?? ProcessInfo.processInfo.environment["STEDI_PSEUDONYM_KEY_FILE"] {
+      guard FileManager.default.fileExists(atPath: path) else {
+        FileHandle.standardError.write(Data("stedi: error: no pseudonym key file at \(path)\n".utf8))
+        throw ExitCode(2)
+      }
+      eraser.pseudonymKey = try runReportingLakeErrors { try PseudonymKey.loadOrCreate(at: path) }
+    }
+    let progress = TerminalProgress()
+    let report = try await runReportingLakeAndStorageErrors {
+      if let email {
+        try await eraser.erase(email: email, progress: progress.show)
+      } else {
+        try await eraser.reapply(progress: progress.show)
+      }
+    }
+    progress.finish()
+    print(json ? report.json() : report.text(), terminator: json ? "\n" : "")
+  }
+}
+
+/// Runs `body`, turning a lake or storage error into a one-line message on stderr and exit code 2.
+func runReportingLakeAndStorageErrors<Result>(_ body: () async throws -> Result) async throws -> Result {
+  do {
+    return try await body()
+  } catch let error as LakeError {
+    FileHandle.standardError.write(Data("stedi: error: \(error.description)\n".utf8))
+    throw ExitCode(2)
+  } catch let error as StorageError {
+    FileHandle.standardError.write(Data("stedi: error: \(error.description)\n".utf8))
+    throw ExitCode(2)
+  }
 }

@@ -16,6 +16,13 @@ struct ServeCommand: AsyncParsableCommand {
       the write-ahead log. GET /healthz, GET /metrics (Prometheus), GET /phone (the phone capture \
       page). Records land in <source>/landing/ when a batch reaches its record, byte or age limit, \
       and on SIGINT/SIGTERM.
+
+      Records of customers erased with `stedi lake erase` are refused for good: the service reads \
+      the lake's erasure list before it starts listening, again every --erasure-refresh-seconds \
+      and before writing each landing file, and leaves out of waiting batches the records of \
+      customers erased after they were acknowledged. A request with some such records gets \
+      202 {"accepted":n,"refused":m}; one with only such records gets 403 (reason "erased"). A \
+      list that cannot be read stops the start; while running, the last list read stays in force.
       """)
 
   @OptionGroup var storageOptions: StorageOptions
@@ -53,11 +60,18 @@ struct ServeCommand: AsyncParsableCommand {
   @Option(help: "The phone capture page's folder (default: simulators/phone beside the package).")
   var phonePage: String?
 
+  @Option(
+    help: ArgumentHelp(
+      "Seconds between reloads of the lake's erasure list.",
+      discussion: "How soon records of a customer erased by `stedi lake erase` (another process) are refused."))
+  var erasureRefreshSeconds = 1.0
+
   func validate() throws {
     guard (0...65535).contains(port) else { throw ValidationError("--port must be 0-65535") }
     guard batchMaxAge > 0, batchMaxRecords > 0, batchMaxBytes > 0, maxBufferedBytes > 0, maxBodyBytes > 0 else {
       throw ValidationError("batch limits and sizes must be positive")
     }
+    guard erasureRefreshSeconds > 0 else { throw ValidationError("--erasure-refresh-seconds must be positive") }
   }
 
   func run() async throws {
@@ -72,9 +86,13 @@ struct ServeCommand: AsyncParsableCommand {
     let limits = BatchLimits(
       maxRecords: batchMaxRecords, maxBytes: batchMaxBytes, maxAge: .milliseconds(Int64(batchMaxAge * 1000)),
       maxBufferedBytes: maxBufferedBytes)
+    // Read before the log is replayed, so that replayed records of erased customers never land;
+    // a list that cannot be read stops the start rather than be taken for an empty one.
+    let erasures = ErasureGuard()
+    _ = try await runReportingStorageErrors { try await erasures.refresh(storage: storage) }
     let (ingestor, recovery) = try await Ingestor.open(
       storage: storage, logDirectory: logFolder, limits: limits, dateFolders: dateFolders, metrics: metrics,
-      logger: logger)
+      erasures: erasures, logger: logger)
     if recovery.recordsRead > 0 || !recovery.damage.isEmpty {
       logger.info(
         "replayed the write-ahead log",
@@ -98,8 +116,13 @@ struct ServeCommand: AsyncParsableCommand {
       },
       logger: logger)
     let sealer = Task { await ingestor.sealAgedUntilCancelled() }
+    let refreshInterval = Duration.milliseconds(max(1, Int64(erasureRefreshSeconds * 1000)))
+    let refresher = Task {
+      await erasures.refreshUntilCancelled(storage: storage, every: refreshInterval, logger: logger)
+    }
     try await app.runService()
     sealer.cancel()
+    refresher.cancel()
     await ingestor.shutdown()
     logger.info("stopped; every acknowledged record is in landing")
   }

@@ -1,0 +1,76 @@
+import Foundation
+
+/// What the curated customers left after an erasure allow in step_trainer_trusted and
+/// machine_learning_curated: the same rules the pipeline applies, so an erasure leaves these
+/// tables exactly as a fresh run without the customer would.
+///
+/// A serial number shared with others keeps its readings from the earliest remaining owner's
+/// consent on (the erased customer's earlier consent no longer counts); machine_learning_curated
+/// keeps rows whose subject is still a curated customer and whose step reading is still allowed.
+struct CuratedRestriction: Sendable {
+  /// subjectIds of the curated customers that remain.
+  var subjects: Set<String>
+  /// Per serial number held by a remaining curated customer, the first instant its readings are allowed.
+  var allowedFrom: [String: Int64]
+
+  /// The restriction for the lake's current customers_curated without the customers `matcher`
+  /// picks; nil when the lake has no curated customers table (the pipeline never ran).
+  static func load(
+    storage: any LakeStorage, objects: [StoredObject], matcher: ErasureMatcher, pseudonymKey: PseudonymKey?
+  ) async throws -> CuratedRestriction? {
+    let curated = objects.filter { LakeZoneFile(key: $0.key) == .customersCurated }
+    guard !curated.isEmpty else { return nil }
+    var key = pseudonymKey
+    if key == nil, objects.contains(where: { LakeZoneFile(key: $0.key) == .machineLearningCurated }) {
+      guard let bytes = try await SecretKeyFile.load(storage: storage, key: "_stedi/pseudonym.key", create: false)
+      else {
+        throw StorageError.invalidObject(
+          key: "_stedi/pseudonym.key",
+          reason: "missing: machine_learning_curated cannot be searched for the customer's subjectId without it"
+            + " (pass --key-file if the key is kept outside the lake)")
+      }
+      key = PseudonymKey(bytes: bytes)
+    }
+    // Without a record of the last run's rules, no consent date is applied: rows are removed
+    // only for lost ownership, never for a rule the lake may not have been built with.
+    let fromConsentDate = try await lastProfile(storage: storage).map { ZoneRules(profile: $0).readingsFromConsentDate }
+    var matcher = matcher
+    var restriction = CuratedRestriction(subjects: [], allowedFrom: [:])
+    for object in curated {
+      let bytes = try await storage.get(object.key)
+      forEachLine(bytes) { line in
+        guard let customer = try? CustomerRecord.decode(line), !matcher.isErased(email: customer.email) else { return }
+        if let key { restriction.subjects.insert(key.subjectId(email: customer.email)) }
+        let from = fromConsentDate == true ? (customer.shareWithResearchAsOfDate ?? .max) : .min
+        restriction.allowedFrom[customer.serialNumber] = min(
+          restriction.allowedFrom[customer.serialNumber] ?? .max, from)
+      }
+    }
+    for (serial, from) in restriction.allowedFrom {
+      if let cutoff = matcher.cutoff(serialNumber: serial) {
+        restriction.allowedFrom[serial] = max(from, cutoff == .max ? .max : cutoff + 1)
+      }
+    }
+    return restriction
+  }
+
+  /// Whether a step reading of `serial` at `time` may stay.
+  func allows(serial: String, time: Int64) -> Bool {
+    guard let from = allowedFrom[serial] else { return false }
+    return time >= from
+  }
+
+  /// The profile of the last pipeline run, from the lake's metadata.
+  static func lastProfile(storage: any LakeStorage) async throws -> PipelineProfile? {
+    let bytes: [UInt8]
+    do {
+      bytes = try await storage.get("_stedi/last-run.json")
+    } catch StorageError.notFound(_, _) {
+      return nil
+    }
+    guard let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any],
+      let name = object["profile"] as? String
+    else { return nil }
+    return PipelineProfile(rawValue: name)
+  }
+}

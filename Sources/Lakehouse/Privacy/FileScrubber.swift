@@ -1,0 +1,109 @@
+import Foundation
+
+/// Decides, line by line, which records of one lake file belong to erased customers.
+struct FileScrubber: Sendable {
+  var matcher: ErasureMatcher
+  /// Lower-cased plaintext identifiers of the customer (email, serial numbers): a file that
+  /// contains none of them, and no JSON escape that could hide one, holds none of their records.
+  /// Nil when only hashes are known (re-applying the list): then every line is decoded.
+  let needles: [[UInt8]]?
+  /// Whether `needles` include every erased serial number (else step-trainer files are decoded).
+  let serialsSearchable: Bool
+  let restriction: CuratedRestriction?
+  private var scratch: [UInt8] = []
+
+  init(matcher: ErasureMatcher, needles: [[UInt8]]?, serialsSearchable: Bool, restriction: CuratedRestriction?) {
+    self.matcher = matcher
+    self.needles = needles
+    self.serialsSearchable = serialsSearchable
+    self.restriction = restriction
+  }
+
+  /// The file without the erased customers' lines, or nil if it has none.
+  mutating func rewrite(_ bytes: [UInt8], kind: LakeZoneFile) -> LineRewrite.Outcome? {
+    if cannotContainCustomer(bytes, kind: kind) { return nil }
+    return LineRewrite.rewrite(bytes, keepLineNumbers: kind.isLanding) { line in isErased(line, kind: kind) }
+  }
+
+  private func cannotContainCustomer(_ bytes: [UInt8], kind: LakeZoneFile) -> Bool {
+    guard let needles else { return false }
+    switch kind {
+    case .customerLanding, .customerTrusted, .customersCurated, .accelerometerLanding, .accelerometerTrusted: break
+    case .stepTrainerLanding: guard serialsSearchable else { return false }
+    // Decided by ownership and by subjectId (a hash), which no text search can find.
+    case .stepTrainerTrusted, .machineLearningCurated: return false
+    // Quarantine keeps non-UTF-8 lines in base64, which hides the text.
+    case .customerQuarantine, .accelerometerQuarantine, .stepTrainerQuarantine, .other: return false
+    }
+    return bytes.withUnsafeBufferPointer { buffer in
+      !LineRewrite.containsIgnoringCase(buffer, Array("\\u".utf8))
+        && !needles.contains { LineRewrite.containsIgnoringCase(buffer, $0) }
+    }
+  }
+
+  private mutating func isErased(_ line: UnsafeBufferPointer<UInt8>, kind: LakeZoneFile) -> Bool {
+    switch kind {
+    case .customerLanding, .customerTrusted, .customersCurated:
+      guard let record = try? CustomerRecord.decode(line) else { return matcher.mentionsErased(line) }
+      return matcher.isErased(email: record.email)
+    case .accelerometerLanding, .accelerometerTrusted:
+      var erased = false
+      do {
+        try AccelerometerReading.decode(line, scratch: &scratch) { user, _, _, _, _ in
+          erased = matcher.isErased(email: user)
+        }
+      } catch {
+        return matcher.mentionsErased(line)
+      }
+      return erased
+    case .stepTrainerLanding, .stepTrainerTrusted:
+      var erased = false
+      let restriction = kind == .stepTrainerTrusted ? self.restriction : nil
+      do {
+        try StepTrainerReading.decode(line, scratch: &scratch) { serial, time, _ in
+          let serialNumber = String(decoding: serial, as: UTF8.self)
+          erased =
+            matcher.isErased(serialNumber: serialNumber, time: time)
+            || restriction.map { !$0.allows(serial: serialNumber, time: time) } ?? false
+        }
+      } catch {
+        return matcher.mentionsErased(line)
+      }
+      return erased
+    case .machineLearningCurated:
+      var erased = false
+      let restriction = self.restriction
+      do {
+        try MachineLearningRow.decode(line) { fields in
+          let serialNumber = String(decoding: fields.serialNumber, as: UTF8.self)
+          if let user = fields.user, matcher.isErased(email: user) { erased = true }
+          if matcher.isErased(serialNumber: serialNumber, time: fields.sensorReadingTime) { erased = true }
+          if let restriction {
+            let subject = String(decoding: fields.subjectId, as: UTF8.self)
+            if !restriction.subjects.contains(subject)
+              || !restriction.allows(serial: serialNumber, time: fields.sensorReadingTime)
+            {
+              erased = true
+            }
+          }
+        }
+      } catch {
+        return matcher.mentionsErased(line)
+      }
+      return erased
+    case .customerQuarantine, .accelerometerQuarantine, .stepTrainerQuarantine, .other:
+      if matcher.mentionsErased(line) { return true }
+      return Self.rawBase64(of: line).map { bytes in bytes.withUnsafeBufferPointer { matcher.mentionsErased($0) } }
+        ?? false
+    }
+  }
+
+  /// The original bytes of a quarantine entry that kept them in base64 (lines that are not UTF-8).
+  static func rawBase64(of line: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
+    guard LineRewrite.containsIgnoringCase(line, Array("rawbase64".utf8)),
+      let object = try? JSONSerialization.jsonObject(with: Data(buffer: line)) as? [String: Any],
+      let encoded = object["rawBase64"] as? String, let data = Data(base64Encoded: encoded)
+    else { return nil }
+    return Array(data)
+  }
+}

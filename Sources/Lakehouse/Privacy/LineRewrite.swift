@@ -1,0 +1,73 @@
+/// Rewrites an NDJSON file without the lines a predicate picks, for erasure.
+enum LineRewrite {
+  /// What became of a file.
+  struct Outcome {
+    /// The new contents.
+    var bytes: [UInt8]
+    /// Lines taken out.
+    var removed: Int
+    /// Non-blank lines left.
+    var remaining: Int
+  }
+
+  /// The file without the lines for which `remove` is true; nil when no line is removed.
+  ///
+  /// With `keepLineNumbers` a removed line leaves an empty line behind (landing files: quarantine
+  /// entries and logs name lines by number, and those numbers must stay true); otherwise it goes
+  /// entirely (tables the pipeline writes, which nothing refers to by line). Blank lines are
+  /// never offered to `remove`; a last line without its newline keeps having none.
+  static func rewrite(
+    _ bytes: [UInt8], keepLineNumbers: Bool, remove: (UnsafeBufferPointer<UInt8>) -> Bool
+  ) -> Outcome? {
+    bytes.withUnsafeBufferPointer { buffer -> Outcome? in
+      var output: [UInt8] = []
+      var removed = 0
+      var remaining = 0
+      var copiedUpTo = 0
+      var start = 0
+      while start < buffer.count {
+        var end = start
+        while end < buffer.count, buffer[end] != 0x0A { end += 1 }
+        let line = UnsafeBufferPointer(rebasing: buffer[start..<end])
+        let blank = line.allSatisfy { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }
+        if !blank, remove(line) {
+          if removed == 0 { output.reserveCapacity(buffer.count) }
+          output.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[copiedUpTo..<start]))
+          let lineEnd = min(end + 1, buffer.count)
+          if keepLineNumbers, end < buffer.count { output.append(0x0A) }
+          copiedUpTo = lineEnd
+          removed += 1
+        } else if !blank {
+          remaining += 1
+        }
+        start = end + 1
+      }
+      guard removed > 0 else { return nil }
+      output.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[copiedUpTo..<buffer.count]))
+      return Outcome(bytes: output, removed: removed, remaining: remaining)
+    }
+  }
+
+  /// Whether `bytes` contains `needle` ignoring ASCII case; `needle` must be lower-case.
+  static func containsIgnoringCase(_ bytes: UnsafeBufferPointer<UInt8>, _ needle: [UInt8]) -> Bool {
+    guard let first = needle.first, needle.count <= bytes.count else { return needle.isEmpty }
+    let upperFirst = (first >= 0x61 && first <= 0x7A) ? first - 0x20 : first
+    var index = 0
+    let last = bytes.count - needle.count
+    while index <= last {
+      let byte = bytes[index]
+      if byte == first || byte == upperFirst {
+        var matched = 1
+        while matched < needle.count {
+          var candidate = bytes[index + matched]
+          if candidate >= 0x41 && candidate <= 0x5A { candidate += 0x20 }
+          if candidate != needle[matched] { break }
+          matched += 1
+        }
+        if matched == needle.count { return true }
+      }
+      index += 1
+    }
+    return false
+  }
+}
