@@ -97,6 +97,9 @@ import Testing
     for (kind, text) in customer {
       #expect(Self.mentioning(text, in: files) == [], "the customer's \(kind) is still in the lake")
     }
+    // The compliance audit agrees: nothing of an erased customer anywhere, and nothing else wrong.
+    let audit = try StediProcess.run(["lake", "audit", "--lake", lake])
+    #expect(audit.status == 0, "\(audit.stdout)\(audit.stderr)")
     // Once more: nothing left to remove, and the run says it finished an existing erasure.
     let again = try StediProcess.run(["lake", "erase", "--lake", lake, "--email", email.uppercased(), "--json"])
     #expect(again.status == 0, "\(again.stderr)")

@@ -167,9 +167,19 @@ public struct FileSystemStorage: LakeStorage {
       if (status.st_mode & S_IFMT) == S_IFDIR {
         try walk(relative: key, prefix: prefix, into: &found)
       } else if (status.st_mode & S_IFMT) == S_IFREG, key.hasPrefix(prefix) {
-        found.append(StoredObject(key: key, size: Int(status.st_size)))
+        found.append(StoredObject(key: key, size: Int(status.st_size), lastModified: Self.modificationDate(status)))
       }
     }
+  }
+
+  /// A file's modification time.
+  private static func modificationDate(_ status: stat) -> Date {
+    #if canImport(Darwin)
+      let time = status.st_mtimespec
+    #else
+      let time = status.st_mtim
+    #endif
+    return Date(timeIntervalSince1970: Double(time.tv_sec) + Double(time.tv_nsec) / 1e9)
   }
 
   // MARK: Errors

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Where a lake's objects live: a folder on this machine or an S3 bucket (and prefix).
 ///
 /// Keys are lake-relative paths with `/` separators (`step_trainer/landing/x.json`), the same on
@@ -26,10 +28,22 @@ public struct StoredObject: Sendable, Hashable {
   public var key: String
   /// The object's size in bytes.
   public var size: Int
+  /// When the object was last written, if the store says (a file's mtime, S3's LastModified).
+  public var lastModified: Date?
 
   /// An object entry.
-  public init(key: String, size: Int) {
+  public init(key: String, size: Int, lastModified: Date? = nil) {
     self.key = key
     self.size = size
+    self.lastModified = lastModified
+  }
+
+  // Equal when key and size are: the time is when this store last wrote the object, which says
+  // nothing of its contents (a copy of the same object in another store has another time).
+  public static func == (lhs: StoredObject, rhs: StoredObject) -> Bool { lhs.key == rhs.key && lhs.size == rhs.size }
+
+  public func hash(into hasher: inout Hasher) {
+    hasher.combine(key)
+    hasher.combine(size)
   }
 }

@@ -69,7 +69,9 @@ public struct S3Storage: LakeStorage {
         throw .failed(location: self.location, operation: operation, reason: "the server's answer is not a listing")
       }
       for object in page.objects {
-        if let key = location.lakeKey(object.key) { objects.append(StoredObject(key: key, size: object.size)) }
+        if let key = location.lakeKey(object.key) {
+          objects.append(StoredObject(key: key, size: object.size, lastModified: object.lastModified))
+        }
       }
       token = page.nextContinuationToken
     } while token != nil

@@ -81,7 +81,7 @@ enum S3Response {
 
   /// One page of a ListObjectsV2 answer.
   struct ListPage: Sendable {
-    var objects: [(key: String, size: Int)]
+    var objects: [(key: String, size: Int, lastModified: Date?)]
     var nextContinuationToken: String?
 
     /// The page in `body`, or nil when it is not a `ListBucketResult`.
@@ -90,16 +90,25 @@ enum S3Response {
       // Keys come URL-encoded when the request asked for `encoding-type=url` and the server
       // honoured it (it says so); that keeps keys with characters XML 1.0 cannot carry intact.
       let encoded = root.text(of: "EncodingType")?.lowercased() == "url"
-      var objects: [(key: String, size: Int)] = []
+      var objects: [(key: String, size: Int, lastModified: Date?)] = []
       for entry in root.children("Contents") {
         guard let rawKey = entry.text(of: "Key"), let size = entry.text(of: "Size").flatMap({ Int($0) }) else {
           return nil
         }
-        objects.append((encoded ? Self.formDecoded(rawKey) : rawKey, size))
+        let lastModified = entry.text(of: "LastModified").flatMap(Self.timestamp)
+        objects.append((encoded ? Self.formDecoded(rawKey) : rawKey, size, lastModified))
       }
       self.objects = objects
       let truncated = root.text(of: "IsTruncated")?.lowercased() == "true"
       nextContinuationToken = truncated ? root.text(of: "NextContinuationToken").flatMap { $0.isEmpty ? nil : $0 } : nil
+    }
+
+    /// An ISO 8601 time as S3 writes it (`2024-05-01T12:00:00.000Z`); servers that leave out
+    /// the fractional seconds are read too.
+    static func timestamp(_ text: String) -> Date? {
+      let trimmed = text.trimmingCharacters(in: .whitespaces)
+      if let date = try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(trimmed) { return date }
+      return try? Date.ISO8601FormatStyle().parse(trimmed)
     }
 
     /// `+` as space and `%XX` as a byte: how S3 URL-encodes keys in listings.
