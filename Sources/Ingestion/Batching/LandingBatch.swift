@@ -47,52 +47,12 @@ struct LandingBatch: Sendable {
   /// records been refused at the door. A line that does not decode (none should: the service
   /// rendered them) is kept unless it mentions an erased email or serial number anywhere.
   func withoutErased(_ matcher: ErasureMatcher) -> (batch: LandingBatch, refused: Int) {
-    guard !matcher.isEmpty else { return (self, 0) }
     var matcher = matcher
-    var kept: [UInt8] = []
-    kept.reserveCapacity(ndjson.count)
-    var count = 0
-    var refused = 0
-    ndjson.withUnsafeBufferPointer { bytes in
-      var start = 0
-      while start < bytes.count {
-        var end = start
-        while end < bytes.count, bytes[end] != 0x0A { end += 1 }
-        let line = UnsafeBufferPointer(rebasing: bytes[start..<end])
-        if !line.isEmpty {
-          if Self.isErased(line, source: source, matcher: &matcher) {
-            refused += 1
-          } else {
-            kept += line
-            kept.append(0x0A)
-            count += 1
-          }
-        }
-        start = end + 1
-      }
-    }
+    guard let outcome = matcher.removingErased(from: ndjson, source: source) else { return (self, 0) }
     var filtered = self
-    filtered.ndjson = kept
-    filtered.count = count
-    return (filtered, refused)
-  }
-
-  private static func isErased(
-    _ line: UnsafeBufferPointer<UInt8>, source: LandingSource, matcher: inout ErasureMatcher
-  ) -> Bool {
-    do {
-      switch source {
-      case .stepTrainer:
-        let reading = try StepTrainerReading.decode(line)
-        return matcher.isErased(serialNumber: reading.serialNumber, time: reading.sensorReadingTime)
-      case .accelerometer:
-        return matcher.isErased(email: try AccelerometerReading.decode(line).user)
-      case .customer:
-        return matcher.isErased(email: try CustomerRecord.decode(line).email)
-      }
-    } catch {
-      return matcher.mentionsErased(line)
-    }
+    filtered.ndjson = outcome.ndjson
+    filtered.count = outcome.remaining
+    return (filtered, outcome.removed)
   }
 }
 

@@ -11,6 +11,9 @@ public struct ErasureMatcher: Sendable {
   private var serialCache: [String: Int64?] = [:]
   private var lastEmail: [UInt8] = []
   private var lastEmailErased = false
+  private var lastSerial: [UInt8] = []
+  private var lastSerialCutoff: Int64?
+  private var scratch: [UInt8] = []
 
   /// A matcher for every entry of `list`; `key` may be nil only when the list is empty.
   public init(list: ErasureList, key: ErasureKey?) {
@@ -60,6 +63,53 @@ public struct ErasureMatcher: Sendable {
   public mutating func isErased(serialNumber: String, time: Int64) -> Bool {
     guard let cutoff = cutoff(serialNumber: serialNumber) else { return false }
     return time <= cutoff
+  }
+
+  /// Whether a step-trainer reading of the serial number in `bytes` taken at `time` belongs to an erased customer.
+  public mutating func isErased(serialNumber bytes: UnsafeRawBufferPointer, time: Int64) -> Bool {
+    guard !serialCutoffs.isEmpty else { return false }
+    if !bytes.elementsEqual(lastSerial) {
+      lastSerial = Array(bytes)
+      lastSerialCutoff = cutoff(serialNumber: String(decoding: bytes, as: UTF8.self))
+    }
+    guard let cutoff = lastSerialCutoff else { return false }
+    return time <= cutoff
+  }
+
+  /// Whether a landing line of `source` is a record of an erased customer; a line that is no
+  /// record of its source counts when it names one anywhere.
+  public mutating func isErasedRecord(_ line: UnsafeBufferPointer<UInt8>, source: LandingSource) -> Bool {
+    guard !isEmpty else { return false }
+    var erased = false
+    // The decoders' scratch is borrowed while the callbacks update this matcher's caches.
+    var scratch = self.scratch
+    defer { self.scratch = scratch }
+    do {
+      switch source {
+      case .customer:
+        erased = isErased(email: try CustomerRecord.decode(line).email)
+      case .accelerometer:
+        try AccelerometerReading.decode(line, scratch: &scratch) { user, _, _, _, _ in erased = isErased(email: user) }
+      case .stepTrainer:
+        try StepTrainerReading.decode(line, scratch: &scratch) { serial, time, _ in
+          erased = isErased(serialNumber: serial, time: time)
+        }
+      }
+    } catch {
+      return mentionsErased(line)
+    }
+    return erased
+  }
+
+  /// NDJSON of `source` without the records of erased customers (lines removed, not blanked),
+  /// or nil when it holds none.
+  public mutating func removingErased(from ndjson: [UInt8], source: LandingSource) -> (
+    ndjson: [UInt8], removed: Int, remaining: Int
+  )? {
+    guard !isEmpty,
+      let outcome = LineRewrite.rewrite(ndjson, keepLineNumbers: false, remove: { isErasedRecord($0, source: source) })
+    else { return nil }
+    return (outcome.bytes, outcome.removed, outcome.remaining)
   }
 
   /// Whether an unparseable line mentions an erased customer's email or serial number anywhere.

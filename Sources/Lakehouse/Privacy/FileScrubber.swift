@@ -44,27 +44,19 @@ struct FileScrubber: Sendable {
   private mutating func isErased(_ line: UnsafeBufferPointer<UInt8>, kind: LakeZoneFile) -> Bool {
     switch kind {
     case .customerLanding, .customerTrusted, .customersCurated:
-      guard let record = try? CustomerRecord.decode(line) else { return matcher.mentionsErased(line) }
-      return matcher.isErased(email: record.email)
+      return matcher.isErasedRecord(line, source: .customer)
     case .accelerometerLanding, .accelerometerTrusted:
+      return matcher.isErasedRecord(line, source: .accelerometer)
+    case .stepTrainerLanding:
+      return matcher.isErasedRecord(line, source: .stepTrainer)
+    case .stepTrainerTrusted:
       var erased = false
-      do {
-        try AccelerometerReading.decode(line, scratch: &scratch) { user, _, _, _, _ in
-          erased = matcher.isErased(email: user)
-        }
-      } catch {
-        return matcher.mentionsErased(line)
-      }
-      return erased
-    case .stepTrainerLanding, .stepTrainerTrusted:
-      var erased = false
-      let restriction = kind == .stepTrainerTrusted ? self.restriction : nil
       do {
         try StepTrainerReading.decode(line, scratch: &scratch) { serial, time, _ in
-          let serialNumber = String(decoding: serial, as: UTF8.self)
-          erased =
-            matcher.isErased(serialNumber: serialNumber, time: time)
-            || restriction.map { !$0.allows(serial: serialNumber, time: time) } ?? false
+          erased = matcher.isErased(serialNumber: serial, time: time)
+          if !erased, let restriction {
+            erased = !restriction.allows(serial: String(decoding: serial, as: UTF8.self), time: time)
+          }
         }
       } catch {
         return matcher.mentionsErased(line)
@@ -77,7 +69,7 @@ struct FileScrubber: Sendable {
         try MachineLearningRow.decode(line) { fields in
           let serialNumber = String(decoding: fields.serialNumber, as: UTF8.self)
           if let user = fields.user, matcher.isErased(email: user) { erased = true }
-          if matcher.isErased(serialNumber: serialNumber, time: fields.sensorReadingTime) { erased = true }
+          if matcher.isErased(serialNumber: fields.serialNumber, time: fields.sensorReadingTime) { erased = true }
           if let restriction {
             let subject = String(decoding: fields.subjectId, as: UTF8.self)
             if !restriction.subjects.contains(subject)
