@@ -204,6 +204,29 @@ import Testing
     }
   }
 
+  @Test func scrubbingLargeFilesInPartsGivesTheSameLake() async throws {
+    let (whole, chosen) = try Self.makeLake()
+    defer { LakeFixtures.removeScratch(whole) }
+    let parts = try LakeFixtures.scratch()
+    defer { LakeFixtures.removeScratch(parts) }
+    try FileManager.default.removeItem(atPath: parts)
+    try FileManager.default.copyItem(atPath: whole, toPath: parts)
+    var inParts = Self.eraser(parts)
+    inParts.parallelThreshold = 1
+    for customer in [chosen.shared, chosen.unique, chosen.quarantined] {
+      let expected = try await Self.eraser(whole).erase(email: customer.email)
+      let report = try await inParts.erase(email: customer.email)
+      #expect(report.rowsRemoved == expected.rowsRemoved)
+      #expect(report.filesDeleted == expected.filesDeleted)
+    }
+    let expected = try Self.allFiles(under: whole).filter { !$0.contains("/_stedi/") }
+    #expect(!expected.isEmpty)
+    for file in expected {
+      let twin = parts + file.dropFirst(whole.count)
+      #expect(FileManager.default.contents(atPath: twin) == FileManager.default.contents(atPath: file), "\(file)")
+    }
+  }
+
   @Test func theListAndTheLogHoldNoPersonalData() async throws {
     let (lake, chosen) = try Self.makeLake()
     defer { LakeFixtures.removeScratch(lake) }

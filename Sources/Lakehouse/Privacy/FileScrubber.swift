@@ -19,10 +19,56 @@ struct FileScrubber: Sendable {
     self.restriction = restriction
   }
 
+  /// Files at least this large are scrubbed in line-aligned parts on all cores.
+  var parallelThreshold = 4 << 20
+
   /// The file without the erased customers' lines, or nil if it has none.
   mutating func rewrite(_ bytes: [UInt8], kind: LakeZoneFile) -> LineRewrite.Outcome? {
     if cannotContainCustomer(bytes, kind: kind) { return nil }
-    return LineRewrite.rewrite(bytes, keepLineNumbers: kind.isLanding) { line in isErased(line, kind: kind) }
+    guard bytes.count >= parallelThreshold else {
+      return LineRewrite.rewrite(bytes, keepLineNumbers: kind.isLanding) { line in isErased(line, kind: kind) }
+    }
+    // The tables the pipeline publishes are one file each, millions of lines: split at line
+    // boundaries, each part with its own copy of this scrubber (and its caches).
+    return bytes.withUnsafeBufferPointer { buffer -> LineRewrite.Outcome? in
+      let ranges = LineRewrite.lineAlignedRanges(
+        of: buffer, count: 4 * ProcessInfo.processInfo.activeProcessorCount)
+      var parts = [LineRewrite.Outcome?](repeating: nil, count: ranges.count)
+      var remaining = [Int](repeating: 0, count: ranges.count)
+      let template = self
+      parts.withUnsafeMutableBufferPointer { parts in
+        remaining.withUnsafeMutableBufferPointer { remaining in
+          concurrentForEach(ranges.count) { index in
+            var scrubber = template
+            let part = UnsafeBufferPointer(rebasing: buffer[ranges[index]])
+            parts[index] = LineRewrite.rewrite(part, keepLineNumbers: kind.isLanding) { line in
+              scrubber.isErased(line, kind: kind)
+            }
+            if parts[index] == nil {
+              var lines = 0
+              forEachLine(part) { _ in lines += 1 }
+              remaining[index] = lines
+            }
+          }
+        }
+      }
+      guard parts.contains(where: { $0 != nil }) else { return nil }
+      var output: [UInt8] = []
+      output.reserveCapacity(buffer.count)
+      var outcome = LineRewrite.Outcome(bytes: [], removed: 0, remaining: 0)
+      for (index, part) in parts.enumerated() {
+        if let part {
+          output += part.bytes
+          outcome.removed += part.removed
+          outcome.remaining += part.remaining
+        } else {
+          output += UnsafeBufferPointer(rebasing: buffer[ranges[index]])
+          outcome.remaining += remaining[index]
+        }
+      }
+      outcome.bytes = output
+      return outcome
+    }
   }
 
   private func cannotContainCustomer(_ bytes: [UInt8], kind: LakeZoneFile) -> Bool {

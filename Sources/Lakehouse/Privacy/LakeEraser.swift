@@ -14,6 +14,8 @@ public struct LakeEraser: Sendable {
   public var pseudonymKey: PseudonymKey?
   /// Files processed at once.
   public var concurrency = 4
+  /// Files at least this large are scrubbed in parts on all cores (the pipeline's tables are one file each).
+  public var parallelThreshold = 4 << 20
   /// How long after saving the list landing is listed one last time: an ingest service reads the
   /// list before every landing attempt, so only a put already in flight then can land unfiltered.
   public var landingSettle = Duration.seconds(2)
@@ -143,8 +145,9 @@ public struct LakeEraser: Sendable {
       [.customerTrusted], [.customerQuarantine, .accelerometerQuarantine, .stepTrainerQuarantine, .other],
       [.accelerometerLanding, .stepTrainerLanding], [.customerLanding],
     ]
-    let scrubber = FileScrubber(
+    var scrubber = FileScrubber(
       matcher: matcher, needles: needles, serialsSearchable: serialsSearchable, restriction: restriction)
+    scrubber.parallelThreshold = parallelThreshold
     for group in order {
       var files = objects.filter { group.contains(LakeZoneFile(key: $0.key)) }
       while true {
@@ -229,7 +232,12 @@ public struct LakeEraser: Sendable {
 
 /// Calls `body` with every non-blank line of `bytes`.
 func forEachLine(_ bytes: [UInt8], _ body: (UnsafeBufferPointer<UInt8>) -> Void) {
-  bytes.withUnsafeBufferPointer { buffer in
+  bytes.withUnsafeBufferPointer { forEachLine($0, body) }
+}
+
+/// Calls `body` with every non-blank line of `buffer`.
+func forEachLine(_ buffer: UnsafeBufferPointer<UInt8>, _ body: (UnsafeBufferPointer<UInt8>) -> Void) {
+  do {
     var start = 0
     while start < buffer.count {
       var end = start

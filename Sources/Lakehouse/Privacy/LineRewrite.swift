@@ -19,7 +19,14 @@ enum LineRewrite {
   static func rewrite(
     _ bytes: [UInt8], keepLineNumbers: Bool, remove: (UnsafeBufferPointer<UInt8>) -> Bool
   ) -> Outcome? {
-    bytes.withUnsafeBufferPointer { buffer -> Outcome? in
+    bytes.withUnsafeBufferPointer { rewrite($0, keepLineNumbers: keepLineNumbers, remove: remove) }
+  }
+
+  /// The same over a buffer (a slice of a larger file that starts at a line boundary).
+  static func rewrite(
+    _ buffer: UnsafeBufferPointer<UInt8>, keepLineNumbers: Bool, remove: (UnsafeBufferPointer<UInt8>) -> Bool
+  ) -> Outcome? {
+    do {
       var output: [UInt8] = []
       var removed = 0
       var remaining = 0
@@ -46,6 +53,24 @@ enum LineRewrite {
       output.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[copiedUpTo..<buffer.count]))
       return Outcome(bytes: output, removed: removed, remaining: remaining)
     }
+  }
+
+  /// `bytes` split into about `count` ranges that each end just after a newline (the last at the end).
+  static func lineAlignedRanges(of bytes: UnsafeBufferPointer<UInt8>, count: Int) -> [Range<Int>] {
+    guard count > 1, bytes.count > count else { return [0..<bytes.count] }
+    var ranges: [Range<Int>] = []
+    var start = 0
+    for part in 1..<count {
+      var end = max(start, bytes.count * part / count)
+      while end < bytes.count, bytes[end] != 0x0A { end += 1 }
+      end = min(end + 1, bytes.count)
+      if end > start {
+        ranges.append(start..<end)
+        start = end
+      }
+    }
+    if start < bytes.count { ranges.append(start..<bytes.count) }
+    return ranges
   }
 
   /// Whether `bytes` contains `needle` ignoring ASCII case; `needle` must be lower-case.
