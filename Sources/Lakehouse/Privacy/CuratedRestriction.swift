@@ -12,11 +12,16 @@ struct CuratedRestriction: Sendable {
   var subjects: Set<String>
   /// Per serial number held by a remaining curated customer, the first instant its readings are allowed.
   var allowedFrom: [String: Int64]
+  /// subjectIds of the curated customers the erasure takes away: their curated rows all go.
+  var removedSubjects: [String] = []
+  /// Serial numbers of those customers: the only ones whose step readings may change.
+  var affectedSerials: Set<String> = []
 
   /// The restriction for the lake's current customers_curated without the customers `matcher`
   /// picks; nil when the lake has no curated customers table (the pipeline never ran).
   static func load(
-    storage: any LakeStorage, objects: [StoredObject], matcher: ErasureMatcher, pseudonymKey: PseudonymKey?
+    storage: any LakeStorage, objects: [StoredObject], matcher: ErasureMatcher, pseudonymKey: PseudonymKey?,
+    spellings: Set<String> = []
   ) async throws -> CuratedRestriction? {
     let curated = objects.filter { LakeZoneFile(key: $0.key) == .customersCurated }
     guard !curated.isEmpty else { return nil }
@@ -39,13 +44,22 @@ struct CuratedRestriction: Sendable {
     for object in curated {
       let bytes = try await storage.get(object.key)
       forEachLine(bytes) { line in
-        guard let customer = try? CustomerRecord.decode(line), !matcher.isErased(email: customer.email) else { return }
+        guard let customer = try? CustomerRecord.decode(line) else { return }
+        if matcher.isErased(email: customer.email) {
+          if let key { restriction.removedSubjects.append(key.subjectId(email: customer.email)) }
+          restriction.affectedSerials.insert(customer.serialNumber)
+          return
+        }
         if let key { restriction.subjects.insert(key.subjectId(email: customer.email)) }
         let from = fromConsentDate == true ? (customer.shareWithResearchAsOfDate ?? .max) : .min
         restriction.allowedFrom[customer.serialNumber] = min(
           restriction.allowedFrom[customer.serialNumber] ?? .max, from)
       }
     }
+    // Their subjectIds even when customers_curated no longer lists them (a table restored from
+    // a backup after an earlier erasure still goes).
+    if let key { restriction.removedSubjects += spellings.map { key.subjectId(email: $0) } }
+    restriction.removedSubjects = Array(Set(restriction.removedSubjects)).sorted()
     for (serial, from) in restriction.allowedFrom {
       if let cutoff = matcher.cutoff(serialNumber: serial) {
         restriction.allowedFrom[serial] = max(from, cutoff == .max ? .max : cutoff + 1)

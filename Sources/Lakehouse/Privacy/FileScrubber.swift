@@ -1,15 +1,21 @@
 import Foundation
 
 /// Decides, line by line, which records of one lake file belong to erased customers.
+///
+/// When the customer's identifiers are known as text (`erase --email`), lines are screened
+/// before any JSON is decoded: a line that contains none of them is not theirs and is kept as
+/// it is, and a file that contains none of them is not rewritten at all. JSON escapes could hide
+/// an identifier from a text search, so a file with any `\u` escape is decoded line by line.
 struct FileScrubber: Sendable {
   var matcher: ErasureMatcher
-  /// Lower-cased plaintext identifiers of the customer (email, serial numbers): a file that
-  /// contains none of them, and no JSON escape that could hide one, holds none of their records.
-  /// Nil when only hashes are known (re-applying the list): then every line is decoded.
+  /// Lower-cased plaintext identifiers of the customer (emails, serial numbers only they held);
+  /// nil when only hashes are known (re-applying the list): then every line is decoded.
   let needles: [[UInt8]]?
   /// Whether `needles` include every erased serial number (else step-trainer files are decoded).
   let serialsSearchable: Bool
   let restriction: CuratedRestriction?
+  /// Files at least this large are scrubbed in line-aligned parts on all cores.
+  var parallelThreshold = 4 << 20
   private var scratch: [UInt8] = []
 
   init(matcher: ErasureMatcher, needles: [[UInt8]]?, serialsSearchable: Bool, restriction: CuratedRestriction?) {
@@ -19,14 +25,50 @@ struct FileScrubber: Sendable {
     self.restriction = restriction
   }
 
-  /// Files at least this large are scrubbed in line-aligned parts on all cores.
-  var parallelThreshold = 4 << 20
+  /// How lines of one kind of file are screened by text before decoding.
+  struct Screen: Sendable {
+    /// A line holding one of these (exactly) is removed without decoding: subjectIds, which
+    /// appear nowhere but in their own column.
+    var remove: [[UInt8]] = []
+    /// A line holding one of these (ignoring case) is decoded and judged; any other line is kept.
+    var inspect: [[UInt8]] = []
+  }
+
+  /// The screen for `kind`, or nil when every line must be decoded.
+  func screen(for kind: LakeZoneFile) -> Screen? {
+    guard let needles else { return nil }
+    switch kind {
+    case .customerLanding, .customerTrusted, .customersCurated, .accelerometerLanding, .accelerometerTrusted:
+      return Screen(inspect: needles)
+    case .stepTrainerLanding:
+      return serialsSearchable ? Screen(inspect: needles) : nil
+    case .stepTrainerTrusted, .machineLearningCurated:
+      // Ownership changes only for the serial numbers the removed curated customers held.
+      guard serialsSearchable else { return nil }
+      let serials = (restriction?.affectedSerials ?? []).map { Array($0.lowercased().utf8) }
+      let subjects = kind == .machineLearningCurated ? (restriction?.removedSubjects ?? []).map { Array($0.utf8) } : []
+      return Screen(remove: subjects, inspect: needles + serials)
+    // Quarantine keeps non-UTF-8 lines in base64, which hides the text.
+    case .customerQuarantine, .accelerometerQuarantine, .stepTrainerQuarantine, .other:
+      return nil
+    }
+  }
 
   /// The file without the erased customers' lines, or nil if it has none.
   mutating func rewrite(_ bytes: [UInt8], kind: LakeZoneFile) -> LineRewrite.Outcome? {
-    if cannotContainCustomer(bytes, kind: kind) { return nil }
+    var screen = screen(for: kind)
+    if let known = screen {
+      let escaped = bytes.withUnsafeBufferPointer { ByteSearch.contains($0, Array("\\u".utf8)) }
+      if escaped {
+        screen = nil
+      } else if !bytes.withUnsafeBufferPointer({ Self.holdsAny(known, $0) }) {
+        return nil
+      }
+    }
     guard bytes.count >= parallelThreshold else {
-      return LineRewrite.rewrite(bytes, keepLineNumbers: kind.isLanding) { line in isErased(line, kind: kind) }
+      return LineRewrite.rewrite(bytes, keepLineNumbers: kind.isLanding) { line in
+        isErased(line, kind: kind, screen: screen)
+      }
     }
     // The tables the pipeline publishes are one file each, millions of lines: split at line
     // boundaries, each part with its own copy of this scrubber (and its caches).
@@ -36,13 +78,14 @@ struct FileScrubber: Sendable {
       var parts = [LineRewrite.Outcome?](repeating: nil, count: ranges.count)
       var remaining = [Int](repeating: 0, count: ranges.count)
       let template = self
+      let lineScreen = screen
       parts.withUnsafeMutableBufferPointer { parts in
         remaining.withUnsafeMutableBufferPointer { remaining in
           concurrentForEach(ranges.count) { index in
             var scrubber = template
             let part = UnsafeBufferPointer(rebasing: buffer[ranges[index]])
             parts[index] = LineRewrite.rewrite(part, keepLineNumbers: kind.isLanding) { line in
-              scrubber.isErased(line, kind: kind)
+              scrubber.isErased(line, kind: kind, screen: lineScreen)
             }
             if parts[index] == nil {
               var lines = 0
@@ -71,20 +114,17 @@ struct FileScrubber: Sendable {
     }
   }
 
-  private func cannotContainCustomer(_ bytes: [UInt8], kind: LakeZoneFile) -> Bool {
-    guard let needles else { return false }
-    switch kind {
-    case .customerLanding, .customerTrusted, .customersCurated, .accelerometerLanding, .accelerometerTrusted: break
-    case .stepTrainerLanding: guard serialsSearchable else { return false }
-    // Decided by ownership and by subjectId (a hash), which no text search can find.
-    case .stepTrainerTrusted, .machineLearningCurated: return false
-    // Quarantine keeps non-UTF-8 lines in base64, which hides the text.
-    case .customerQuarantine, .accelerometerQuarantine, .stepTrainerQuarantine, .other: return false
+  private static func holdsAny(_ screen: Screen, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+    screen.remove.contains { ByteSearch.contains(bytes, $0) }
+      || screen.inspect.contains { ByteSearch.containsIgnoringCase(bytes, $0) }
+  }
+
+  private mutating func isErased(_ line: UnsafeBufferPointer<UInt8>, kind: LakeZoneFile, screen: Screen?) -> Bool {
+    if let screen {
+      if screen.remove.contains(where: { ByteSearch.contains(line, $0) }) { return true }
+      if !screen.inspect.contains(where: { ByteSearch.containsIgnoringCase(line, $0) }) { return false }
     }
-    return bytes.withUnsafeBufferPointer { buffer in
-      !LineRewrite.containsIgnoringCase(buffer, Array("\\u".utf8))
-        && !needles.contains { LineRewrite.containsIgnoringCase(buffer, $0) }
-    }
+    return isErased(line, kind: kind)
   }
 
   private mutating func isErased(_ line: UnsafeBufferPointer<UInt8>, kind: LakeZoneFile) -> Bool {
@@ -138,7 +178,7 @@ struct FileScrubber: Sendable {
 
   /// The original bytes of a quarantine entry that kept them in base64 (lines that are not UTF-8).
   static func rawBase64(of line: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
-    guard LineRewrite.containsIgnoringCase(line, Array("rawbase64".utf8)),
+    guard ByteSearch.containsIgnoringCase(line, Array("rawbase64".utf8)),
       let object = try? JSONSerialization.jsonObject(with: Data(buffer: line)) as? [String: Any],
       let encoded = object["rawBase64"] as? String, let data = Data(base64Encoded: encoded)
     else { return nil }

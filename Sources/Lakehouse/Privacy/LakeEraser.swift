@@ -68,8 +68,8 @@ public struct LakeEraser: Sendable {
     let serialsSearchable = entry.serials.allSatisfy { knownSerialHashes.contains($0.hash) }
     try await scrub(
       matcher: ErasureMatcher(list: ErasureList(entries: [entry]), key: key),
-      needles: needles, serialsSearchable: serialsSearchable, listSaved: listSaved, into: &report,
-      progress: progress)
+      needles: needles, serialsSearchable: serialsSearchable, spellings: holdings.spellings, listSaved: listSaved,
+      into: &report, progress: progress)
     report.seconds = (ContinuousClock.now - started).seconds
     try await appendToLog(report, at: now)
     return report
@@ -90,8 +90,8 @@ public struct LakeEraser: Sendable {
     }
     report.resumed = true
     try await scrub(
-      matcher: ErasureMatcher(list: list, key: key), needles: nil, serialsSearchable: false, listSaved: .now,
-      into: &report, progress: progress)
+      matcher: ErasureMatcher(list: list, key: key), needles: nil, serialsSearchable: false, spellings: [],
+      listSaved: .now, into: &report, progress: progress)
     report.seconds = (ContinuousClock.now - started).seconds
     try await appendToLog(report, at: now)
     return report
@@ -101,6 +101,8 @@ public struct LakeEraser: Sendable {
 
   private struct Holdings {
     var records = 0
+    /// The customer's email as each record spells it: subjectIds are keyed on that spelling.
+    var spellings: Set<String> = []
     var unique: Set<String> = []
     var shared: Set<String> = []
   }
@@ -118,6 +120,7 @@ public struct LakeEraser: Sendable {
         guard let record = try? CustomerRecord.decode(line) else { return }
         if ErasureKey.normalized(email: record.email) == normalizedEmail {
           holdings.records += 1
+          holdings.spellings.insert(record.email)
           theirs.insert(record.serialNumber)
         } else {
           others.insert(record.serialNumber)
@@ -133,13 +136,13 @@ public struct LakeEraser: Sendable {
 
   /// Rewrites every file of the lake without the records `matcher` picks, outputs first.
   private func scrub(
-    matcher: ErasureMatcher, needles: [[UInt8]]?, serialsSearchable: Bool, listSaved: ContinuousClock.Instant,
-    into report: inout ErasureReport, progress: (String) -> Void
+    matcher: ErasureMatcher, needles: [[UInt8]]?, serialsSearchable: Bool, spellings: Set<String>,
+    listSaved: ContinuousClock.Instant, into report: inout ErasureReport, progress: (String) -> Void
   ) async throws {
     let objects = try await zoneObjects()
     var seen = Set(objects.map(\.key))
     let restriction = try await CuratedRestriction.load(
-      storage: storage, objects: objects, matcher: matcher, pseudonymKey: pseudonymKey)
+      storage: storage, objects: objects, matcher: matcher, pseudonymKey: pseudonymKey, spellings: spellings)
     let order: [[LakeZoneFile]] = [
       [.machineLearningCurated], [.stepTrainerTrusted], [.accelerometerTrusted], [.customersCurated],
       [.customerTrusted], [.customerQuarantine, .accelerometerQuarantine, .stepTrainerQuarantine, .other],

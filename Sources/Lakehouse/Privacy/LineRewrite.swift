@@ -72,27 +72,4 @@ enum LineRewrite {
     if start < bytes.count { ranges.append(start..<bytes.count) }
     return ranges
   }
-
-  /// Whether `bytes` contains `needle` ignoring ASCII case; `needle` must be lower-case.
-  static func containsIgnoringCase(_ bytes: UnsafeBufferPointer<UInt8>, _ needle: [UInt8]) -> Bool {
-    guard let first = needle.first, needle.count <= bytes.count else { return needle.isEmpty }
-    let upperFirst = (first >= 0x61 && first <= 0x7A) ? first - 0x20 : first
-    var index = 0
-    let last = bytes.count - needle.count
-    while index <= last {
-      let byte = bytes[index]
-      if byte == first || byte == upperFirst {
-        var matched = 1
-        while matched < needle.count {
-          var candidate = bytes[index + matched]
-          if candidate >= 0x41 && candidate <= 0x5A { candidate += 0x20 }
-          if candidate != needle[matched] { break }
-          matched += 1
-        }
-        if matched == needle.count { return true }
-      }
-      index += 1
-    }
-    return false
-  }
 }
