@@ -68,7 +68,7 @@ import Testing
     let needle = Array(text.lowercased().utf8)
     return try allFiles(under: lake).filter { file in
       let bytes = Array(FileManager.default.contents(atPath: file) ?? Data())
-      return bytes.withUnsafeBufferPointer { LineRewrite.containsIgnoringCase($0, needle) }
+      return bytes.withUnsafeBufferPointer { ByteSearch.containsIgnoringCase($0, needle) }
     }
   }
 

@@ -13,7 +13,15 @@
 enum ByteSearch {
   /// Whether `haystack` contains `needle` exactly.
   static func contains(_ haystack: UnsafeBufferPointer<UInt8>, _ needle: [UInt8]) -> Bool {
-    search(haystack, needle, anchorOffset: 0, ignoringCase: false)
+    search(haystack, needle, anchorOffset: anchor(in: needle, ignoringCase: false) ?? 0, ignoringCase: false)
+  }
+
+  /// Where to anchor the search: the first `@`, `-`, `_` or `.` (rare in lake lines outside
+  /// emails and serial numbers, unlike digits), else the first byte that has no case.
+  private static func anchor(in needle: [UInt8], ignoringCase: Bool) -> Int? {
+    let rare: [UInt8] = [UInt8(ascii: "@"), UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: ".")]
+    for byte in rare { if let offset = needle.firstIndex(of: byte) { return offset } }
+    return ignoringCase ? needle.firstIndex(where: { !isLetter($0) }) : nil
   }
 
   /// Whether `haystack` contains `needle` ignoring ASCII case; `needle` must be lower-case.
@@ -21,7 +29,7 @@ enum ByteSearch {
   /// Candidates are found with `memchr` on the needle's first byte that has no case (the `@`
   /// of an email, a digit or `-` of a serial number), then compared in full.
   static func containsIgnoringCase(_ haystack: UnsafeBufferPointer<UInt8>, _ needle: [UInt8]) -> Bool {
-    guard let anchorOffset = needle.firstIndex(where: { !isLetter($0) }) else {
+    guard let anchorOffset = anchor(in: needle, ignoringCase: true) else {
       guard needle.count <= haystack.count else { return needle.isEmpty }
       return (0...(haystack.count - needle.count)).contains { matches(haystack, at: $0, needle, ignoringCase: true) }
     }
