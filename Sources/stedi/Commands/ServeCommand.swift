@@ -124,7 +124,7 @@ struct ServeCommand: AsyncParsableCommand {
     sealer.cancel()
     refresher.cancel()
     await ingestor.shutdown()
-    logger.info("stopped; every acknowledged record is in landing")
+    logger.info("stopped; every acknowledged record is in landing, less those of customers erased meanwhile")
   }
 
   /// The phone page folder: the option, else `simulators/phone` found above the executable or
