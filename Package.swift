@@ -24,6 +24,8 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
     .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+    .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+    .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
   ],
   targets: [
     // The wire format. Depends on nothing (not even Foundation): it also compiles as Embedded Swift.
@@ -77,9 +79,23 @@ let package = Package(
         .product(name: "Prometheus", package: "swift-prometheus"),
       ]
     ),
+    // Many simulated Step Trainers and phones driving the ingest service; load reports.
+    .target(
+      name: "Fleet",
+      dependencies: [
+        "Motion",
+        "Lakehouse",
+        // Only for access tokens: the fleet mints its devices' tokens from the lake's key.
+        "Ingestion",
+        .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        .product(name: "Yams", package: "Yams"),
+        .product(name: "Histogram", package: "hdrhistogram-swift"),
+      ]
+    ),
     .executableTarget(
       name: "stedi",
       dependencies: [
+        "Fleet",
         "Lakehouse",
         "Motion",
         "StepTrainerProtocol",
@@ -123,6 +139,7 @@ let package = Package(
         .product(name: "HummingbirdTesting", package: "hummingbird"),
       ]
     ),
+    .testTarget(name: "FleetTests", dependencies: ["Fleet", "Motion", "Lakehouse", "Ingestion"]),
     .testTarget(
       name: "MotionTests",
       dependencies: ["Motion"]

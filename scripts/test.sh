@@ -48,8 +48,8 @@ swift test --skip-build --filter 'FirmwareQEMUTests'
 # load, the phone page in Chromium, S3 lakes through the CLI). They wait on timers and servers in
 # real time: each phase on its own, before the Spark phase, whose tests hold the cooperative
 # threads while they wait for Spark (and the process tests hold some while they wait for theirs).
-storage_tests='IngestionTests|S3StorageTests|S3RetryTests|FileSystemStorageTests|LakeErasureTests|ComplianceAuditTests'
-service_tests='ServeCommandTests|PhonePageTests|S3LakeTests|LakeEraseCommandTests|LakeAuditCommandTests'
+storage_tests='IngestionTests|S3StorageTests|S3RetryTests|FileSystemStorageTests|LakeErasureTests|ComplianceAuditTests|FleetTests'
+service_tests='ServeCommandTests|PhonePageTests|S3LakeTests|LakeEraseCommandTests|LakeAuditCommandTests|FleetCommandTests'
 swift test --skip-build --filter "$storage_tests"
 swift test --skip-build --filter "$service_tests"
 swift test --skip-build --skip "$device_tests|CaptureCommandTests|FirmwareQEMUTests|$storage_tests|$service_tests"

@@ -7,6 +7,7 @@ struct Stedi: AsyncParsableCommand {
     abstract: "STEDI Step Trainer platform: devices, capture, the lake's zone pipeline and its tools.",
     subcommands: [
       PipelineCommand.self, GenerateCommand.self, ImportCommand.self, LakeCommand.self, DeviceCommand.self,
+      FleetCommand.self,
       CaptureCommand.self, ReplayCommand.self, ServeCommand.self, TokenCommand.self,
     ]
   )

@@ -1,0 +1,144 @@
+import ArgumentParser
+import Fleet
+import Foundation
+import Ingestion
+import Lakehouse
+
+/// `stedi fleet`: many simulated Step Trainers and phones against an ingest service.
+struct FleetCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "fleet",
+    abstract: "Load-test an ingest service with simulated Step Trainers and phones.",
+    subcommands: [Run.self]
+  )
+
+  struct Run: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Run a scenario (simulators/scenarios/*.yaml) against a `stedi serve` and report.",
+      discussion: """
+        Tokens are minted from the lake's token key (--lake, the lake the service writes; or \
+        $STEDI_TOKEN_KEY). The customers are registered first, then every device sends readings \
+        from the motion model with its own token over shared keep-alive connections. With --lake \
+        the run ends with a reconciliation: readings acknowledged = landed (waiting up to \
+        --reconcile-timeout for the service to land its batches), refused ones accounted for.
+        """)
+
+    @Option(help: "The scenario file (YAML).")
+    var scenario: String
+
+    @Option(help: "The ingest service's base URL, e.g. http://127.0.0.1:8080.")
+    var target: String
+
+    @Option(help: "The lake the service writes (folder or s3://bucket/prefix): token key and reconciliation.")
+    var lake: String?
+
+    @OptionGroup var s3: S3ConnectionOptions
+
+    @Option(help: "Run only shard i of n (1-based), e.g. 2/3: several generators together drive one target.")
+    var shard: String?
+
+    @Option(help: "Tags this run's customers and devices (give every shard the same one). Default: random.")
+    var runId: String?
+
+    @Option(help: "Write the report as JSON to this file.")
+    var reportJson: String?
+
+    @Option(help: "Write the report as a self-contained HTML page to this file.")
+    var reportHtml: String?
+
+    @Option(help: "Seconds to wait for acknowledged readings to land before reconciling.")
+    var reconcileTimeout: Double = 120
+
+    @Option(help: "Keep-alive connections the fleet shares.")
+    var connections = 64
+
+    @Flag(help: "No live progress line on stderr.")
+    var quiet = false
+
+    func validate() throws {
+      if let shard, parseShard(shard) == nil { throw ValidationError("--shard must be i/n with 1 <= i <= n") }
+    }
+
+    private func parseShard(_ text: String) -> (Int, Int)? {
+      let parts = text.split(separator: "/").compactMap { Int($0) }
+      guard parts.count == 2, parts[1] >= 1, (1...parts[1]).contains(parts[0]) else { return nil }
+      return (parts[0], parts[1])
+    }
+
+    func run() async throws {
+      let loaded: Scenario
+      do {
+        loaded = try Scenario.load(file: scenario)
+      } catch {
+        FileHandle.standardError.write(Data("stedi: error: \(error)\n".utf8))
+        throw ExitCode(2)
+      }
+      var storage: (any LakeStorage)?
+      if let lake {
+        storage = lake.hasPrefix("s3://") ? try s3.storage(url: lake) : FileSystemStorage(root: lake)
+      }
+      let key: TokenKey
+      if let storage {
+        key = try await runReportingStorageErrors { try await TokenKey.load(storage: storage) }
+      } else if let given = ProcessInfo.processInfo.environment["STEDI_TOKEN_KEY"], !given.isEmpty {
+        key = try TokenKey(bytes: Array(given.utf8))
+      } else {
+        FileHandle.standardError.write(Data("stedi: error: give --lake (its token key) or set STEDI_TOKEN_KEY\n".utf8))
+        throw ExitCode(2)
+      }
+      let runID = runId ?? String(UInt32.random(in: 0...UInt32.max), radix: 16)
+      var plan = FleetPlan(scenario: loaded, runID: runID)
+      if let shard, let (index, count) = parseShard(shard) { plan = plan.shard(index, of: count) }
+      let fleetTarget = FleetTarget(baseURL: target, key: key, connections: connections)
+      let recorder = FleetRecorder()
+      let epochStart = Int64(Date().timeIntervalSince1970 * 1000)
+      do {
+        try await FleetRunner(plan: plan, target: fleetTarget, recorder: recorder).registerCustomers(
+          epochStart: epochStart)
+      } catch {
+        await fleetTarget.shutdown()
+        FileHandle.standardError.write(Data("stedi: error: cannot register the customers: \(error)\n".utf8))
+        throw ExitCode(2)
+      }
+      let progress =
+        quiet
+        ? nil
+        : Task {
+          while !Task.isCancelled {
+            try? await Task.sleep(for: .seconds(1))
+            FileHandle.standardError.write(Data("\(recorder.progress().line)\n".utf8))
+          }
+        }
+      let totals = await FleetRunner(plan: plan, target: fleetTarget, recorder: recorder).run(epochStart: epochStart)
+      progress?.cancel()
+      await fleetTarget.shutdown()
+
+      var reconciliation: FleetReconciliation?
+      if let storage {
+        let acknowledged = totals.values.reduce(0) { $0 + $1.acknowledged }
+        let ambiguous = totals.values.reduce(0) { $0 + $1.ambiguous }
+        var refused: [String: Int] = [:]
+        for total in totals.values { for (reason, count) in total.refused { refused[reason, default: 0] += count } }
+        let landed = try await runReportingStorageErrors {
+          try await LandedReadings(storage: storage, runID: runID).waitFor(
+            acknowledged, timeout: .milliseconds(Int64(reconcileTimeout * 1000)))
+        }
+        let landedTotal = landed.values.reduce(0, +)
+        var result = FleetReconciliation(
+          readingsAcknowledged: acknowledged, readingsLanded: landedTotal, readingsRefused: refused.values.reduce(0, +),
+          refusedByReason: refused, missing: max(0, acknowledged - landedTotal),
+          unexpected: max(0, landedTotal - acknowledged - ambiguous))
+        // Readings of requests that timed out may have been accepted without the device
+        // hearing it: up to that many extra landed readings are expected, not unexplained.
+        result.balanced = result.missing == 0 && result.unexpected == 0
+        reconciliation = result
+      }
+      let report = recorder.report(
+        scenario: loaded.name, target: target, shard: shard, reconciliation: reconciliation)
+      print(report.text(), terminator: "")
+      if let reportJson { try report.json().write(toFile: reportJson, atomically: true, encoding: .utf8) }
+      if let reportHtml { try report.html().write(toFile: reportHtml, atomically: true, encoding: .utf8) }
+      if let reconciliation, !reconciliation.balanced { throw ExitCode(3) }
+    }
+  }
+}

@@ -1,0 +1,67 @@
+import Foundation
+import Testing
+
+/// `stedi fleet run` against a real `stedi serve`, reconciled against the lake it writes.
+@Suite(.serialized) struct FleetCommandTests {
+  static let scenarios = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().appendingPathComponent("simulators/scenarios").path
+
+  /// Runs `scenario` against a fresh service and lake; returns the exit status and the JSON report.
+  static func run(_ scenario: String, extra: [String] = []) async throws -> (Int32, [String: Any], String) {
+    let scratch = try ScratchFolder()
+    defer { scratch.remove() }
+    let lake = "\(scratch.path)/lake"
+    let environment = ["STEDI_TOKEN_KEY": String(repeating: "fleet-test-key-", count: 3)]
+    let service = try await ServeProcess.start(
+      ["--lake", lake, "--wal", "\(scratch.path)/wal", "--batch-max-age", "0.5"], environment: environment)
+    let report = "\(scratch.path)/report.json"
+    let html = "\(scratch.path)/report.html"
+    let fleet = try StediProcess.run(
+      [
+        "fleet", "run", "--scenario", "\(scenarios)/\(scenario).yaml", "--target", service.baseURL, "--lake", lake,
+        "--report-json", report, "--report-html", html, "--reconcile-timeout", "20", "--quiet",
+      ] + extra, environment: environment)
+    let (status, stderr) = await service.stop()
+    #expect(status == 0, "\(stderr)")
+    let json = try #require(
+      try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: report))) as? [String: Any],
+      "\(fleet.stdout)\(fleet.stderr)")
+    let page = (try? String(contentsOfFile: html, encoding: .utf8)) ?? ""
+    return (fleet.status, json, page)
+  }
+
+  @Test func theSmokeScenarioReconcilesWithTheLake() async throws {
+    let (status, report, page) = try await Self.run("smoke")
+    #expect(status == 0)
+    let readings = try #require(report["readings"] as? [String: Any])
+    // 20 customers, a Step Trainer and a phone each, 3 s at 10 Hz.
+    #expect(readings["acknowledged"] as? Int == 1200)
+    #expect(readings["sent"] as? Int == 1200)
+    let reconciliation = try #require(report["reconciliation"] as? [String: Any])
+    #expect(reconciliation["readingsLanded"] as? Int == 1200)
+    #expect(reconciliation["balanced"] as? Bool == true)
+    let latency = try #require(report["latency"] as? [String: Any])
+    #expect((latency["p99"] as? Double ?? 0) > 0)
+    #expect(page.components(separatedBy: "<svg").count == 3)
+    #expect(!page.contains("https://"))
+  }
+
+  @Test func everyFaultKindShowsInItsCounterAndTheLakeStillReconciles() async throws {
+    let (status, report, _) = try await Self.run("faults")
+    #expect(status == 0)
+    let errors = try #require(report["errors"] as? [String: Int])
+    #expect(errors["network"]! > 0, "network errors were injected")
+    #expect(errors["timeout"]! > 0, "timeouts were injected")
+    let readings = try #require(report["readings"] as? [String: Any])
+    let refused = try #require(readings["refusedByReason"] as? [String: Int])
+    // Step Trainers that sent another serial's readings were refused, and only those.
+    #expect(refused["wrong_serial"]! > 0)
+    #expect(refused["wrong_serial"]! % 10 == 0, "whole batches of 10")
+    let reconciliation = try #require(report["reconciliation"] as? [String: Any])
+    #expect(reconciliation["balanced"] as? Bool == true)
+    #expect(reconciliation["missing"] as? Int == 0)
+    // Duplicate deliveries and accepted-but-timed-out requests land more than once: never fewer.
+    let landed = try #require(reconciliation["readingsLanded"] as? Int)
+    #expect(landed >= (readings["acknowledged"] as? Int ?? .max))
+  }
+}
