@@ -30,7 +30,7 @@ public struct LandedReadings: Sendable {
           while start < buffer.count {
             var end = start
             while end < buffer.count, buffer[end] != 0x0A { end += 1 }
-            if contains(UnsafeBufferPointer(rebasing: buffer[start..<end]), needle) { found += 1 }
+            if ByteSearch.contains(UnsafeBufferPointer(rebasing: buffer[start..<end]), needle) { found += 1 }
             start = end + 1
           }
           return found
@@ -50,13 +50,5 @@ public struct LandedReadings: Sendable {
       if counts.values.reduce(0, +) >= expected || ContinuousClock.now >= deadline { return counts }
       try await Task.sleep(for: .milliseconds(500))
     }
-  }
-
-  private func contains(_ line: UnsafeBufferPointer<UInt8>, _ needle: [UInt8]) -> Bool {
-    guard needle.count <= line.count else { return false }
-    for offset in 0...(line.count - needle.count) where line[offset] == needle[0] {
-      if (1..<needle.count).allSatisfy({ line[offset + $0] == needle[$0] }) { return true }
-    }
-    return false
   }
 }

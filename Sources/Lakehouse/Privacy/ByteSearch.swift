@@ -10,9 +10,9 @@
 /// Hand-written because no listed package searches bytes: both searches lean on the C
 /// library's vectorised `memchr`, which scans hundreds of megabytes a second where a
 /// byte-at-a-time Swift loop would dominate an erasure's time.
-enum ByteSearch {
+public enum ByteSearch {
   /// Whether `haystack` contains `needle` exactly.
-  static func contains(_ haystack: UnsafeBufferPointer<UInt8>, _ needle: [UInt8]) -> Bool {
+  public static func contains(_ haystack: UnsafeBufferPointer<UInt8>, _ needle: [UInt8]) -> Bool {
     search(haystack, needle, anchorOffset: anchor(in: needle, ignoringCase: false) ?? 0, ignoringCase: false)
   }
 
@@ -28,7 +28,7 @@ enum ByteSearch {
   ///
   /// Candidates are found with `memchr` on the needle's first byte that has no case (the `@`
   /// of an email, a digit or `-` of a serial number), then compared in full.
-  static func containsIgnoringCase(_ haystack: UnsafeBufferPointer<UInt8>, _ needle: [UInt8]) -> Bool {
+  public static func containsIgnoringCase(_ haystack: UnsafeBufferPointer<UInt8>, _ needle: [UInt8]) -> Bool {
     guard let anchorOffset = anchor(in: needle, ignoringCase: true) else {
       guard needle.count <= haystack.count else { return needle.isEmpty }
       return (0...(haystack.count - needle.count)).contains { matches(haystack, at: $0, needle, ignoringCase: true) }
