@@ -43,8 +43,8 @@ import Testing
 
   @Test func thePlanIsTheSameUnderTheSameSeed() throws {
     var scenario = try Scenario.load(file: "\(Self.scenariosFolder)/faults.yaml")
-    let first = FleetPlan(scenario: scenario, runID: "r1")
-    let second = FleetPlan(scenario: scenario, runID: "r1")
+    let first = FleetPlan(scenario: scenario, runID: "0000abcd")
+    let second = FleetPlan(scenario: scenario, runID: "0000abcd")
     #expect(first.customers == second.customers)
     #expect(first.devices == second.devices)
     // Every fault kind is planned for some device, at the shares asked for (roughly).
@@ -55,7 +55,7 @@ import Testing
     let wrong = first.devices.filter { $0.wrongSerialAt != nil }.count
     #expect((3...20).contains(wrong), "\(wrong) of 100 Step Trainers for a share of 0.1")
     scenario.seed += 1
-    #expect(FleetPlan(scenario: scenario, runID: "r1").devices != first.devices)
+    #expect(FleetPlan(scenario: scenario, runID: "0000abcd").devices != first.devices)
   }
 
   @Test func theSameSeedGivesTheSameReadings() {
@@ -72,7 +72,7 @@ import Testing
 
   @Test(arguments: [1, 2, 3, 7])
   func shardsCoverEveryDeviceExactlyOnce(count: Int) throws {
-    let plan = FleetPlan(scenario: try Scenario.load(yaml: "name: s\ncustomers: 50\n"), runID: "x")
+    let plan = FleetPlan(scenario: try Scenario.load(yaml: "name: s\ncustomers: 50\n"), runID: "0000beef")
     var seen: [Int] = []
     var customers: [Int] = []
     for index in 1...count {

@@ -8,6 +8,19 @@ import Testing
 
   /// Runs `scenario` against a fresh service and lake; returns the exit status and the JSON report.
   static func run(_ scenario: String, extra: [String] = []) async throws -> (Int32, [String: Any], String) {
+    let outcome = try await run(file: "\(scenarios)/\(scenario).yaml", extra: extra)
+    return (outcome.status, outcome.report, outcome.page)
+  }
+
+  struct Outcome {
+    var status: Int32
+    var report: [String: Any]
+    var page: String
+    var stdout: String
+    var landing: [String]
+  }
+
+  static func run(file: String, extra: [String] = []) async throws -> Outcome {
     let scratch = try ScratchFolder()
     defer { scratch.remove() }
     let lake = "\(scratch.path)/lake"
@@ -18,7 +31,7 @@ import Testing
     let html = "\(scratch.path)/report.html"
     let fleet = try StediProcess.run(
       [
-        "fleet", "run", "--scenario", "\(scenarios)/\(scenario).yaml", "--target", service.baseURL, "--lake", lake,
+        "fleet", "run", "--scenario", file, "--target", service.baseURL, "--lake", lake,
         "--report-json", report, "--report-html", html, "--reconcile-timeout", "20", "--quiet",
       ] + extra, environment: environment)
     let (status, stderr) = await service.stop()
@@ -27,7 +40,27 @@ import Testing
       try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: report))) as? [String: Any],
       "\(fleet.stdout)\(fleet.stderr)")
     let page = (try? String(contentsOfFile: html, encoding: .utf8)) ?? ""
-    return (fleet.status, json, page)
+    return Outcome(
+      status: fleet.status, report: json, page: page, stdout: fleet.stdout, landing: landingLines(lake, "step_trainer"))
+  }
+
+  @Test func aMixedFleetRunsSomeStepTrainersThroughTheSerialPath() async throws {
+    let scratch = try ScratchFolder()
+    defer { scratch.remove() }
+    let file = "\(scratch.path)/mixed.yaml"
+    try "name: mixed\nseed: 5\ncustomers: 6\nserialDevices: 2\ndurationSeconds: 4\nbatchReadings: 10\n".write(
+      toFile: file, atomically: true, encoding: .utf8)
+    let outcome = try await Self.run(file: file, extra: ["--run-id", "0123abcd"])
+    #expect(outcome.status == 0, "\(outcome.stdout)")
+    #expect(outcome.stdout.contains("serial path     2 Step Trainers"), "\(outcome.stdout)")
+    // The first two customers' Step Trainers went through pseudo-terminals and stedi capture.
+    for serial in ["0123abcd-f1ee-4000-8000-000000000000", "0123abcd-f1ee-4000-8000-000000000001"] {
+      #expect(outcome.landing.filter { $0.contains(serial) }.count >= 20, "\(serial)")
+    }
+    let reconciliation = try #require(outcome.report["reconciliation"] as? [String: Any])
+    #expect(reconciliation["balanced"] as? Bool == true)
+    let readings = try #require(outcome.report["readings"] as? [String: Any])
+    #expect((reconciliation["readingsAcknowledged"] as! Int) > (readings["acknowledged"] as! Int))
   }
 
   @Test func theSmokeScenarioReconcilesWithTheLake() async throws {

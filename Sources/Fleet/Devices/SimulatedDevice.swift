@@ -10,6 +10,9 @@ public struct DeviceTotals: Sendable, Equatable {
   public var refused: [String: Int] = [:]
   public var lost = 0
 
+  /// Nothing yet.
+  public init() {}
+
   mutating func add(_ other: DeviceTotals) {
     acknowledged += other.acknowledged
     ambiguous += other.ambiguous

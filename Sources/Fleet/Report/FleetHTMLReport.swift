@@ -32,9 +32,10 @@ extension FleetReport {
         ["Peak", "\(F.grouped(throughput.peakReadingsPerSecond)) readings/s"],
       ])
     body += HTML.table(
-      caption: "Acknowledgement latency (\(F.grouped(latency.count)) acknowledgements)",
+      caption: "Acknowledgement latency",
       header: nil,
       rows: [
+        ["acknowledgements", F.grouped(latency.count)],
         ["p50", "\(F.milliseconds(latency.p50)) ms"],
         ["p90", "\(F.milliseconds(latency.p90)) ms"],
         ["p99", "\(F.milliseconds(latency.p99)) ms"],
@@ -105,9 +106,11 @@ extension FleetReport {
   private func throughputChart() -> String {
     let points = plottedTimeline
     // Each rate is plotted at the middle of its interval.
-    func series(_ name: String, _ color: String, _ value: (TimelinePoint) -> Int) -> SVGLineChart.Series {
+    func series(_ name: String, _ color: String, _ width: Double, _ value: (TimelinePoint) -> Int)
+      -> SVGLineChart.Series
+    {
       SVGLineChart.Series(
-        name: name, color: color,
+        name: name, color: color, width: width,
         points: points.map { p in
           (Double(p.t) + p.seconds / 2, p.seconds > 0 ? Double(value(p)) / p.seconds : nil)
         })
@@ -118,8 +121,9 @@ extension FleetReport {
       yLabel: "readings/s",
       xMax: xMax,
       series: [
-        series("sent", "#9ca3af", \.readingsSent),
-        series("acknowledged", "#2563eb", \.readingsAcknowledged),
+        // Sent and acknowledged coincide in a healthy run: sent is drawn wide underneath, as a halo.
+        series("sent", "#9ca3af", 5, \.readingsSent),
+        series("acknowledged", "#2563eb", 1.8, \.readingsAcknowledged),
       ]
     ).svg()
   }
@@ -167,7 +171,7 @@ enum HTML {
     return out
   }
 
-  /// A table with a caption: with a header, or with row labels in the first column; then indented sub-rows
+  /// A table with a caption, an optional header and row labels in the first column; then indented sub-rows
   /// (`reasons`), more rows and a coloured result. Every cell is escaped.
   static func table(
     caption: String, header: [String]?, rows: [[String]], reasons: [(String, String)] = [],
@@ -180,7 +184,7 @@ enum HTML {
     func row(_ cells: [String]) -> String {
       "<tr>"
         + cells.enumerated().map { i, cell in
-          i == 0 && header == nil ? "<th>\(escape(cell))</th>" : "<td>\(escape(cell))</td>"
+          i == 0 ? "<th>\(escape(cell))</th>" : "<td>\(escape(cell))</td>"
         }.joined() + "</tr>\n"
     }
     for cells in rows { out += row(cells) }
@@ -228,6 +232,8 @@ struct SVGLineChart {
   struct Series {
     var name: String
     var color: String
+    /// Wider lines are drawn first, so a series that mostly coincides with another shows as a halo around it.
+    var width = 1.8
     /// x and y in data units; a nil y breaks the line.
     var points: [(x: Double, y: Double?)]
   }
@@ -300,14 +306,14 @@ struct SVGLineChart {
     var legendX = left
     for s in series {
       out += "<line x1=\"\(n(legendX))\" y1=\"14\" x2=\"\(n(legendX + 18))\" y2=\"14\" stroke=\"\(e(s.color))\" "
-      out += "stroke-width=\"2.5\"/>"
+      out += "stroke-width=\"\(n(Swift.max(2.5, s.width)))\"/>"
       out += "<text x=\"\(n(legendX + 23))\" y=\"18\">\(e(s.name))</text>\n"
       legendX += 34 + Double(s.name.count) * 7
     }
 
     // The lines: a path per series, broken where a value is missing; lone points as dots so they still show.
     var anyPoint = false
-    for s in series {
+    for s in series.sorted(by: { $0.width > $1.width }) {
       var segments: [[(Double, Double)]] = [[]]
       for point in s.points {
         if let value = point.y {
@@ -322,7 +328,7 @@ struct SVGLineChart {
       }
       if !d.isEmpty {
         anyPoint = true
-        out += "<path fill=\"none\" stroke=\"\(e(s.color))\" stroke-width=\"1.8\" stroke-linejoin=\"round\" "
+        out += "<path fill=\"none\" stroke=\"\(e(s.color))\" stroke-width=\"\(n(s.width))\" stroke-linejoin=\"round\" "
         out += "d=\"\(d)\"><title>\(e(s.name))</title></path>\n"
       }
       for segment in segments where segment.count == 1 {

@@ -17,7 +17,7 @@ public struct LandedReadings: Sendable {
   public func count() async throws -> [FleetPlan.DeviceKind: Int] {
     var counts: [FleetPlan.DeviceKind: Int] = [:]
     for (kind, folder, marker) in [
-      (FleetPlan.DeviceKind.stepTrainer, "step_trainer/landing/", "\"fleet-\(runID)-"),
+      (FleetPlan.DeviceKind.stepTrainer, "step_trainer/landing/", FleetPlan.serialMarker(runID)),
       (.phone, "accelerometer/landing/", "\"fleet.\(runID)."),
     ] {
       let needle = Array(marker.utf8)

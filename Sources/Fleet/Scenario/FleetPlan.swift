@@ -50,6 +50,7 @@ public struct FleetPlan: Sendable {
 
   /// The plan of `scenario` for the run `runID`.
   public init(scenario: Scenario, runID: String) {
+    precondition(Self.isValid(runID: runID), "a run id is 8 lower-case hex digits")
     self.scenario = scenario
     self.runID = runID
     var random = SplitMix64(seed: scenario.seed)
@@ -63,7 +64,7 @@ public struct FleetPlan: Sendable {
     }
     for index in 0..<scenario.customers {
       let customer = Customer(
-        index: index, email: "fleet.\(runID).\(index)@fleet.stedi.test", serialNumber: "fleet-\(runID)-\(index)",
+        index: index, email: "fleet.\(runID).\(index)@fleet.stedi.test", serialNumber: Self.serialNumber(runID, index),
         consents: Double(random.next() % 1_000_000) / 1_000_000 < scenario.consentShare, seed: random.next())
       customers.append(customer)
       var kinds: [(DeviceKind, String)] = [(.stepTrainer, customer.serialNumber)]
@@ -102,6 +103,21 @@ public struct FleetPlan: Sendable {
 
   /// The serial number of another customer, for a device that sends someone else's readings.
   func otherSerial(than customer: Int) -> String {
-    "fleet-\(runID)-\((customer + 1) % scenario.customers)"
+    Self.serialNumber(runID, (customer + 1) % scenario.customers)
   }
+
+  /// Whether `runID` can tag a run: 8 lower-case hex digits, the first group of its serial numbers.
+  public static func isValid(runID: String) -> Bool {
+    runID.count == 8 && runID.allSatisfy { $0.isHexDigit && !$0.isUppercase }
+  }
+
+  /// A fleet serial number: a UUID (as Step Trainers have, and as the serial path requires) whose
+  /// first group is the run id and whose second is `f1ee`, so a run's readings can be told apart.
+  static func serialNumber(_ runID: String, _ index: Int) -> String {
+    let digits = String(index, radix: 16)
+    return "\(runID)-f1ee-4000-8000-\(String(repeating: "0", count: max(0, 12 - digits.count)))\(digits)"
+  }
+
+  /// The text that every landing line of this run's Step Trainers contains.
+  static func serialMarker(_ runID: String) -> String { "\"\(runID)-f1ee-" }
 }

@@ -57,6 +57,9 @@ struct FleetCommand: AsyncParsableCommand {
 
     func validate() throws {
       if let shard, parseShard(shard) == nil { throw ValidationError("--shard must be i/n with 1 <= i <= n") }
+      if let runId, !FleetPlan.isValid(runID: runId) {
+        throw ValidationError("--run-id must be 8 lower-case hex digits")
+      }
     }
 
     private func parseShard(_ text: String) -> (Int, Int)? {
@@ -86,7 +89,7 @@ struct FleetCommand: AsyncParsableCommand {
         FileHandle.standardError.write(Data("stedi: error: give --lake (its token key) or set STEDI_TOKEN_KEY\n".utf8))
         throw ExitCode(2)
       }
-      let runID = runId ?? String(UInt32.random(in: 0...UInt32.max), radix: 16)
+      let runID = runId ?? String(format: "%08x", UInt32.random(in: 0...UInt32.max))
       var plan = FleetPlan(scenario: loaded, runID: runID)
       if let shard, let (index, count) = parseShard(shard) { plan = plan.shard(index, of: count) }
       let fleetTarget = FleetTarget(baseURL: target, key: key, connections: connections)
@@ -100,6 +103,14 @@ struct FleetCommand: AsyncParsableCommand {
         FileHandle.standardError.write(Data("stedi: error: cannot register the customers: \(error)\n".utf8))
         throw ExitCode(2)
       }
+      let serialFleet: SerialFleet
+      do {
+        serialFleet = try SerialFleet.start(plan: plan, target: target, key: key)
+      } catch {
+        await fleetTarget.shutdown()
+        FileHandle.standardError.write(Data("stedi: error: \(error)\n".utf8))
+        throw ExitCode(2)
+      }
       let progress =
         quiet
         ? nil
@@ -109,7 +120,11 @@ struct FleetCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("\(recorder.progress().line)\n".utf8))
           }
         }
-      let totals = await FleetRunner(plan: plan, target: fleetTarget, recorder: recorder).run(epochStart: epochStart)
+      var totals = await FleetRunner(plan: plan, target: fleetTarget, recorder: recorder).run(epochStart: epochStart)
+      let serial = await serialFleet.finish()
+      totals[.stepTrainer, default: DeviceTotals()].acknowledged += serial.acknowledged
+      // The load is over: waiting for the lake must not count in the run's duration or throughput.
+      recorder.finish()
       progress?.cancel()
       await fleetTarget.shutdown()
 
@@ -136,9 +151,16 @@ struct FleetCommand: AsyncParsableCommand {
       let report = recorder.report(
         scenario: loaded.name, target: target, shard: shard, reconciliation: reconciliation)
       print(report.text(), terminator: "")
+      if serialFleet.count > 0 {
+        print(
+          "  serial path     \(serialFleet.count) Step Trainers through stedi capture --ingest:"
+            + " \(serial.acknowledged) readings acknowledged")
+        for failure in serial.failures { print("  serial failure  \(failure)") }
+      }
       if let reportJson { try report.json().write(toFile: reportJson, atomically: true, encoding: .utf8) }
       if let reportHtml { try report.html().write(toFile: reportHtml, atomically: true, encoding: .utf8) }
       if let reconciliation, !reconciliation.balanced { throw ExitCode(3) }
+      if !serial.failures.isEmpty { throw ExitCode(3) }
     }
   }
 }

@@ -1,0 +1,89 @@
+import Fleet
+import Foundation
+import Ingestion
+
+/// The fleet's Step Trainers that run the real serial path: each a simulated device on a
+/// pseudo-terminal (`stedi device simulate`) read by `stedi capture --ingest`, so the whole
+/// chain (protocol, host session, libserialport or termios, the capture sender) is under load.
+struct SerialFleet {
+  private struct Member {
+    var device: FleetPlan.Device
+    var simulator: Process
+    var capture: Process
+    var output: Pipe
+  }
+
+  private var members: [Member] = []
+
+  /// Starts a simulated device and a capture for every serial-path device of `plan`.
+  static func start(plan: FleetPlan, target: String, key: TokenKey) throws -> SerialFleet {
+    var fleet = SerialFleet()
+    let scenario = plan.scenario
+    let rate = String(format: "%.2f", min(16, max(1, scenario.stepTrainerHz)))
+    for device in plan.devices where device.serialPath {
+      let simulator = try launch([
+        "device", "simulate", "--serial", device.subject, "--seed", String(device.seed % 1_000_000_000),
+        "--rate", rate, "--duration", String(Int(scenario.durationSeconds + 30)),
+      ])
+      let path = try firstLine(of: simulator)
+      let token = AccessToken(
+        role: .device, subject: device.subject, expiresAt: Int64(Date().timeIntervalSince1970) + 86_400
+      ).signed(with: key)
+      let output = Pipe()
+      let capture = try launch(
+        [
+          "capture", "--port", path, "--ingest", target, "--token", token, "--duration",
+          String(scenario.durationSeconds), "--batch-records", String(scenario.batchReadings), "--rate", rate, "--json",
+        ], output: output)
+      fleet.members.append(Member(device: device, simulator: simulator, capture: capture, output: output))
+    }
+    return fleet
+  }
+
+  /// How many serial-path devices run.
+  var count: Int { members.count }
+
+  /// Waits for every capture to finish and stops the simulated devices; returns the readings the
+  /// service acknowledged to the captures, and the captures that failed.
+  func finish() async -> (acknowledged: Int, failures: [String]) {
+    var acknowledged = 0
+    var failures: [String] = []
+    for member in members {
+      let data = await Task.detached { member.output.fileHandleForReading.readDataToEndOfFile() }.value
+      member.capture.waitUntilExit()
+      if member.simulator.isRunning { member.simulator.terminate() }
+      member.simulator.waitUntilExit()
+      let summary = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
+      if member.capture.terminationStatus == 0, let landed = summary?["landed"] as? Int {
+        acknowledged += landed
+      } else {
+        failures.append("capture of \(member.device.subject) exited \(member.capture.terminationStatus)")
+      }
+    }
+    return (acknowledged, failures)
+  }
+
+  private static func launch(_ arguments: [String], output: Pipe = Pipe()) throws -> Process {
+    let process = Process()
+    // This very binary: the serial path is the one a user runs, not a library shortcut.
+    process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+    process.arguments = arguments
+    process.standardOutput = output
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    return process
+  }
+
+  /// The first line a process prints (the simulated device's pseudo-terminal path).
+  private static func firstLine(of process: Process) throws -> String {
+    let handle = (process.standardOutput as! Pipe).fileHandleForReading
+    var line = Data()
+    while let byte = try handle.read(upToCount: 1), !byte.isEmpty, byte != Data([0x0A]) { line.append(byte) }
+    let path = String(decoding: line, as: UTF8.self)
+    guard path.hasPrefix("/") else {
+      process.terminate()
+      throw ScenarioError("a simulated serial device did not start")
+    }
+    return path
+  }
+}
