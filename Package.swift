@@ -147,7 +147,7 @@ let package = Package(
     .testTarget(
       name: "stediTests",
       dependencies: [
-        "stedi", "Lakehouse", "Motion", "StediTestSupport",
+        "stedi", "Lakehouse", "Motion", "Fleet", "StediTestSupport",
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
       ],
       // A stand-in for AWS Glue's Python module, run by GlueExportTests; not Swift sources.

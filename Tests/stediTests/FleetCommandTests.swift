@@ -1,3 +1,4 @@
+import Fleet
 import Foundation
 import Testing
 
@@ -80,16 +81,25 @@ import Testing
   }
 
   @Test func everyFaultKindShowsInItsCounterAndTheLakeStillReconciles() async throws {
-    let (status, report, _) = try await Self.run("faults")
+    let (status, report, _) = try await Self.run("faults", extra: ["--run-id", "0000fa17"])
     #expect(status == 0)
+    // Planned faults happen exactly as planned: the plan is the same under the same seed and run id.
+    let plan = FleetPlan(scenario: try Scenario.load(file: "\(Self.scenarios)/faults.yaml"), runID: "0000fa17")
+    let faults = try #require(report["faults"] as? [String: Int])
+    #expect(faults["reboot"] == plan.devices.filter { $0.rebootAt != nil }.count)
+    #expect(faults["clock_jump"] == plan.devices.filter { $0.clockJumpAt != nil }.count)
+    #expect(faults["offline"] == plan.devices.filter { $0.offlineAt != nil }.count)
+    let wrongSerial = plan.devices.filter { $0.wrongSerialAt != nil }.count
+    #expect(wrongSerial > 0 && faults["wrong_serial"] == wrongSerial)
+    for kind in ["duplicate", "network_error", "timeout"] { #expect((faults[kind] ?? 0) > 0, "\(kind)") }
     let errors = try #require(report["errors"] as? [String: Int])
     #expect(errors["network"]! > 0, "network errors were injected")
     #expect(errors["timeout"]! > 0, "timeouts were injected")
     let readings = try #require(report["readings"] as? [String: Any])
     let refused = try #require(readings["refusedByReason"] as? [String: Int])
     // Step Trainers that sent another serial's readings were refused, and only those.
-    #expect(refused["wrong_serial"]! > 0)
-    #expect(refused["wrong_serial"]! % 10 == 0, "whole batches of 10")
+    #expect(refused["wrong_serial"] == wrongSerial * 10, "whole batches of 10, one per planned device")
+    #expect(errors["network"]! >= faults["network_error"]!)
     let reconciliation = try #require(report["reconciliation"] as? [String: Any])
     #expect(reconciliation["balanced"] as? Bool == true)
     #expect(reconciliation["missing"] as? Int == 0)

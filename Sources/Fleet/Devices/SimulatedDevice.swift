@@ -32,6 +32,7 @@ struct SimulatedDevice {
   private var signal: MotionSignal
   private var random: SplitMix64
   private var totals = DeviceTotals()
+  private var clockJumped = false
 
   init(device: FleetPlan.Device, plan: FleetPlan, target: FleetTarget, recorder: FleetRecorder) {
     self.device = device
@@ -72,6 +73,7 @@ struct SimulatedDevice {
       if let at = device.rebootAt, !rebooted, begins >= at * duration {
         // A reboot: the device is off for two seconds; what it would have sampled never exists.
         rebooted = true
+        recorder.injected("reboot")
         quietUntil = begins + 2
         signal.restart(at: quietUntil)
       }
@@ -79,11 +81,13 @@ struct SimulatedDevice {
       var body = render(from: begins, count: scenario.batchReadings, epochStart: epochStart)
       if let at = device.wrongSerialAt, !sentWrongSerial, begins >= at * duration {
         sentWrongSerial = true
+        recorder.injected("wrong_serial")
         body = render(
           from: begins, count: scenario.batchReadings, epochStart: epochStart,
           serial: plan.otherSerial(than: device.customer))
       }
       if let at = device.offlineAt, begins >= at * duration, begins < at * duration + scenario.faults.offlineSeconds {
+        if backlog.isEmpty { recorder.injected("offline") }
         backlog.append(body)
         continue
       }
@@ -104,6 +108,10 @@ struct SimulatedDevice {
       var clock = at * (1 + device.clockDriftPpm / 1_000_000)
       if let jump = device.clockJumpAt, at >= jump * scenario.durationSeconds {
         clock += scenario.faults.clockJumpSeconds
+        if !clockJumped {
+          clockJumped = true
+          recorder.injected("clock_jump")
+        }
       }
       let time = epochStart + Int64((clock * 1000).rounded())
       switch device.kind {
@@ -127,14 +135,17 @@ struct SimulatedDevice {
     for _ in 0..<8 {
       if roll() < scenario.faults.networkErrors {
         // The connection drops before the request is out: nothing reached the service.
+        recorder.injected("network_error")
         recorder.sent(readings: readings)
         recorder.failed(kind: .network, readings: readings)
         try? await Task.sleep(for: delay)
         delay = min(delay * 2, .seconds(2))
         continue
       }
+      let injectTimeout = roll() < scenario.faults.timeouts
+      if injectTimeout { recorder.injected("timeout") }
       let timeout: Duration =
-        roll() < scenario.faults.timeouts
+        injectTimeout
         ? .microseconds(200) : .milliseconds(Int64(scenario.requestTimeoutSeconds * 1000))
       recorder.sent(readings: readings)
       let started = ContinuousClock.now
@@ -161,6 +172,7 @@ struct SimulatedDevice {
         if mayHaveLanded { totals.ambiguous += readings }
         if roll() < scenario.faults.duplicateDeliveries {
           // The answer is lost on the way back; the device sends the same batch again.
+          recorder.injected("duplicate")
           mayHaveLanded = false
           delivered = true
           continue

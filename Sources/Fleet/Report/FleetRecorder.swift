@@ -98,6 +98,9 @@ public final class FleetRecorder: Sendable {
   /// The service refused `readings` readings on purpose (e.g. `wrong_serial`, `erased`).
   public func refused(readings: Int, reason: String) { refused(readings: readings, reason: reason, at: .now) }
 
+  /// A planned fault happened (`reboot`, `clock_jump`, `offline`, `duplicate`, `wrong_serial`, ...).
+  public func injected(_ fault: String) { state.withLock { $0.faults[fault, default: 0] += 1 } }
+
   /// A request carrying `readings` readings failed.
   public func failed(kind: FleetErrorKind, readings: Int) { failed(kind: kind, readings: readings, at: .now) }
 
@@ -221,7 +224,7 @@ public final class FleetRecorder: Sendable {
       failedByKind[kind.rawValue] = s.readingsFailed[kind]
     }
     let failed = s.readingsFailed.total
-    return FleetReport(
+    var report = FleetReport(
       scenario: scenario,
       target: target,
       shard: shard,
@@ -242,6 +245,8 @@ public final class FleetRecorder: Sendable {
       errors: errors,
       timeline: timeline,
       reconciliation: reconciliation)
+    report.faults = s.faults
+    return report
   }
 }
 
@@ -319,6 +324,7 @@ struct RecorderState: Sendable {
   var readingsAcknowledged = 0
   var readingsRefused = 0
   var refusedByReason: [String: Int] = [:]
+  var faults: [String: Int] = [:]
   var errors = PerKind()
   var readingsFailed = PerKind()
   var latency = LatencyHistogram.make()

@@ -113,6 +113,8 @@ public struct FleetReport: Sendable, Codable, Equatable {
   public var errors: [String: Int]
   public var timeline: [TimelinePoint]
   public var reconciliation: FleetReconciliation?
+  /// Planned faults that happened, by kind (the scenario's faults, counted as the devices suffered them).
+  public var faults: [String: Int] = [:]
 
   /// Decodes a report written by `json()`.
   public init(json: String) throws {
@@ -191,6 +193,7 @@ public struct FleetReport: Sendable, Codable, Equatable {
       row("latency", "no acknowledgements")
     }
     row("errors", F.kinds(errors))
+    if !faults.isEmpty { row("faults injected", F.byKey(faults)) }
     if readings.failed > 0 { row("failed readings", F.kinds(readings.failedByKind)) }
     if let r = reconciliation {
       var text = "acknowledged \(F.grouped(r.readingsAcknowledged)), landed \(F.grouped(r.readingsLanded))"
