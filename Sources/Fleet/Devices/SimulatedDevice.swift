@@ -153,7 +153,7 @@ struct SimulatedDevice {
       do {
         answer = try await target.post(path, token: token, ndjson: body, timeout: timeout)
       } catch {
-        let timedOut = "\(error)".lowercased().contains("deadline") || "\(error)".lowercased().contains("timeout")
+        let timedOut = FleetTarget.isTimeout(error)
         recorder.failed(kind: timedOut ? .timeout : .network, readings: readings)
         mayHaveLanded = true
         try? await Task.sleep(for: delay)

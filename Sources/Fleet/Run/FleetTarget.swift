@@ -39,6 +39,13 @@ public struct FleetTarget: Sendable {
     var reason: String?
   }
 
+  /// Whether a failed request ran out of time (rather than losing its connection).
+  static func isTimeout(_ error: any Error) -> Bool {
+    guard let error = error as? HTTPClientError else { return false }
+    return error == .deadlineExceeded || error == .readTimeout || error == .writeTimeout
+      || error == .connectTimeout
+  }
+
   /// POSTs NDJSON to `path`; throws on network errors and timeouts.
   func post(_ path: String, token: String, ndjson: [UInt8], timeout: Duration) async throws -> Answer {
     var request = HTTPClientRequest(url: baseURL + path)
