@@ -70,7 +70,7 @@ else
 fi
 if [[ ! -x "$STEDI" ]]; then echo "error: no stedi binary at $STEDI" >&2; exit 2; fi
 # A copy of the binary, so a rebuild meanwhile cannot change what is measured.
-cp "$STEDI" "$WORK/stedi"
+if [[ ! "$STEDI" -ef "$WORK/stedi" ]]; then cp "$STEDI" "$WORK/stedi"; fi
 STEDI="$WORK/stedi"
 
 # 3. One token key for the service, the fleet and the Locust users' tokens (random per invocation unless set).
