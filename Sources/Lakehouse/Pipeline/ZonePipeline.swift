@@ -47,10 +47,15 @@ public struct ZonePipeline: Sendable {
 
     // Subjects: the distinct trusted emails in table (email) order, so ids give a stable order.
     let subjects = ZoneTables.dictionaries(trusted: customerTrusted, curated: []).subjects
-    let subjectEmails = subjects.keys.map(\.string)
+    // Keys are canonical identities; tables show each customer's email as their trusted record spells it.
+    var subjectEmails = [String](repeating: "", count: subjects.count)
+    for customer in customerTrusted {
+      let subject = Int(subjects.id(ofIdentity: customer.email)!)
+      if subjectEmails[subject].isEmpty { subjectEmails[subject] = customer.email }
+    }
     var consentFrom = [Int64](repeating: Int64.max, count: subjects.count)
     for customer in customerTrusted {
-      let subject = Int(subjects.id(of: customer.email)!)
+      let subject = Int(subjects.id(ofIdentity: customer.email)!)
       let from = rules.readingsFromConsentDate ? customer.shareWithResearchAsOfDate! : Int64.min
       consentFrom[subject] = min(consentFrom[subject], from)
     }
@@ -67,25 +72,31 @@ public struct ZonePipeline: Sendable {
 
     // customers_curated: trusted customers with at least one trusted reading.
     let customersCurated = customerTrusted.filter { customer in
-      let subject = Int(subjects.id(of: customer.email)!)
+      let subject = Int(subjects.id(ofIdentity: customer.email)!)
       return subjectStarts[subject] < subjectStarts[subject + 1]
     }
 
     // Serial numbers held by curated customers, their owners, and the earliest consent among them.
     let serials = ZoneTables.dictionaries(trusted: [], curated: customersCurated).serials
-    let serialNumbers = serials.keys.map(\.string)
+    var serialNumbers = [String](repeating: "", count: serials.count)
+    for customer in customersCurated {
+      let serial = Int(serials.id(ofIdentity: customer.serialNumber)!)
+      if serialNumbers[serial].isEmpty { serialNumbers[serial] = customer.serialNumber }
+    }
     var owners = [[Int32]](repeating: [], count: serials.count)
     var serialAllowedFrom = [Int64](repeating: Int64.max, count: serials.count)
     for customer in customersCurated {
-      let serial = Int(serials.id(of: customer.serialNumber)!)
-      let subject = subjects.id(of: customer.email)!
+      let serial = Int(serials.id(ofIdentity: customer.serialNumber)!)
+      let subject = subjects.id(ofIdentity: customer.email)!
       if !owners[serial].contains(subject) { owners[serial].append(subject) }
       serialAllowedFrom[serial] = min(serialAllowedFrom[serial], consentFrom[Int(subject)])
     }
     for index in owners.indices { owners[index].sort() }
     // A serial number only an erased customer held keeps none of its readings up to the erasure;
     // later ones may come from the device's next owner.
-    for (index, serial) in serialNumbers.enumerated() {
+    // A serial learned after the erasure (their record arrived late) that a curated customer
+    // holds is shared: it keeps that customer's readings.
+    for (index, serial) in serialNumbers.enumerated() where !erasures.isLearned(serialNumber: serial) {
       if let cutoff = erasures.cutoff(serialNumber: serial) {
         serialAllowedFrom[index] = max(serialAllowedFrom[index], cutoff == .max ? .max : cutoff + 1)
       }
