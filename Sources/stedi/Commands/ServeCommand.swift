@@ -90,6 +90,8 @@ struct ServeCommand: AsyncParsableCommand {
     // a list that cannot be read stops the start rather than be taken for an empty one.
     let erasures = ErasureGuard()
     _ = try await runReportingStorageErrors { try await erasures.refresh(storage: storage) }
+    let revocations = TokenRevocations()
+    _ = try await runReportingStorageErrors { try await revocations.refresh(storage: storage) }
     let (ingestor, recovery) = try await Ingestor.open(
       storage: storage, logDirectory: logFolder, limits: limits, dateFolders: dateFolders, metrics: metrics,
       erasures: erasures, logger: logger)
@@ -104,7 +106,7 @@ struct ServeCommand: AsyncParsableCommand {
     let service = IngestService(
       ingestor: ingestor, key: key, metrics: metrics,
       configuration: IngestServiceConfiguration(maxBodyBytes: maxBodyBytes, phonePageFolder: phonePageFolder()),
-      logger: logger)
+      revocations: revocations, logger: logger)
     let host = self.host
     let app = Application(
       router: service.router(),
@@ -120,9 +122,13 @@ struct ServeCommand: AsyncParsableCommand {
     let refresher = Task {
       await erasures.refreshUntilCancelled(storage: storage, every: refreshInterval, logger: logger)
     }
+    let revocationRefresher = Task {
+      await revocations.refreshUntilCancelled(storage: storage, every: refreshInterval, logger: logger)
+    }
     try await app.runService()
     sealer.cancel()
     refresher.cancel()
+    revocationRefresher.cancel()
     await ingestor.shutdown()
     logger.info("stopped; every acknowledged record is in landing, less those of customers erased meanwhile")
   }
