@@ -18,7 +18,7 @@ public enum IngestLogErasure {
       let scan = bytes.withUnsafeBufferPointer { WALSegmentScan(bytes: $0, firstLSN: segment.firstLSN) }
       for record in scan.records {
         guard case .records(.customer, _, let ndjson)? = IngestLogEntry(decoding: record.payload) else { continue }
-        forEachNDJSONLine(ndjson) { line in
+        forEachLine(ndjson) { line in
           if let customer = try? CustomerRecord.decode(line) { customers.append(customer) }
         }
       }
@@ -56,17 +56,5 @@ public enum IngestLogErasure {
     await ingestor.purgeErasedFromLog()
     await ingestor.shutdown()
     return .drained(recordsReplayed: recovery.unsealedRecordsReplayed)
-  }
-
-  private static func forEachNDJSONLine(_ bytes: [UInt8], _ body: (UnsafeBufferPointer<UInt8>) -> Void) {
-    bytes.withUnsafeBufferPointer { buffer in
-      var start = 0
-      while start < buffer.count {
-        var end = start
-        while end < buffer.count, buffer[end] != 0x0A { end += 1 }
-        if end > start { body(UnsafeBufferPointer(rebasing: buffer[start..<end])) }
-        start = end + 1
-      }
-    }
   }
 }

@@ -271,7 +271,7 @@ public struct LakeEraser: Sendable {
 }
 
 /// Calls `body` with every non-blank line of `bytes`.
-func forEachLine(_ bytes: [UInt8], _ body: (UnsafeBufferPointer<UInt8>) -> Void) {
+public func forEachLine(_ bytes: [UInt8], _ body: (UnsafeBufferPointer<UInt8>) -> Void) {
   bytes.withUnsafeBufferPointer { forEachLine($0, body) }
 }
 
