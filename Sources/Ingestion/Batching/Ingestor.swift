@@ -41,6 +41,8 @@ public actor Ingestor {
   public nonisolated let instance: String
   /// The erasure list that requests are checked against and batches again before they land.
   public nonisolated let erasures: ErasureGuard
+  /// The memory limit shared with the request bodies being received (see `MemoryBudget`).
+  public nonisolated let memory: MemoryBudget
 
   private var buffers: [LandingSource: SourceBuffer] = [:]
   private var landing: [UInt64: LandingBatch] = [:]
@@ -49,6 +51,10 @@ public actor Ingestor {
   /// Lower bounds of the sequence numbers of appends still in progress, so their segments stay.
   private var appendsInProgress: [UInt64: Int] = [:]
   private var shuttingDown = false
+  /// Batches whose last landing attempt failed, with the error: the service is unhealthy meanwhile.
+  private var failingBatches: [UInt64: String] = [:]
+  /// The error of the last write-ahead log append, if it failed (cleared by the next that works).
+  private var logFailure: String?
 
   /// What start-up found in the log.
   public struct Recovery: Sendable {
@@ -66,7 +72,8 @@ public actor Ingestor {
   public static func open(
     storage: any LakeStorage, logDirectory: String, limits: BatchLimits = BatchLimits(),
     dateFolders: Bool = false, segmentBytes: Int = 64 << 20, metrics: IngestMetrics = IngestMetrics(),
-    erasures: ErasureGuard = ErasureGuard(), logger: Logger = Logger(label: "stedi.ingest")
+    erasures: ErasureGuard = ErasureGuard(), memory: MemoryBudget? = nil,
+    logger: Logger = Logger(label: "stedi.ingest")
   ) async throws -> (Ingestor, Recovery) {
     // Locked before the log is opened: opening cuts off a torn tail, which must never be the
     // tail another running service is still appending to.
@@ -84,7 +91,8 @@ public actor Ingestor {
     let instance = try InstanceIdentity.loadOrCreate(in: logDirectory)
     let ingestor = Ingestor(
       storage: storage, log: log, lock: lock, instance: instance, limits: limits, dateFolders: dateFolders,
-      metrics: metrics, erasures: erasures, logger: logger)
+      metrics: metrics, erasures: erasures, memory: memory ?? MemoryBudget(limit: limits.maxBufferedBytes),
+      logger: logger)
     let recovery = await ingestor.replay(recovered)
     return (ingestor, recovery)
   }
@@ -92,7 +100,7 @@ public actor Ingestor {
   private init(
     storage: any LakeStorage, log: WriteAheadLog, lock: LogDirectoryLock, instance: String, limits: BatchLimits,
     dateFolders: Bool,
-    metrics: IngestMetrics, erasures: ErasureGuard, logger: Logger
+    metrics: IngestMetrics, erasures: ErasureGuard, memory: MemoryBudget, logger: Logger
   ) {
     self.storage = storage
     self.log = log
@@ -102,6 +110,7 @@ public actor Ingestor {
     self.dateFolders = dateFolders
     self.metrics = metrics
     self.erasures = erasures
+    self.memory = memory
     self.logger = logger
   }
 
@@ -111,7 +120,9 @@ public actor Ingestor {
       throw IngestRejection(status: 503, reason: "shutting_down", message: "the service is shutting down")
     }
     let size = batch.ndjson.count
-    guard reservedBytes + size <= limits.maxBufferedBytes else {
+    // Shared with the bodies being received, so what waits here and what is arriving are
+    // bounded together.
+    guard memory.reserve(size) else {
       throw IngestRejection(
         status: 503, reason: "buffers_full",
         message: "the ingest buffers are full (\(reservedBytes) bytes waiting to land); retry later")
@@ -129,10 +140,13 @@ public actor Ingestor {
       sequence = try await log.append([entry.encoded])
     } catch {
       reservedBytes -= size
+      memory.release(size)
+      logFailure = "\(error)"
       logger.error("write-ahead log append failed", metadata: ["error": "\(error)"])
       throw IngestRejection(
         status: 503, reason: "log_unavailable", message: "the service cannot make records durable right now: \(error)")
     }
+    logFailure = nil
     buffers[batch.source, default: SourceBuffer()].add(
       entry: sequence, ndjson: batch.ndjson, count: batch.count, erasureVersion: batch.erasureVersion, at: .now)
     if buffers[batch.source]!.isFull(limits) { seal(batch.source) }
@@ -191,6 +205,39 @@ public actor Ingestor {
   /// Batches sealed but not yet in landing.
   public var batchesLanding: Int { landing.count }
 
+  /// Whether records are making it into landing, for `/healthz`.
+  public struct Health: Sendable, Equatable {
+    /// Bytes buffered or being landed.
+    public var bufferedBytes: Int
+    /// Batches sealed but not yet in landing.
+    public var batchesLanding: Int
+    /// Batches whose last landing attempt failed (they are being retried).
+    public var batchesFailing: Int
+    /// Why the service is unhealthy ("landing_failing", "log_unavailable"), or nil when it is healthy.
+    public var problem: String?
+    /// The last error behind `problem`.
+    public var error: String?
+  }
+
+  /// The state `/healthz` reports: unhealthy while the log cannot be appended to or a batch
+  /// cannot land, healthy again as soon as they work.
+  public var health: Health {
+    var health = Health(
+      bufferedBytes: reservedBytes, batchesLanding: landing.count, batchesFailing: failingBatches.count)
+    if let logFailure {
+      health.problem = "log_unavailable"
+      health.error = logFailure
+    } else if let failure = failingBatches.min(by: { $0.key < $1.key }) {
+      health.problem = "landing_failing"
+      health.error = failure.value
+    }
+    return health
+  }
+
+  private func landingAttemptFailed(_ batch: UInt64, _ error: String) {
+    failingBatches[batch] = error
+  }
+
   /// Records waiting in buffers, per source.
   public var bufferedRecords: [LandingSource: Int] { buffers.mapValues(\.count) }
 
@@ -238,6 +285,7 @@ public actor Ingestor {
           // Cancelled only by `abandon()`, which simulates a crash: leave everything to the log.
           if Task.isCancelled { return }
           metrics.flushFailed(batch.source)
+          self.landingAttemptFailed(batch.id, "\(error)")
           logger.error(
             "landing a batch failed; retrying",
             metadata: ["key": "\(key)", "error": "\(error)", "retry_in": "\(delay)"])
@@ -282,7 +330,9 @@ public actor Ingestor {
   private func landed(_ batch: LandingBatch) async {
     landing[batch.id] = nil
     landingTasks[batch.id] = nil
+    failingBatches[batch.id] = nil
     reservedBytes -= batch.ndjson.count
+    memory.release(batch.ndjson.count)
     await releaseLog()
   }
 
@@ -341,6 +391,7 @@ public actor Ingestor {
       }
       guard !batch.entries.isEmpty else { continue }
       reservedBytes += batch.ndjson.count
+      memory.forceReserve(batch.ndjson.count)
       startLanding(batch, sealed: true)
       relanded += 1
     }
@@ -351,6 +402,7 @@ public actor Ingestor {
       buffers[record.source, default: SourceBuffer()].add(
         entry: lsn, ndjson: record.ndjson, count: record.count, erasureVersion: nil, at: now)
       reservedBytes += record.ndjson.count
+      memory.forceReserve(record.ndjson.count)
       unsealed += record.count
     }
     for source in LandingSource.allCases { seal(source) }
