@@ -27,6 +27,7 @@
 import Foundation
 import Lakehouse
 import Logging
+import Synchronization
 
 /// Batches validated records into landing files, durably: nothing acknowledged is lost.
 public actor Ingestor {
@@ -47,14 +48,18 @@ public actor Ingestor {
   private var buffers: [LandingSource: SourceBuffer] = [:]
   private var landing: [UInt64: LandingBatch] = [:]
   private var landingTasks: [UInt64: Task<Void, Never>] = [:]
-  private var reservedBytes = 0
+  /// Bytes buffered or being landed; kept on the health board, which `/healthz` reads without
+  /// waiting for this actor.
+  private var reservedBytes: Int {
+    get { board.buffered.load(ordering: .relaxed) }
+    set { board.buffered.store(newValue, ordering: .relaxed) }
+  }
+  private let board = HealthBoard()
   /// Lower bounds of the sequence numbers of appends still in progress, so their segments stay.
   private var appendsInProgress: [UInt64: Int] = [:]
   private var shuttingDown = false
-  /// Batches whose last landing attempt failed, with the error: the service is unhealthy meanwhile.
-  private var failingBatches: [UInt64: String] = [:]
-  /// The error of the last write-ahead log append, if it failed (cleared by the next that works).
-  private var logFailure: String?
+  /// Whether the last write-ahead log append failed (the board has the error).
+  private var logFailing = false
 
   /// What start-up found in the log.
   public struct Recovery: Sendable {
@@ -141,12 +146,16 @@ public actor Ingestor {
     } catch {
       reservedBytes -= size
       memory.release(size)
-      logFailure = "\(error)"
+      logFailing = true
+      board.update { $0.logFailure = "\(error)" }
       logger.error("write-ahead log append failed", metadata: ["error": "\(error)"])
       throw IngestRejection(
         status: 503, reason: "log_unavailable", message: "the service cannot make records durable right now: \(error)")
     }
-    logFailure = nil
+    if logFailing {
+      logFailing = false
+      board.update { $0.logFailure = nil }
+    }
     buffers[batch.source, default: SourceBuffer()].add(
       entry: sequence, ndjson: batch.ndjson, count: batch.count, erasureVersion: batch.erasureVersion, at: .now)
     if buffers[batch.source]!.isFull(limits) { seal(batch.source) }
@@ -220,22 +229,11 @@ public actor Ingestor {
   }
 
   /// The state `/healthz` reports: unhealthy while the log cannot be appended to or a batch
-  /// cannot land, healthy again as soon as they work.
-  public var health: Health {
-    var health = Health(
-      bufferedBytes: reservedBytes, batchesLanding: landing.count, batchesFailing: failingBatches.count)
-    if let logFailure {
-      health.problem = "log_unavailable"
-      health.error = logFailure
-    } else if let failure = failingBatches.min(by: { $0.key < $1.key }) {
-      health.problem = "landing_failing"
-      health.error = failure.value
-    }
-    return health
-  }
+  /// cannot land, healthy again as soon as they work. Read without waiting for the actor.
+  public nonisolated var health: Health { board.health }
 
   private func landingAttemptFailed(_ batch: UInt64, _ error: String) {
-    failingBatches[batch] = error
+    board.update { $0.failing[batch] = error }
   }
 
   /// Records waiting in buffers, per source.
@@ -255,6 +253,7 @@ public actor Ingestor {
 
   private func startLanding(_ batch: LandingBatch, sealed: Bool) {
     landing[batch.id] = batch
+    board.update { [count = landing.count] in $0.landing = count }
     let key = batch.key(instance: instance, dateFolders: dateFolders)
     landingTasks[batch.id] = Task { [log, storage, logger, metrics, erasures] in
       let started = ContinuousClock.now
@@ -330,7 +329,10 @@ public actor Ingestor {
   private func landed(_ batch: LandingBatch) async {
     landing[batch.id] = nil
     landingTasks[batch.id] = nil
-    failingBatches[batch.id] = nil
+    board.update { [count = landing.count] in
+      $0.landing = count
+      $0.failing[batch.id] = nil
+    }
     reservedBytes -= batch.ndjson.count
     memory.release(batch.ndjson.count)
     await releaseLog()
@@ -411,5 +413,40 @@ public actor Ingestor {
     return Recovery(
       recordsRead: recovered.records.count, sealedBatchesRelanded: relanded, unsealedRecordsReplayed: unsealed,
       damage: damage)
+  }
+}
+
+/// What `/healthz` reports, published by the Ingestor as it changes (per batch, and a counter
+/// per request) so that health is answered without waiting behind the actor's work.
+final class HealthBoard: Sendable {
+  struct State: Sendable {
+    var landing = 0
+    /// Batches whose last landing attempt failed, with the error.
+    var failing: [UInt64: String] = [:]
+    /// The error of the last write-ahead log append, if it failed.
+    var logFailure: String?
+  }
+
+  let buffered = Atomic<Int>(0)
+  private let state = Mutex(State())
+
+  func update(_ change: (inout State) -> Void) {
+    state.withLock { change(&$0) }
+  }
+
+  var health: Ingestor.Health {
+    state.withLock { state in
+      var health = Ingestor.Health(
+        bufferedBytes: buffered.load(ordering: .relaxed), batchesLanding: state.landing,
+        batchesFailing: state.failing.count)
+      if let logFailure = state.logFailure {
+        health.problem = "log_unavailable"
+        health.error = logFailure
+      } else if let failure = state.failing.min(by: { $0.key < $1.key }) {
+        health.problem = "landing_failing"
+        health.error = failure.value
+      }
+      return health
+    }
   }
 }

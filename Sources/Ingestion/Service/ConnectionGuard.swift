@@ -15,6 +15,13 @@
 // listen queue never fills behind hostile clients, and a prompt client (a health check, a phone)
 // gets a slot whatever the others do.
 //
+// GET /healthz is answered here, on the connection's event loop, from the state the service
+// publishes (`health`): the worker threads may all be busy with large bodies, and a health
+// check that waits behind them would report a live service as dead.
+//
+// A request answered before its body is all in (a 413 or 503 on its Content-Length) has the
+// rest of its body dropped here as it arrives, not handed to the workers to drain.
+//
 // The per-connection state lives on the connection's event loop; the shared registry is touched
 // (one lock) when a connection opens and closes, and each connection's phase is one relaxed
 // atomic store per request: nothing per byte.
@@ -69,6 +76,10 @@ public struct ConnectionCounts: Sendable, Equatable {
 public final class ConnectionGuard: Sendable {
   /// The limits in force.
   public let limits: ConnectionLimits
+  /// `GET /healthz`'s status and JSON body, answered on the event loop (nil: left to the router).
+  let health: (@Sendable () -> (status: Int, body: String))?
+  /// Retry-After on an unhealthy `/healthz`.
+  let retryAfterSeconds: Int
   private let logger: Logger
   private let registry: Mutex<Registry>
   private let headerOrIdleTimeouts = Atomic<Int>(0)
@@ -91,9 +102,14 @@ public final class ConnectionGuard: Sendable {
     let phase: ConnectionPhase
   }
 
-  /// A guard enforcing `limits`.
-  public init(limits: ConnectionLimits = ConnectionLimits(), logger: Logger = Logger(label: "stedi.ingest")) {
+  /// A guard enforcing `limits`, answering `GET /healthz` itself with `health` when given.
+  public init(
+    limits: ConnectionLimits = ConnectionLimits(), health: (@Sendable () -> (status: Int, body: String))? = nil,
+    retryAfterSeconds: Int = 1, logger: Logger = Logger(label: "stedi.ingest")
+  ) {
     self.limits = limits
+    self.health = health
+    self.retryAfterSeconds = retryAfterSeconds
     self.logger = logger
     self.registry = Mutex(Registry())
   }
@@ -194,7 +210,7 @@ private struct GuardedHTTP1Channel: ServerChildChannel {
     return inner.setup(channel: channel, logger: logger).flatMapThrowing { value in
       let decoder = try channel.pipeline.syncOperations.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
       try channel.pipeline.syncOperations.addHandler(
-        ConnectionDeadlines(limits: connectionGuard.limits, phase: phase, connectionGuard: connectionGuard),
+        ConnectionDeadlines(phase: phase, connectionGuard: connectionGuard),
         position: .after(decoder))
       return value
     }
@@ -219,9 +235,11 @@ private final class ConnectionDeadlines: ChannelDuplexHandler, RemovableChannelH
   /// Requests whose head was read and whose response is not written yet.
   private var requestsOpen = 0
   private var readingBody = false
+  /// The head of a `GET /healthz` this handler answers itself, until its end arrives.
+  private var healthRequest: HTTPRequestHead?
 
-  init(limits: ConnectionLimits, phase: ConnectionPhase, connectionGuard: ConnectionGuard) {
-    self.limits = limits
+  init(phase: ConnectionPhase, connectionGuard: ConnectionGuard) {
+    self.limits = connectionGuard.limits
     self.phase = phase
     self.connectionGuard = connectionGuard
   }
@@ -240,14 +258,33 @@ private final class ConnectionDeadlines: ChannelDuplexHandler, RemovableChannelH
   }
 
   func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-    switch unwrapInboundIn(data) {
-    case .head:
+    let part = unwrapInboundIn(data)
+    if let head = healthRequest {
+      // The health check's own (empty) body and end: answer it.
+      if case .end = part {
+        healthRequest = nil
+        answerHealth(context, head)
+      }
+      return
+    }
+    switch part {
+    case .head(let head):
+      // Only between requests: a pipelined one must be answered in order, by the router.
+      if requestsOpen == 0, connectionGuard.health != nil, head.method == .GET,
+        head.uri == "/healthz" || head.uri.hasPrefix("/healthz?")
+      {
+        healthRequest = head
+        phase.set(busy: true)
+        arm(context, after: limits.bodyTimeout, body: true)
+        return
+      }
       requestsOpen += 1
       readingBody = true
       phase.set(busy: true)
       arm(context, after: limits.bodyTimeout, body: true)
     case .body:
-      break
+      // Answered already (a rejection): the rest of the body is of no use to anyone.
+      if requestsOpen == 0 { return }
     case .end:
       readingBody = false
       if requestsOpen == 0 {
@@ -272,6 +309,26 @@ private final class ConnectionDeadlines: ChannelDuplexHandler, RemovableChannelH
       }
     }
     context.write(data, promise: promise)
+  }
+
+  private func answerHealth(_ context: ChannelHandlerContext, _ request: HTTPRequestHead) {
+    guard let (status, body) = connectionGuard.health?() else { return }
+    var headers = HTTPHeaders([("Content-Type", "application/json"), ("Content-Length", "\(body.utf8.count)")])
+    if status == 503 { headers.add(name: "Retry-After", value: "\(connectionGuard.retryAfterSeconds)") }
+    let keepAlive = request.isKeepAlive
+    if !keepAlive { headers.add(name: "Connection", value: "close") }
+    let head = HTTPResponseHead(
+      version: request.version, status: HTTPResponseStatus(statusCode: status), headers: headers)
+    context.write(wrapOutboundOut(.head(head)), promise: nil)
+    context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: body)))), promise: nil)
+    if keepAlive {
+      context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+      phase.set(busy: false)
+      arm(context, after: limits.idleTimeout, body: false)
+    } else {
+      let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
+      context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in loopBound.value.close(promise: nil) }
+    }
   }
 
   private func arm(_ context: ChannelHandlerContext, after delay: Duration, body: Bool) {

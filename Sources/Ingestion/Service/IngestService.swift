@@ -14,7 +14,7 @@ public struct IngestServiceConfiguration: Sendable {
   public var phonePageFolder: String?
   /// Bodies larger than this (default 1 MiB) may only reserve up to 3/4 of the memory budget.
   public var largeBodyBytes: Int
-  /// The connection limits in force, reported by `/healthz` and `/metrics` (nil: none reported).
+  /// The connection limits in force, reported by `/metrics` (nil: none reported).
   public var connections: ConnectionGuard?
 
   /// Settings; see each property for the defaults.
@@ -62,19 +62,9 @@ public struct IngestService: Sendable {
       router.post(RouterPath(path)) { request, _ in await self.ingest(request, source: source) }
     }
     router.get("/healthz") { _, _ in
-      let health = await ingestor.health
-      let inFlight = ingestor.memory.reservedBytes
-      let figures =
-        #""bufferedBytes":\#(health.bufferedBytes),"reservedBytes":\#(inFlight),"#
-        + #""batchesLanding":\#(health.batchesLanding),"batchesFailing":\#(health.batchesFailing)"#
-        + (configuration.connections.map { #","connections":\#($0.counts.open)"# } ?? "")
-      guard let problem = health.problem else { return Self.json(.ok, #"{"status":"ok",\#(figures)}"#) }
-      // Unhealthy while records cannot reach landing (or the log): load balancers and probes
-      // see it even though requests may still be acknowledged from the log.
-      var response = Self.json(
-        .serviceUnavailable,
-        #"{"status":"unhealthy","reason":"\#(problem)","error":\#(Self.jsonString(health.error ?? "")),\#(figures)}"#)
-      response.headers[.retryAfter] = String(configuration.retryAfterSeconds)
+      let (status, body) = Self.health(ingestor)
+      var response = Self.json(HTTPResponse.Status(code: status), body)
+      if status == 503 { response.headers[.retryAfter] = String(configuration.retryAfterSeconds) }
       return response
     }
     router.get("/metrics") { _, _ in
@@ -181,6 +171,22 @@ public struct IngestService: Sendable {
     if rejection.status == 503 { response.headers[.retryAfter] = String(configuration.retryAfterSeconds) }
     if rejection.status == 401 { response.headers[.wwwAuthenticate] = "Bearer" }
     return response
+  }
+
+  /// `/healthz`'s status and JSON body, from what `ingestor` has published: no waiting for it, so
+  /// that the connection guard can answer it on the network threads however busy the workers are.
+  public static func health(_ ingestor: Ingestor) -> (status: Int, body: String) {
+    let health = ingestor.health
+    let figures =
+      #""bufferedBytes":\#(health.bufferedBytes),"reservedBytes":\#(ingestor.memory.reservedBytes),"#
+      + #""batchesLanding":\#(health.batchesLanding),"batchesFailing":\#(health.batchesFailing)"#
+    guard let problem = health.problem else { return (200, #"{"status":"ok",\#(figures)}"#) }
+    // Unhealthy while records cannot reach landing (or the log), although requests may still be
+    // acknowledged from the log meanwhile: probes and load balancers must see it.
+    return (
+      503,
+      #"{"status":"unhealthy","reason":"\#(problem)","error":\#(jsonString(health.error ?? "")),\#(figures)}"#
+    )
   }
 
   /// The connection limits' counts in Prometheus text format.

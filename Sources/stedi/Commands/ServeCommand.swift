@@ -146,7 +146,7 @@ struct ServeCommand: AsyncParsableCommand {
       limits: ConnectionLimits(
         maxConnections: connectionCap, headerTimeout: Self.duration(headerTimeout),
         idleTimeout: Self.duration(idleTimeout), bodyTimeout: Self.duration(bodyTimeout)),
-      logger: logger)
+      health: { IngestService.health(ingestor) }, logger: logger)
     let service = IngestService(
       ingestor: ingestor, key: key, metrics: metrics,
       configuration: IngestServiceConfiguration(
