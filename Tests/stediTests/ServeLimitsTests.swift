@@ -284,6 +284,39 @@ import Testing
     }
   }
 
+  /// At the cap with every connection busy (mid-request), a new connection is closed at once
+  /// rather than left waiting: busy connections are not evicted, the body timeout bounds them.
+  @Test func whenEverySlotIsBusyANewConnectionIsClosedAtOnce() async throws {
+    try await withServe(["--max-connections", "4", "--body-timeout", "30"]) { serve, token in
+      let port = serve.port
+      let head =
+        "POST /v1/step-trainer/readings HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(token)\r\n"
+        + "Content-Type: application/x-ndjson\r\nContent-Length: 100\r\n\r\n{"
+      let busy = (0..<4).compactMap { _ -> Int32? in
+        guard let fd = RawHTTP.connect(port: port) else { return nil }
+        RawHTTP.send(fd, Array(head.utf8))
+        return fd
+      }
+      #expect(busy.count == 4)
+      try? await Task.sleep(for: .milliseconds(500))
+      let (closedAtOnce, elapsed) = await RawHTTP.onThreads(1) { _ -> (Bool, Duration) in
+        let clock = ContinuousClock()
+        let started = clock.now
+        guard let fd = RawHTTP.connect(port: port) else { return (true, clock.now - started) }
+        defer { close(fd) }
+        // Nothing but the end of the stream (or a reset) comes back; the receive timeout is 10 s.
+        let received = RawHTTP.readToEnd(fd)
+        return (received.isEmpty, clock.now - started)
+      }[0]
+      #expect(closedAtOnce)
+      #expect(elapsed < .seconds(5), "closed at once, not left to time out: \(elapsed)")
+      for fd in busy { #expect(!RawHTTP.isClosedByPeer(fd), "the busy connections are kept") }
+      for fd in busy { close(fd) }
+      try await Task.sleep(for: .milliseconds(500))
+      #expect(await serve.metric(#"stedi_ingest_connections_closed_total{reason="refused"}"#) >= 1)
+    }
+  }
+
   /// Landing that fails (the landing folder made read-only) turns /healthz to 503 with a
   /// reason; it is 200 again once the folder can be written and the batch has landed.
   @Test func healthIsUnhealthyWhileLandingFails() async throws {

@@ -165,6 +165,13 @@ public final class ConnectionGuard: Sendable {
         registry.order.removeFirst(registry.orderStart)
         registry.orderStart = 0
       }
+      // A long-lived connection at the front keeps closed ids behind it: sweep them now and
+      // then (amortised: at most once per as many closes as there are open connections).
+      if registry.order.count - registry.orderStart > 2 * registry.open.count + 1024 {
+        let open = registry.open
+        registry.order = registry.order[registry.orderStart...].filter { open[$0] != nil }
+        registry.orderStart = 0
+      }
     }
   }
 
