@@ -59,7 +59,8 @@ struct ServeCommand: AsyncParsableCommand {
   @Option(help: "Seconds the first record of a batch may wait before its file is written.")
   var batchMaxAge = 60.0
 
-  @Option(help: "Bytes waiting in memory before requests get 503 with Retry-After.")
+  @Option(
+    help: "Bytes in memory (bodies being received, records waiting to land) before requests get 503 with Retry-After.")
   var maxBufferedBytes = BatchLimits().maxBufferedBytes
 
   @Option(help: "The largest request body, in bytes; larger ones get 413.")
@@ -226,11 +227,18 @@ struct ServeCommand: AsyncParsableCommand {
     throw ExitCode(2)
   }
 
-  /// An error in one line: Foundation's errors say what and where in `localizedDescription`.
+  /// An error in one line. Foundation's file errors say what in `localizedDescription` and where
+  /// and why in their user info: all three, without the dump of the whole error.
   private static func oneLine(_ error: any Error) -> String {
-    let text =
-      error is CocoaError || (error as NSError).domain == NSCocoaErrorDomain
-      ? (error as NSError).localizedDescription : "\(error)"
+    var text = "\(error)"
+    let nsError = error as NSError
+    if error is CocoaError || nsError.domain == NSCocoaErrorDomain {
+      text = nsError.localizedDescription
+      if let path = nsError.userInfo[NSFilePathErrorKey] as? String { text += " (\(path))" }
+      if let underlying = nsError.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
+        text += ": \(String(cString: strerror(Int32(underlying.code))))"
+      }
+    }
     return text.split(whereSeparator: \.isNewline).joined(separator: " ")
   }
 
