@@ -96,11 +96,11 @@ enum RawHTTP {
   /// One request on a fresh connection: the status (nil if none came), the body and how long it
   /// took from connecting to the end of the response.
   static func exchange(
-    port: Int, method: String = "GET", path: String, token: String? = nil, body: [UInt8] = []
+    port: Int, method: String = "GET", path: String, token: String? = nil, body: [UInt8] = [], timeout: Int = 10
   ) -> (status: Int?, body: String, elapsed: Duration) {
     let clock = ContinuousClock()
     let started = clock.now
-    guard let fd = connect(port: port) else { return (nil, "", clock.now - started) }
+    guard let fd = connect(port: port, timeout: timeout) else { return (nil, "", clock.now - started) }
     defer { close(fd) }
     var head = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n"
     if let token { head += "Authorization: Bearer \(token)\r\nContent-Type: application/x-ndjson\r\n" }
