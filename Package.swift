@@ -140,6 +140,7 @@ let package = Package(
         "Motion",
         "StediTestSupport",
         .product(name: "HummingbirdTesting", package: "hummingbird"),
+        .product(name: "Crypto", package: "swift-crypto"),
       ]
     ),
     .testTarget(name: "FleetTests", dependencies: ["Fleet", "Motion", "Lakehouse", "Ingestion"]),

@@ -321,7 +321,7 @@ import Testing
     #expect(object["auditedAt"] is String && object["lake"] as? String == lake.root)
     let scanned = try #require(object["scanned"] as? [String: Any])
     let tables = try #require(scanned["tables"] as? [[String: Any]])
-    #expect(tables.count == 11)
+    #expect(tables.count == 12)
     #expect(tables.allSatisfy { $0["table"] is String && $0["folder"] is String && $0["rows"] is Int })
     let findings = try #require(object["findings"] as? [[String: Any]])
     #expect(findings.count == 3)

@@ -32,7 +32,7 @@ import Testing
       tables.map { $0["table"] as? String } == [
         "customer_landing", "accelerometer_landing", "step_trainer_landing", "customer_trusted", "customers_curated",
         "accelerometer_trusted", "step_trainer_trusted", "machine_learning_curated", "customer_quarantine",
-        "accelerometer_quarantine", "step_trainer_quarantine",
+        "accelerometer_quarantine", "step_trainer_quarantine", "lake_metadata",
       ])
 
     // The same landing data under the rubric's rules breaks the promise.

@@ -278,9 +278,11 @@ import Testing
           port: port, method: "POST", path: "/v1/step-trainer/readings", token: token, body: body, timeout: 60
         ).status
       }
-      // 5 s: the event loops that answer /healthz also read every byte of these bodies, which in
-      // a debug build on a loaded two-core machine is seconds of CPU (measured 1-2.7 s at load 13).
-      expectHealthy(await health.value, "48 concurrent 1.25 MiB bodies, budget 16 MiB", bound: .seconds(5))
+      // 10 s: unlike the other probes this one is real work (the event loops that answer /healthz
+      // also read every byte of these bodies, the workers parse and log the accepted ones), which
+      // a debug build on a loaded two-core machine turns into seconds of CPU: measured 1-2.7 s at
+      // load 13 and 7 s at load 20. The README gives the release build's figure.
+      expectHealthy(await health.value, "48 concurrent 1.25 MiB bodies, budget 16 MiB", bound: .seconds(10))
       #expect(statuses.allSatisfy { $0 == 202 || $0 == 503 }, "\(statuses)")
       #expect(statuses.contains(202), "\(statuses)")
       let memory = residentMiB(serve.pid)

@@ -101,6 +101,49 @@ struct SparkExportTests {
     #expect(run.status == 0, "\(run.stderr)")
     try compareEngines(landing: generated, profile: profile, scratch: scratch)
   }
+
+  /// One customer and one device spelled several ways (case, NFC/NFD, white space, a Kelvin sign):
+  /// both engines treat them as one identity and show the same spelling.
+  @Test(arguments: ["strict", "udacity"])
+  func sparkEqualsEmbeddedWhenIdentitiesAreSpelledSeveralWays(profile: String) throws {
+    let scratch = try ScratchFolder()
+    defer { scratch.remove() }
+    let landing = scratch.path + "/spellings"
+    let t: Int64 = 1_700_000_000_000
+    func customer(_ email: String, _ serial: String, updated: Int64, consent: Int64?) -> String {
+      #"{"customerName":"C","email":\#(json(email)),"phone":"1","birthDay":"1990-01-01","serialNumber":\#(json(serial)),"registrationDate":\#(t),"lastUpdateDate":\#(updated),"shareWithResearchAsOfDate":\#(consent.map(String.init) ?? "null"),"shareWithPublicAsOfDate":null,"shareWithFriendsAsOfDate":null}"#
+    }
+    func json(_ text: String) -> String {
+      String(decoding: try! JSONSerialization.data(withJSONObject: text, options: .fragmentsAllowed), as: UTF8.self)
+    }
+    let files: [String: [String]] = [
+      "customer": [
+        customer("Élise@X.com", "SER-K1", updated: t + 1, consent: t),
+        customer(" e\u{301}lise@x.com", "ser-k1", updated: t + 2, consent: t + 5),
+        customer("kim@x.com", "SER-2", updated: t + 1, consent: t),
+        customer("\u{212A}IM@x.com", "SER-2", updated: t + 3, consent: nil),
+        customer("bob@x.com", "SER-3", updated: t + 1, consent: t),
+      ],
+      "accelerometer": (0..<6).flatMap { index -> [String] in
+        let time = t + 10 * Int64(index)
+        return ["élise@x.com", "ÉLISE@x.com ", "KIM@x.com", "bob@x.com"].map {
+          #"{"user":\#(json($0)),"timestamp":\#(time),"x":1,"y":2,"z":3}"#
+        }
+      },
+      "step_trainer": (0..<6).flatMap { index -> [String] in
+        let time = t + 10 * Int64(index)
+        return ["SER-K1", "ser-k1 ", "ser-2", "SER-3"].map {
+          #"{"sensorReadingTime":\#(time),"serialNumber":\#(json($0)),"distanceFromObject":200}"#
+        }
+      },
+    ]
+    for (source, lines) in files {
+      try FileManager.default.createDirectory(atPath: "\(landing)/\(source)/landing", withIntermediateDirectories: true)
+      try Data((lines.joined(separator: "\n") + "\n").utf8).write(
+        to: URL(fileURLWithPath: "\(landing)/\(source)/landing/part.json"))
+    }
+    try compareEngines(landing: landing, profile: profile, scratch: scratch)
+  }
 }
 
 /// Where the Spark virtualenv and the public dataset are, if present.

@@ -1,7 +1,11 @@
 import Crypto
 import Foundation
+import Lakehouse
 
 /// Who a bearer token speaks for, and until when.
+///
+/// A token is a bearer secret: whoever holds it writes as its subject until it expires or is
+/// revoked (`stedi token revoke`), so it travels only over HTTPS or loopback and never in logs.
 public struct AccessToken: Sendable, Equatable, Codable {
   /// What the holder may write.
   public enum Role: String, Sendable, Codable, CaseIterable {
@@ -15,23 +19,32 @@ public struct AccessToken: Sendable, Equatable, Codable {
 
   /// The role.
   public var role: Role
-  /// The serial number (device), the email (user) or "admin".
+  /// The serial number (device), the email (user) or "admin", in canonical form (`Identity`).
   public var subject: String
   /// Expiry, in seconds since 1970.
   public var expiresAt: Int64
+  /// When it was issued, in seconds since 1970 (nil in tokens from before revocation existed):
+  /// revoking a subject refuses its tokens issued up to then.
+  public var issuedAt: Int64?
 
-  /// A token's claims.
-  public init(role: Role, subject: String, expiresAt: Int64) {
+  /// A token's claims; the subject is stored in canonical form, so the token names one identity
+  /// however the issuer spelled it.
+  public init(role: Role, subject: String, expiresAt: Int64, issuedAt: Int64? = nil) {
     self.role = role
-    self.subject = subject
+    self.subject = role == .admin ? subject : Identity.canonical(subject)
     self.expiresAt = expiresAt
+    self.issuedAt = issuedAt
   }
 
   enum CodingKeys: String, CodingKey {
     case role
     case subject = "sub"
     case expiresAt = "exp"
+    case issuedAt = "iat"
   }
+
+  /// Whether a record's serial number or email names this token's subject (any spelling of it).
+  public func names(_ identity: String) -> Bool { identity == subject || Identity.canonical(identity) == subject }
 
   /// The version prefix: a future format gets a new one and old tokens are refused clearly.
   static let prefix = "stedi1"
@@ -53,13 +66,16 @@ public struct AccessToken: Sendable, Equatable, Codable {
   public static func verify(_ token: String, with key: TokenKey, now: Date = Date()) throws(TokenError) -> AccessToken {
     let parts = token.split(separator: ".", omittingEmptySubsequences: false)
     guard parts.count == 3, parts[0] == prefix else { throw .malformed }
-    guard let mac = Base64URL.decode(parts[2]) else { throw .malformed }
+    // Exactly one encoding of a signature is accepted (see `Base64URL.decodeCanonical`).
+    guard let mac = Base64URL.decodeCanonical(parts[2]), mac.count == SHA256.byteCount else { throw .malformed }
     let signingInput = "\(parts[0]).\(parts[1])"
     guard HMAC<SHA256>.isValidAuthenticationCode(mac, authenticating: Data(signingInput.utf8), using: key.symmetricKey)
     else { throw .badSignature }
-    guard let claimsData = Base64URL.decode(parts[1]),
-      let claims = try? JSONDecoder().decode(AccessToken.self, from: claimsData)
+    guard let claimsData = Base64URL.decodeCanonical(parts[1]),
+      var claims = try? JSONDecoder().decode(AccessToken.self, from: claimsData)
     else { throw .malformed }
+    // Tokens issued before subjects were canonical still name their subject's one identity.
+    if claims.role != .admin { claims.subject = Identity.canonical(claims.subject) }
     guard Double(claims.expiresAt) > now.timeIntervalSince1970 else { throw .expired }
     return claims
   }
@@ -71,6 +87,7 @@ public enum TokenError: Error, Sendable, Equatable, CustomStringConvertible {
   case malformed
   case badSignature
   case expired
+  case revoked
 
   /// A short label for metrics and logs.
   public var reason: String {
@@ -79,6 +96,7 @@ public enum TokenError: Error, Sendable, Equatable, CustomStringConvertible {
     case .malformed: "malformed_token"
     case .badSignature: "bad_signature"
     case .expired: "expired_token"
+    case .revoked: "revoked_token"
     }
   }
 
@@ -88,6 +106,7 @@ public enum TokenError: Error, Sendable, Equatable, CustomStringConvertible {
     case .malformed: "the bearer token is not a STEDI token"
     case .badSignature: "the bearer token's signature does not match this lake's key"
     case .expired: "the bearer token has expired; issue a new one"
+    case .revoked: "the bearer token has been revoked; ask for a new one"
     }
   }
 }
@@ -105,5 +124,23 @@ enum Base64URL {
     var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
     while base64.count % 4 != 0 { base64.append("=") }
     return Data(base64Encoded: base64)
+  }
+
+  /// The bytes of `text` only when `text` is exactly how `encode` writes them: no padding, no
+  /// standard-alphabet characters, no unused bits set in the last character. So a token has one
+  /// spelling, and revocation or de-duplication keyed on the string cannot be sidestepped.
+  static func decodeCanonical(_ text: Substring) -> Data? {
+    guard text.utf8.allSatisfy(isAlphabet), let data = decode(text), encode(data) == text else { return nil }
+    return data
+  }
+
+  private static func isAlphabet(_ byte: UInt8) -> Bool {
+    switch byte {
+    case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+      UInt8(ascii: "0")...UInt8(ascii: "9"),
+      UInt8(ascii: "-"), UInt8(ascii: "_"):
+      true
+    default: false
+    }
   }
 }

@@ -2,21 +2,45 @@ import Foundation
 import Synchronization
 
 /// Tokens already verified, so a device posting every second is not re-checked: JSON decoding and
-/// HMAC were 6% of the service's CPU in the load benchmark. Expiry is checked on every use.
+/// HMAC were 6% of the service's CPU in the load benchmark. Expiry and revocation are checked on
+/// every use.
 final class VerifiedTokens: Sendable {
-  private let cache = Mutex<[String: AccessToken]>([:])
+  private struct Verified {
+    var claims: AccessToken
+    /// Computed once per token, and only once something was revoked.
+    var hashes: (token: String, subject: String)?
+  }
 
-  /// The token's claims, verifying it with `key` the first time.
-  func claims(of token: String, key: TokenKey) throws(TokenError) -> AccessToken {
-    if let claims = cache.withLock({ $0[token] }) {
-      guard Double(claims.expiresAt) > Date().timeIntervalSince1970 else { throw .expired }
-      return claims
+  private let cache = Mutex<[String: Verified]>([:])
+
+  /// The token's claims, verifying it with `key` the first time; refused when expired or revoked.
+  func claims(of token: String, key: TokenKey, revocations: TokenRevocations? = nil) throws(TokenError)
+    -> AccessToken
+  {
+    var verified: Verified
+    if let known = cache.withLock({ $0[token] }) {
+      verified = known
+    } else {
+      verified = Verified(claims: try AccessToken.verify(token, with: key))
     }
-    let claims = try AccessToken.verify(token, with: key)
+    let claims = verified.claims
+    guard Double(claims.expiresAt) > Date().timeIntervalSince1970 else { throw .expired }
+    if let revocations, !revocations.isEmpty {
+      let hashes =
+        verified.hashes
+        ?? (
+          RevocationList.tokenHash(token),
+          RevocationList.subjectHash(role: claims.role, subject: claims.subject, key: key)
+        )
+      verified.hashes = hashes
+      if revocations.isRevoked(tokenHash: hashes.token, subjectHash: hashes.subject, issuedAt: claims.issuedAt) {
+        throw .revoked
+      }
+    }
     cache.withLock { cache in
       // Bounded: a flood of distinct valid tokens empties it rather than growing it.
-      if cache.count >= 10_000 { cache.removeAll(keepingCapacity: true) }
-      cache[token] = claims
+      if cache[token] == nil, cache.count >= 10_000 { cache.removeAll(keepingCapacity: true) }
+      cache[token] = verified
     }
     return claims
   }

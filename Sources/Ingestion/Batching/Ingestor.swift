@@ -23,6 +23,16 @@
 // loses the lines of erased customers. The file keeps its name; a batch left with no lines
 // writes no file (and removes one an earlier attempt may have written), and is committed all
 // the same so that its log segments can go.
+//
+// The log itself must not keep them either (a quiet service could hold its active segment for
+// weeks). So whenever the list changes (and once at start-up when it is not empty), every buffer
+// is sealed and landed at once, the segment being written is closed, and every segment goes as
+// soon as its batches are in landing: what is left is a segment begun after the change, holding
+// records checked against the new list. A request checked against an older list whose records
+// reach the log after that rotation starts the same again. A clean shutdown ends the same way,
+// so a stopped service leaves no records in its log. This was chosen over encrypting the log per
+// customer (crypto-shredding): the log is a buffer measured in seconds, and emptying it needs no
+// key management and leaves nothing to break.
 
 import Foundation
 import Lakehouse
@@ -60,6 +70,9 @@ public actor Ingestor {
   private var shuttingDown = false
   /// Whether the last write-ahead log append failed (the board has the error).
   private var logFailing = false
+  /// The erasure-list version whose customers are out of the log (0: none purged yet).
+  private var purgedErasureVersion: UInt64 = 0
+  private var purging = false
 
   /// What start-up found in the log.
   public struct Recovery: Sendable {
@@ -156,6 +169,9 @@ public actor Ingestor {
       logFailing = false
       board.update { $0.logFailure = nil }
     }
+    // Checked against a list older than the one the log was last purged for: its records may sit
+    // in the segment begun by that purge, so the log is purged once more.
+    if batch.erasureVersion != erasures.version { purgedErasureVersion = 0 }
     buffers[batch.source, default: SourceBuffer()].add(
       entry: sequence, ndjson: batch.ndjson, count: batch.count, erasureVersion: batch.erasureVersion, at: .now)
     if buffers[batch.source]!.isFull(limits) { seal(batch.source) }
@@ -169,13 +185,40 @@ public actor Ingestor {
     }
   }
 
-  /// Seals aged buffers until cancelled, checking a few times per `maxAge`.
+  /// Seals aged buffers and purges the log after erasures until cancelled, a few times per `maxAge`.
   public func sealAgedUntilCancelled() async {
     let tick = min(max(limits.maxAge / 4, .milliseconds(10)), .seconds(1))
     while !Task.isCancelled {
       try? await Task.sleep(for: tick)
       sealAged()
+      await purgeErasedFromLog()
     }
+  }
+
+  /// Takes the records of customers erased since the last purge out of the write-ahead log (see
+  /// the top of this file); does nothing while the erasure list is empty or unchanged.
+  public func purgeErasedFromLog() async {
+    let version = erasures.version
+    guard version != 0, version != purgedErasureVersion, !purging, !shuttingDown else { return }
+    purging = true
+    defer { purging = false }
+    purgedErasureVersion = version
+    for source in LandingSource.allCases { seal(source) }
+    await emptyLogOfLandedRecords()
+    logger.info("took the records of erased customers out of the write-ahead log", metadata: ["list": "\(version)"])
+  }
+
+  /// Closes the segment being written and deletes every segment whose batches are in landing
+  /// (those still landing go when they are in).
+  private func emptyLogOfLandedRecords() async {
+    do {
+      try await log.rotate()
+    } catch {
+      purgedErasureVersion = 0
+      logger.error("cannot close the write-ahead log's segment; trying again", metadata: ["error": "\(error)"])
+      return
+    }
+    await releaseLog()
   }
 
   /// Lands everything buffered, waits up to `grace` for the landing writes, and closes the log.
@@ -195,6 +238,9 @@ public actor Ingestor {
         metadata: ["batches": "\(landingTasks.count)"])
       for task in landingTasks.values { task.cancel() }
       for task in landingTasks.values { await task.value }
+    } else {
+      // Everything is in landing: a stopped service keeps no records in its log.
+      await emptyLogOfLandedRecords()
     }
     await log.close()
     lock.release()
@@ -206,6 +252,44 @@ public actor Ingestor {
     for task in landingTasks.values { task.cancel() }
     await log.close()
     lock.release()
+  }
+
+  /// Puts the serial numbers of erased customers' records that arrived after their erasure on the
+  /// erasure list, then removes those devices' readings up to the erasure from landing.
+  public nonisolated func learnErasedSerials(_ records: [CustomerRecord]) {
+    guard !records.isEmpty else { return }
+    Task { [storage, erasures, logger] in
+      await Self.learnAndScrub(records, erasures, storage, logger)
+    }
+  }
+
+  /// See `learnErasedSerials`. The landing scrub is the eraser's `reapply`, which takes the lake's
+  /// lock: while a pipeline run or an erasure holds it, it is tried again a little later.
+  private static func learnAndScrub(
+    _ records: [CustomerRecord], _ erasures: ErasureGuard, _ storage: any LakeStorage, _ logger: Logger
+  ) async {
+    do {
+      guard try await erasures.learnSerials(of: records, storage: storage) else { return }
+    } catch {
+      logger.error("cannot put an erased customer's serial number on the erasure list", metadata: ["error": "\(error)"])
+      return
+    }
+    logger.notice("an erased customer's record arrived late; removing their device's readings up to the erasure")
+    var delay = Duration.seconds(1)
+    for _ in 0..<12 {
+      do {
+        let report = try await LakeEraser(storage: storage).reapply()
+        logger.notice(
+          "removed an erased customer's device readings from the lake",
+          metadata: ["rows": "\(report.rowsRemoved.values.reduce(0, +))"])
+        return
+      } catch {
+        logger.warning("cannot re-apply the erasure list yet; trying again", metadata: ["error": "\(error)"])
+        try? await Task.sleep(for: delay)
+        delay = min(delay * 2, .seconds(60))
+      }
+    }
+    logger.error("gave up re-applying the erasure list; run `stedi lake erase --reapply`")
   }
 
   /// Bytes buffered or being landed.
@@ -314,6 +398,11 @@ public actor Ingestor {
     }
     let snapshot = erasures.snapshot
     guard !snapshot.matcher.isEmpty, batch.erasureVersion != snapshot.version else { return batch }
+    if batch.source == .customer {
+      var matcher = snapshot.matcher
+      let late = matcher.erasedCustomerRecords(in: batch.ndjson)
+      if !late.isEmpty { Task { await learnAndScrub(late, erasures, storage, logger) } }
+    }
     var (filtered, refused) = batch.withoutErased(snapshot.matcher)
     filtered.erasureVersion = snapshot.version
     if refused > 0 {

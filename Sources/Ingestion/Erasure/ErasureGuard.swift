@@ -83,6 +83,22 @@ public final class ErasureGuard: Sendable {
     }
   }
 
+  /// Puts the serial numbers of erased customers' records that arrived after their erasure on the
+  /// stored list (see `ErasureList.learn`); true when the list changed.
+  @discardableResult
+  public func learnSerials(of records: [CustomerRecord], storage: any LakeStorage) async throws(StorageError) -> Bool {
+    guard !records.isEmpty, let key = try await ErasureKey.load(storage: storage, create: false) else { return false }
+    var list = try await ErasureList.load(storage: storage)
+    var changed = false
+    for record in records where list.learn(serialNumber: record.serialNumber, ofEmail: record.email, key: key) {
+      changed = true
+    }
+    guard changed else { return false }
+    try await list.save(storage: storage)
+    try await refresh(storage: storage)
+    return true
+  }
+
   /// Refreshes every `interval` until cancelled, logging failures (the previous state stays).
   public func refreshUntilCancelled(storage: any LakeStorage, every interval: Duration, logger: Logger) async {
     var failing: String?

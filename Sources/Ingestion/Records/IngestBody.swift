@@ -12,6 +12,9 @@ public struct IngestBatch: Sendable {
   public var refused: Int = 0
   /// The version of the erasure list the records were checked against (see `ErasureGuard`).
   public var erasureVersion: UInt64 = 0
+  /// Customer records refused as an erased customer's: their serial numbers go on the erasure
+  /// list (`ErasureGuard.learnSerials`), so the device's readings up to the erasure go too.
+  public var refusedCustomers: [CustomerRecord] = []
 }
 
 /// Turns a request body (a JSON array of objects, or NDJSON) into an `IngestBatch`, all or nothing.
@@ -59,7 +62,8 @@ public enum IngestBody {
       throw IngestRejection(status: 400, reason: "empty", message: "the body holds no records")
     }
     return IngestBatch(
-      source: source, ndjson: output.bytes, count: count, refused: refused, erasureVersion: erasures.version)
+      source: source, ndjson: output.bytes, count: count, refused: refused, erasureVersion: erasures.version,
+      refusedCustomers: refusal.refusedCustomers)
   }
 
   /// What to refuse, worked out once per request: an empty list costs one branch per record, a
@@ -70,6 +74,8 @@ public enum IngestBody {
     let active: Bool
     private var subjectErased = false
     private var subjectCutoff: Int64?
+    /// Customer records refused so far.
+    var refusedCustomers: [CustomerRecord] = []
 
     init(_ matcher: ErasureMatcher, token: AccessToken) {
       self.matcher = matcher
@@ -121,7 +127,7 @@ public enum IngestBody {
       switch source {
       case .stepTrainer:
         let reading = try StepTrainerReading.decode(record)
-        if token.role == .device, reading.serialNumber != token.subject {
+        if token.role == .device, !token.names(reading.serialNumber) {
           throw IngestRejection(
             status: 403, reason: "wrong_serial",
             message: "this device token is for another serial number than the reading's", field: "serialNumber")
@@ -134,7 +140,7 @@ public enum IngestBody {
         reading.render(into: &output)
       case .accelerometer:
         let reading = try AccelerometerReading.decode(record)
-        if token.role == .user, reading.user != token.subject {
+        if token.role == .user, !token.names(reading.user) {
           throw IngestRejection(
             status: 403, reason: "wrong_user", message: "this token is for another user than the reading's",
             field: "user")
@@ -143,7 +149,10 @@ public enum IngestBody {
         reading.render(into: &output)
       case .customer:
         let customer = try CustomerRecord.decode(record)
-        if refusal.active, refusal.refuses(email: customer.email, token: token) { return false }
+        if refusal.active, refusal.refuses(email: customer.email, token: token) {
+          refusal.refusedCustomers.append(customer)
+          return false
+        }
         customer.render(into: &output)
       }
       return true

@@ -37,15 +37,17 @@ public struct IngestService: Sendable {
   let metrics: IngestMetrics
   let logger: Logger
   let configuration: IngestServiceConfiguration
+  let revocations: TokenRevocations
   private let verified = VerifiedTokens()
 
-  /// A service over `ingestor`, checking tokens with `key`.
+  /// A service over `ingestor`, checking tokens with `key` and against `revocations`.
   public init(
     ingestor: Ingestor, key: TokenKey, metrics: IngestMetrics, configuration: IngestServiceConfiguration = .init(),
-    logger: Logger = Logger(label: "stedi.ingest")
+    revocations: TokenRevocations = TokenRevocations(), logger: Logger = Logger(label: "stedi.ingest")
   ) {
     self.ingestor = ingestor
     self.key = key
+    self.revocations = revocations
     self.metrics = metrics
     self.configuration = configuration
     self.logger = logger
@@ -118,6 +120,7 @@ public struct IngestService: Sendable {
         }
       }
       let batch = try parsed.get()
+      ingestor.learnErasedSerials(batch.refusedCustomers)
       metrics.received(batch.count + batch.refused, source)
       if batch.refused > 0 { metrics.refused(batch.refused, source) }
       guard batch.count > 0 else { throw IngestBody.erased }
@@ -140,7 +143,8 @@ public struct IngestService: Sendable {
       guard let header = request.headers[.authorization] else { throw TokenError.missing }
       let parts = header.split(separator: " ", maxSplits: 1)
       guard parts.count == 2, parts[0].lowercased() == "bearer" else { throw TokenError.missing }
-      return try verified.claims(of: String(parts[1]).trimmingCharacters(in: .whitespaces), key: key)
+      return try verified.claims(
+        of: String(parts[1]).trimmingCharacters(in: .whitespaces), key: key, revocations: revocations)
     } catch {
       throw IngestRejection(status: 401, reason: error.reason, message: error.description)
     }

@@ -11,10 +11,12 @@ import Foundation
 final class WALWriter: @unchecked Sendable {  // mutable state is guarded by `condition`
   typealias AppendContinuation = CheckedContinuation<Result<UInt64, WALError>, Never>
   typealias ReleaseContinuation = CheckedContinuation<Result<Int, WALError>, Never>
+  typealias RotateContinuation = CheckedContinuation<Result<Bool, WALError>, Never>
 
   private enum Job {
     case append(payloads: [[UInt8]], continuation: AppendContinuation)
     case release(through: UInt64, continuation: ReleaseContinuation)
+    case rotate(continuation: RotateContinuation)
   }
 
   /// An append taken off the queue, with the byte count it will occupy on disk.
@@ -99,6 +101,21 @@ final class WALWriter: @unchecked Sendable {  // mutable state is guarded by `co
     }
   }
 
+  /// Queues a rotation (after the appends queued before it) and suspends until it is done.
+  func rotate() async -> Result<Bool, WALError> {
+    await withCheckedContinuation { (continuation: RotateContinuation) in
+      condition.lock()
+      guard !closing else {
+        condition.unlock()
+        continuation.resume(returning: .failure(.closed(directory: directory)))
+        return
+      }
+      jobs.append(.rotate(continuation: continuation))
+      condition.signal()
+      condition.unlock()
+    }
+  }
+
   /// Refuses new work, lets the thread finish what is queued, and returns once it has stopped.
   func close() async {
     await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
@@ -177,6 +194,12 @@ final class WALWriter: @unchecked Sendable {  // mutable state is guarded by `co
           groupBytes += bytes
         case .release(let lsn, let continuation):
           releases.append((lsn, continuation))
+        case .rotate(let continuation):
+          // In order: the appends queued before it go into the segment being closed.
+          if !group.isEmpty { commit(group, bytes: groupBytes) }
+          group = []
+          groupBytes = 0
+          continuation.resume(returning: rotateNow())
         }
       }
       if !group.isEmpty { commit(group, bytes: groupBytes) }
@@ -257,6 +280,21 @@ final class WALWriter: @unchecked Sendable {  // mutable state is guarded by `co
       if !buffer.isEmpty { stats.syncs += 1 }
       condition.unlock()
       return .success(firstLSNs)
+    } catch {
+      return .failure(error)
+    }
+  }
+
+  /// Closes the active segment and starts a new one, unless the active one is empty; true when it rotated.
+  private func rotateNow() -> Result<Bool, WALError> {
+    let (active, lsn, poisoned): (WALSegment, UInt64, WALError?) = locked {
+      (segments[segments.count - 1], nextLSNValue, failure)
+    }
+    if let poisoned { return .failure(poisoned) }
+    guard active.size > 0 else { return .success(false) }
+    do throws(WALError) {
+      _ = try rotate(firstLSN: lsn)
+      return .success(true)
     } catch {
       return .failure(error)
     }

@@ -156,6 +156,16 @@ public final class WriteAheadLog: Sendable {
     try await writer.release(through: lsn).get()
   }
 
+  /// Closes the segment being appended to (unless it is empty) and starts a new one, after the
+  /// appends queued before; true when it rotated.
+  ///
+  /// The segment appended to is never released, so records in it stay on disk until it rotates;
+  /// the service rotates early when an erasure must take records out of the log.
+  @discardableResult
+  public func rotate() async throws(WALError) -> Bool {
+    try await writer.rotate().get()
+  }
+
   /// Waits for queued appends and releases to finish, then stops the writer thread.
   ///
   /// Appends after (or racing with) close throw `WALError.closed`. Calling it again does nothing.

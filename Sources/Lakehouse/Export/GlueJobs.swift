@@ -137,7 +137,7 @@ enum GlueJobs {
       \"\"\"
       """
 
-    var imports = ["import json", "import sys"]
+    var imports = ["import json", "import sys", "import unicodedata"]
     if pseudonyms { imports = ["import hashlib", "import hmac"] + imports }
 
     var body: [String] = []
@@ -182,7 +182,8 @@ enum GlueJobs {
         # \(pseudonymView): email → subjectId for every trusted customer; the emails stay in this job.
         KEY = pseudonym_key(args["pseudonym_key_path"])
         emails = [row.email for row in spark.sql("SELECT DISTINCT email FROM customer_trusted").collect()]
-        pseudonyms = [(email, hmac.new(KEY, email.encode("utf-8"), hashlib.sha256).hexdigest()) for email in emails]
+        pseudonyms = [(email, hmac.new(KEY, stedi_identity(email).encode("utf-8"), hashlib.sha256).hexdigest())
+                      for email in emails]
         spark.createDataFrame(pseudonyms, "email string, subjectId string").createOrReplaceTempView("\(pseudonymView)")
         """)
     }
@@ -201,7 +202,7 @@ enum GlueJobs {
       ["\"rows\": result.count()"]
       + quarantines.map { "\"\($0.rawValue)_quarantined\": \($0.rawValue)_rejected.count()" }
 
-    var functions = [helpers]
+    var functions = [helpers, identity]
     if !landing.isEmpty { functions.append(validation) }
     if pseudonyms { functions.append(pseudonymKey) }
 
@@ -233,6 +234,7 @@ enum GlueJobs {
       sc = SparkContext.getOrCreate()
       glueContext = GlueContext(sc)
       spark = glueContext.spark_session
+      spark.udf.register("stedi_identity", stedi_identity, "string")
       job = Job(glueContext)
       job.init(args["JOB_NAME"], args)
 
@@ -340,6 +342,20 @@ enum GlueJobs {
             "sourceFile", "reason",
             F.coalesce(F.col(CORRUPT), F.to_json(F.struct([name for name, _, _ in fields]))).alias("raw"))
         return good, bad
+    """
+
+  /// `Identity.canonical` in Python, registered as the SQL function the zone SQL compares with.
+  static let identity = """
+    # White space as Swift's CharacterSet.whitespacesAndNewlines: categories Zs, Zl, Zp and controls 9-13, 0x85.
+    IDENTITY_SPACE = (" \\t\\n\\x0b\\x0c\\r\\x85\\xa0\\u1680" + "".join(chr(c) for c in range(0x2000, 0x200B))
+                      + "\\u2028\\u2029\\u202f\\u205f\\u3000")
+
+
+    def stedi_identity(text):
+        \"\"\"The canonical form of an email or serial number, as stedi's Identity: trimmed, lower-cased, NFC.\"\"\"
+        if text is None:
+            return None
+        return unicodedata.normalize("NFC", text.strip(IDENTITY_SPACE).lower())
     """
 
   static let pseudonymKey = """

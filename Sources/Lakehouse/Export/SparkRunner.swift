@@ -24,6 +24,7 @@ enum SparkRunner {
       import secrets
       import sys
       import time
+      import unicodedata
 
       from pyspark.sql import SparkSession, functions as F, types as T
 
@@ -36,6 +37,8 @@ enum SparkRunner {
       \(landingSchema)
 
       \(GlueJobs.validation)
+
+      \(GlueJobs.identity)
 
       def read_landing(spark, lake, source):
           \"\"\"The valid rows of a landing table and its rejected rows (with file and reason).\"\"\"
@@ -87,6 +90,7 @@ enum SparkRunner {
                    .config("spark.sql.shuffle.partitions", os.environ.get("STEDI_SHUFFLE_PARTITIONS", "8"))
                    .getOrCreate())
           spark.sparkContext.setLogLevel("ERROR")
+          spark.udf.register("stedi_identity", stedi_identity, "string")
           key = pseudonym_key(lake, args.key_file)
 
           counts, quarantined = {}, {}
@@ -100,7 +104,7 @@ enum SparkRunner {
           for table, folder, sql_file in JOBS:
               if table == "machine_learning_curated":
                   emails = [row.email for row in spark.sql("SELECT DISTINCT email FROM customer_trusted").collect()]
-                  pseudonyms = [(email, hmac.new(key, email.encode("utf-8"), hashlib.sha256).hexdigest())
+                  pseudonyms = [(email, hmac.new(key, stedi_identity(email).encode("utf-8"), hashlib.sha256).hexdigest())
                                 for email in emails]
                   spark.createDataFrame(pseudonyms, "email string, subjectId string") \\
                       .createOrReplaceTempView("subject_pseudonyms")

@@ -1,7 +1,9 @@
 // The zone rules as Spark SQL, rendered from `ZoneRules`: the same definition the embedded
 // engine executes, so the two cannot drift. Each job reads the views of the jobs before it;
 // the runner registers `customer_landing`, `accelerometer_landing`, `step_trainer_landing`
-// (valid rows only) and `subject_pseudonyms` (email → subjectId).
+// (valid rows only), `subject_pseudonyms` (email → subjectId) and the function
+// `stedi_identity` (`Identity.canonical` in Python): identities are compared in canonical form,
+// and tables show the least spelling (MIN, UTF-8 byte order) as the embedded engine does.
 
 /// One zone job: the table it builds and the Spark SQL that builds it.
 public struct ZoneJob: Sendable, Equatable {
@@ -51,7 +53,7 @@ struct ZoneSQL {
       SELECT \(columns)
       FROM (
         SELECT *, ROW_NUMBER() OVER (
-          PARTITION BY email
+          PARTITION BY stedi_identity(email)
           ORDER BY lastUpdateDate DESC,
                    CASE WHEN shareWithResearchAsOfDate IS NULL THEN 0 ELSE 1 END,
                    serialNumber DESC, registrationDate DESC,
@@ -69,10 +71,12 @@ struct ZoneSQL {
     let dateFilter = rules.readingsFromConsentDate ? "\nWHERE a.`timestamp` >= c.consentFrom" : ""
     return """
       -- accelerometer_trusted (\(rules.profile.rawValue)): distinct readings of trusted customers\(rules.readingsFromConsentDate ? ", from their consent date on" : "").
-      SELECT DISTINCT a.`user`, a.`timestamp`, a.x, a.y, a.z
+      SELECT DISTINCT c.email AS `user`, a.`timestamp`, a.x, a.y, a.z
       FROM accelerometer_landing a
-      JOIN (SELECT email, MIN(shareWithResearchAsOfDate) AS consentFrom FROM customer_trusted GROUP BY email) c
-        ON a.`user` = c.email\(dateFilter)
+      JOIN (SELECT stedi_identity(email) AS identity, MIN(email) AS email,
+                   MIN(shareWithResearchAsOfDate) AS consentFrom
+            FROM customer_trusted GROUP BY stedi_identity(email)) c
+        ON stedi_identity(a.`user`) = c.identity\(dateFilter)
       """
   }
 
@@ -81,7 +85,8 @@ struct ZoneSQL {
     -- customers_curated (\(rules.profile.rawValue)): trusted customers with at least one trusted reading.
     SELECT \(Self.customerColumns.map { "c.\($0)" }.joined(separator: ", "))
     FROM customer_trusted c
-    LEFT SEMI JOIN (SELECT DISTINCT user FROM accelerometer_trusted) a ON a.`user` = c.email
+    LEFT SEMI JOIN (SELECT DISTINCT stedi_identity(`user`) AS identity FROM accelerometer_trusted) a
+      ON a.identity = stedi_identity(c.email)
     """
   }
 
@@ -89,10 +94,12 @@ struct ZoneSQL {
     let dateFilter = rules.readingsFromConsentDate ? "\nWHERE s.sensorReadingTime >= o.consentFrom" : ""
     return """
       -- step_trainer_trusted (\(rules.profile.rawValue)): distinct readings of serial numbers held by curated customers\(rules.readingsFromConsentDate ? ", from the earliest owner's consent on" : "").
-      SELECT DISTINCT s.sensorReadingTime, s.serialNumber, s.distanceFromObject
+      SELECT DISTINCT s.sensorReadingTime, o.serialNumber, s.distanceFromObject
       FROM step_trainer_landing s
-      JOIN (SELECT serialNumber, MIN(shareWithResearchAsOfDate) AS consentFrom FROM customers_curated GROUP BY serialNumber) o
-        ON s.serialNumber = o.serialNumber\(dateFilter)
+      JOIN (SELECT stedi_identity(serialNumber) AS identity, MIN(serialNumber) AS serialNumber,
+                   MIN(shareWithResearchAsOfDate) AS consentFrom
+            FROM customers_curated GROUP BY stedi_identity(serialNumber)) o
+        ON stedi_identity(s.serialNumber) = o.identity\(dateFilter)
       """
   }
 
@@ -104,8 +111,10 @@ struct ZoneSQL {
         -- instant by a curated customer who holds that serial number (owner and time, not time alone).
         SELECT DISTINCT s.sensorReadingTime, s.serialNumber, s.distanceFromObject, a.x, a.y, a.z, p.subjectId\(user)
         FROM step_trainer_trusted s
-        JOIN (SELECT DISTINCT serialNumber, email FROM customers_curated) o ON o.serialNumber = s.serialNumber
-        JOIN accelerometer_trusted a ON a.`user` = o.email AND a.`timestamp` = s.sensorReadingTime
+        JOIN (SELECT DISTINCT stedi_identity(serialNumber) AS serialIdentity, stedi_identity(email) AS identity
+              FROM customers_curated) o
+          ON o.serialIdentity = stedi_identity(s.serialNumber)
+        JOIN accelerometer_trusted a ON stedi_identity(a.`user`) = o.identity AND a.`timestamp` = s.sensorReadingTime
         JOIN subject_pseudonyms p ON p.email = a.`user`
         """
     }

@@ -24,9 +24,9 @@ public struct PseudonymKey: Sendable {
     PseudonymKey(bytes: try SecretKeyFile.loadOrCreate(at: path))
   }
 
-  /// The subject id of `email`.
+  /// The subject id of `email`: one per customer, whichever spelling of the email is given.
   public func subjectId(email: String) -> String {
-    let mac = HMAC<SHA256>.authenticationCode(for: Array(email.utf8), using: key)
+    let mac = HMAC<SHA256>.authenticationCode(for: Array(Identity.canonical(email).utf8), using: key)
     return mac.map { String($0, radix: 16).leftPadded(to: 2) }.joined()
   }
 }

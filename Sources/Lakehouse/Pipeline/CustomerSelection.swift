@@ -11,12 +11,14 @@ enum CustomerSelection {
     // consent wins (withdrawal must not depend on file order), then the greatest canonical record.
     var current: [String: CustomerRecord] = [:]
     current.reserveCapacity(landing.count)
+    // Keyed by the canonical identity: every spelling of one email is one customer.
     for record in landing {
-      guard let existing = current[record.email] else {
-        current[record.email] = record
+      let identity = Identity.canonical(record.email)
+      guard let existing = current[identity] else {
+        current[identity] = record
         continue
       }
-      if supersedes(record, existing) { current[record.email] = record }
+      if supersedes(record, existing) { current[identity] = record }
     }
     return current.values.filter { $0.shareWithResearchAsOfDate != nil }.sorted(by: CustomerRecord.canonicalOrder)
   }

@@ -25,7 +25,7 @@ struct TrustedAccelerometerConsumer: NDJSONLineConsumer {
   mutating func consume(_ line: UnsafeBufferPointer<UInt8>) throws(RecordError) {
     var accepted: AccelerometerRow?
     try AccelerometerReading.decode(line, scratch: &scratch) { user, timestamp, x, y, z in
-      guard let subject = subjects.id(of: user), timestamp >= allowedFrom[Int(subject)] else { return }
+      guard let subject = subjects.id(ofIdentity: user), timestamp >= allowedFrom[Int(subject)] else { return }
       accepted = AccelerometerRow(subject: subject, timestamp: timestamp, x: x, y: y, z: z)
     }
     if let accepted { rows.append(accepted) }
@@ -47,7 +47,7 @@ struct TrustedStepTrainerConsumer: NDJSONLineConsumer {
   mutating func consume(_ line: UnsafeBufferPointer<UInt8>) throws(RecordError) {
     var accepted: StepTrainerRow?
     try StepTrainerReading.decode(line, scratch: &scratch) { serialNumber, time, distance in
-      guard let serial = serials.id(of: serialNumber), time >= allowedFrom[Int(serial)] else { return }
+      guard let serial = serials.id(ofIdentity: serialNumber), time >= allowedFrom[Int(serial)] else { return }
       accepted = StepTrainerRow(serial: serial, time: time, distance: distance)
     }
     if let accepted { rows.append(accepted) }

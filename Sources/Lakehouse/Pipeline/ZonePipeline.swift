@@ -47,10 +47,16 @@ public struct ZonePipeline: Sendable {
 
     // Subjects: the distinct trusted emails in table (email) order, so ids give a stable order.
     let subjects = ZoneTables.dictionaries(trusted: customerTrusted, curated: []).subjects
-    let subjectEmails = subjects.keys.map(\.string)
+    // Keys are canonical identities; tables show each customer's email as their trusted records
+    // spell it (the least spelling in byte order when they differ, as the Spark export's MIN does).
+    var subjectEmails = [String?](repeating: nil, count: subjects.count)
+    for customer in customerTrusted {
+      let subject = Int(subjects.id(ofIdentity: customer.email)!)
+      subjectEmails[subject] = Self.leastSpelling(subjectEmails[subject], customer.email)
+    }
     var consentFrom = [Int64](repeating: Int64.max, count: subjects.count)
     for customer in customerTrusted {
-      let subject = Int(subjects.id(of: customer.email)!)
+      let subject = Int(subjects.id(ofIdentity: customer.email)!)
       let from = rules.readingsFromConsentDate ? customer.shareWithResearchAsOfDate! : Int64.min
       consentFrom[subject] = min(consentFrom[subject], from)
     }
@@ -67,25 +73,31 @@ public struct ZonePipeline: Sendable {
 
     // customers_curated: trusted customers with at least one trusted reading.
     let customersCurated = customerTrusted.filter { customer in
-      let subject = Int(subjects.id(of: customer.email)!)
+      let subject = Int(subjects.id(ofIdentity: customer.email)!)
       return subjectStarts[subject] < subjectStarts[subject + 1]
     }
 
     // Serial numbers held by curated customers, their owners, and the earliest consent among them.
     let serials = ZoneTables.dictionaries(trusted: [], curated: customersCurated).serials
-    let serialNumbers = serials.keys.map(\.string)
+    var serialNumbers = [String?](repeating: nil, count: serials.count)
+    for customer in customersCurated {
+      let serial = Int(serials.id(ofIdentity: customer.serialNumber)!)
+      serialNumbers[serial] = Self.leastSpelling(serialNumbers[serial], customer.serialNumber)
+    }
     var owners = [[Int32]](repeating: [], count: serials.count)
     var serialAllowedFrom = [Int64](repeating: Int64.max, count: serials.count)
     for customer in customersCurated {
-      let serial = Int(serials.id(of: customer.serialNumber)!)
-      let subject = subjects.id(of: customer.email)!
+      let serial = Int(serials.id(ofIdentity: customer.serialNumber)!)
+      let subject = subjects.id(ofIdentity: customer.email)!
       if !owners[serial].contains(subject) { owners[serial].append(subject) }
       serialAllowedFrom[serial] = min(serialAllowedFrom[serial], consentFrom[Int(subject)])
     }
     for index in owners.indices { owners[index].sort() }
     // A serial number only an erased customer held keeps none of its readings up to the erasure;
     // later ones may come from the device's next owner.
-    for (index, serial) in serialNumbers.enumerated() {
+    // A serial learned after the erasure (their record arrived late) that a curated customer
+    // holds is shared: it keeps that customer's readings.
+    for (index, serial) in serialNumbers.map({ $0! }).enumerated() where !erasures.isLearned(serialNumber: serial) {
       if let cutoff = erasures.cutoff(serialNumber: serial) {
         serialAllowedFrom[index] = max(serialAllowedFrom[index], cutoff == .max ? .max : cutoff + 1)
       }
@@ -135,8 +147,8 @@ public struct ZonePipeline: Sendable {
     // Publish: every table atomically, quarantine included.
     try publish(.customerTrusted, rows: customerTrusted, progress: progress) { $0.render(into: &$1) }
     try publish(.customersCurated, rows: customersCurated, progress: progress) { $0.render(into: &$1) }
-    let quotedEmails = subjectEmails.map(NDJSONBuffer.quoted)
-    let quotedSerials = serialNumbers.map(NDJSONBuffer.quoted)
+    let quotedEmails = subjectEmails.map { NDJSONBuffer.quoted($0!) }
+    let quotedSerials = serialNumbers.map { NDJSONBuffer.quoted($0!) }
     try publish(.accelerometerTrusted, rows: accelerometer, progress: progress) { row, buffer in
       buffer.beginObject()
       buffer.field("user", quoted: quotedEmails[Int(row.subject)])
@@ -153,7 +165,7 @@ public struct ZonePipeline: Sendable {
       buffer.field("distanceFromObject", measurement: row.distance)
       buffer.endObject()
     }
-    let quotedSubjectIds = subjectEmails.map { NDJSONBuffer.quoted(key.subjectId(email: $0)) }
+    let quotedSubjectIds = subjectEmails.map { NDJSONBuffer.quoted(key.subjectId(email: $0!)) }
     let includeEmail = rules.curatedIncludesEmail
     // Same columns and order as MachineLearningRow.render, without building a row per line.
     try publish(.machineLearningCurated, rows: curated, progress: progress) { row, buffer in
@@ -176,6 +188,13 @@ public struct ZonePipeline: Sendable {
     summary.published = true
     summary.seconds = (ContinuousClock.now - started).seconds
     return summary
+  }
+
+  /// The lesser of two spellings of one identity in UTF-8 byte order (Swift's `<` would call NFC
+  /// and NFD equal), so the shown spelling never depends on file order.
+  static func leastSpelling(_ current: String?, _ candidate: String) -> String {
+    guard let current else { return candidate }
+    return Array(candidate.utf8).lexicographicallyPrecedes(Array(current.utf8)) ? candidate : current
   }
 
   // MARK: Joins

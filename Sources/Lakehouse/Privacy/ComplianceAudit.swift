@@ -134,6 +134,9 @@ enum AuditArea: Hashable {
   case landing(LandingSource)
   case table(ZoneTable)
   case quarantine(LandingSource)
+  /// The lake's own files under `_stedi/` that may hold records: an ingest service's
+  /// write-ahead log kept in the lake, working copies, anything but the keys and lists.
+  case metadata
 
   /// Every area, in the order the report lists them.
   static let all: [AuditArea] =
@@ -142,11 +145,23 @@ enum AuditArea: Hashable {
       ZoneTable.customerTrusted, .customersCurated, .accelerometerTrusted, .stepTrainerTrusted, .machineLearningCurated,
     ]
     .map(AuditArea.table)
-    + LandingSource.allCases.map(AuditArea.quarantine)
+    + LandingSource.allCases.map(AuditArea.quarantine) + [.metadata]
+
+  /// Metadata that holds no records (keys, hashed lists, counts), or is binary by design.
+  static let recordFreeMetadata: Set<String> = [
+    "pseudonym.key", "erasure.key", "token.key", "erasures.json", "erasure-log.ndjson", "revoked-tokens.json",
+    "last-run.json", "pipeline.lock",
+  ]
 
   /// The area a lake object belongs to; nil for objects that are no table file: metadata, other
   /// files, and names starting with `.` or `_` anywhere below the table's folder, which readers skip.
   init?(key: String) {
+    if key.hasPrefix("_stedi/") {
+      let name = key.dropFirst("_stedi/".count)
+      guard !Self.recordFreeMetadata.contains(String(name)) else { return nil }
+      self = .metadata
+      return
+    }
     guard key.hasSuffix(".json") else { return nil }
     for area in Self.all where key.hasPrefix(area.folder + "/") {
       let below = key.dropFirst(area.folder.count + 1).split(separator: "/")
@@ -163,6 +178,7 @@ enum AuditArea: Hashable {
     case .landing(let source): source.landingTableName
     case .table(let table): table.rawValue
     case .quarantine(let source): "\(source.rawValue)_quarantine"
+    case .metadata: "lake_metadata"
     }
   }
 
@@ -172,6 +188,7 @@ enum AuditArea: Hashable {
     case .landing(let source): source.landingFolder
     case .table(let table): table.folder
     case .quarantine(let source): source.quarantineFolder
+    case .metadata: "_stedi"
     }
   }
 }
@@ -278,6 +295,12 @@ struct AuditScan {
         return scan.curated(line, area: area, location: location)
       case .quarantine:
         scan.quarantined(line, area: area, location: location)
+        return true
+      case .metadata:
+        // Only erased customers are looked for: an ingest log holds landing records by design.
+        if !scan.erasures.isEmpty, scan.erasures.mentionsErased(line) {
+          scan.note(.erasedCustomer, area, location, Self.erasedMention)
+        }
         return true
       }
     }

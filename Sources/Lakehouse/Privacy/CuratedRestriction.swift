@@ -10,7 +10,7 @@ import Foundation
 struct CuratedRestriction: Sendable {
   /// subjectIds of the curated customers that remain.
   var subjects: Set<String>
-  /// Per serial number held by a remaining curated customer, the first instant its readings are allowed.
+  /// Per serial number (canonical) held by a remaining curated customer, the first instant its readings are allowed.
   var allowedFrom: [String: Int64]
   /// subjectIds of the curated customers the erasure takes away: their curated rows all go.
   var removedSubjects: [String] = []
@@ -47,20 +47,21 @@ struct CuratedRestriction: Sendable {
         guard let customer = try? CustomerRecord.decode(line) else { return }
         if matcher.isErased(email: customer.email) {
           if let key { restriction.removedSubjects.append(key.subjectId(email: customer.email)) }
-          restriction.affectedSerials.insert(customer.serialNumber)
+          restriction.affectedSerials.insert(Identity.canonical(customer.serialNumber))
           return
         }
         if let key { restriction.subjects.insert(key.subjectId(email: customer.email)) }
         let from = fromConsentDate == true ? (customer.shareWithResearchAsOfDate ?? .max) : .min
-        restriction.allowedFrom[customer.serialNumber] = min(
-          restriction.allowedFrom[customer.serialNumber] ?? .max, from)
+        let serial = Identity.canonical(customer.serialNumber)
+        restriction.allowedFrom[serial] = min(restriction.allowedFrom[serial] ?? .max, from)
       }
     }
     // Their subjectIds even when customers_curated no longer lists them (a table restored from
     // a backup after an earlier erasure still goes).
     if let key { restriction.removedSubjects += spellings.map { key.subjectId(email: $0) } }
     restriction.removedSubjects = Array(Set(restriction.removedSubjects)).sorted()
-    for (serial, from) in restriction.allowedFrom {
+    // As the pipeline: a learned serial that a remaining curated customer holds is shared.
+    for (serial, from) in restriction.allowedFrom where !matcher.isLearned(serialNumber: serial) {
       if let cutoff = matcher.cutoff(serialNumber: serial) {
         restriction.allowedFrom[serial] = max(from, cutoff == .max ? .max : cutoff + 1)
       }
@@ -70,7 +71,7 @@ struct CuratedRestriction: Sendable {
 
   /// Whether a step reading of `serial` at `time` may stay.
   func allows(serial: String, time: Int64) -> Bool {
-    guard let from = allowedFrom[serial] else { return false }
+    guard let from = allowedFrom[Identity.canonical(serial)] else { return false }
     return time >= from
   }
 

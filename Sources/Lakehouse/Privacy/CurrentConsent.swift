@@ -27,15 +27,22 @@ struct CurrentConsent {
       // A serial may be shared (the fulfillment defect): its readings are allowed from the
       // earliest consent among its consenting holders.
       Self.add(customer.serialNumber, from: from, to: &serials, &serialFrom)
-      if let key { Self.add(key.subjectId(email: customer.email), from: from, to: &subjects, &subjectFrom) }
+      if let key { Self.addExact(key.subjectId(email: customer.email), from: from, to: &subjects, &subjectFrom) }
     }
   }
 
+  /// Adds a subject id, which is compared exactly (it is a hex digest, not an identity).
+  private static func addExact(_ name: String, from: Int64, to table: inout ByteStringTable, _ dates: inout [Int64]) {
+    let id = Int(table.insert(name))
+    if id == dates.count { dates.append(from) } else { dates[id] = min(dates[id], from) }
+  }
+
+  /// Adds an email or serial number under its canonical identity.
   private static func add(_ name: String, from: Int64, to table: inout ByteStringTable, _ dates: inout [Int64]) {
     // The table compares bytes at a base address an empty name may not have: an empty serial
     // number holds no consent here (its readings are then reported, never silently passed).
     guard !name.isEmpty else { return }
-    let id = Int(table.insert(name))
+    let id = Int(table.insert(identity: name))
     if id == dates.count { dates.append(from) } else { dates[id] = min(dates[id], from) }
   }
 
@@ -44,15 +51,15 @@ struct CurrentConsent {
 
   /// When the customer with `email` consented, or nil if they do not consent now.
   func from(email: UnsafeRawBufferPointer) -> Int64? {
-    email.isEmpty ? nil : emails.id(of: email).map { emailFrom[Int($0)] }
+    email.isEmpty ? nil : emails.id(ofIdentity: email).map { emailFrom[Int($0)] }
   }
 
   /// When the customer with `email` consented, or nil if they do not consent now.
-  func from(email: String) -> Int64? { email.isEmpty ? nil : emails.id(of: email).map { emailFrom[Int($0)] } }
+  func from(email: String) -> Int64? { email.isEmpty ? nil : emails.id(ofIdentity: email).map { emailFrom[Int($0)] } }
 
   /// The earliest consent among the consenting holders of `serial`, or nil if none consents now.
   func from(serial: UnsafeRawBufferPointer) -> Int64? {
-    serial.isEmpty ? nil : serials.id(of: serial).map { serialFrom[Int($0)] }
+    serial.isEmpty ? nil : serials.id(ofIdentity: serial).map { serialFrom[Int($0)] }
   }
 
   /// When the subject consented, or nil if the id is no consenting customer's pseudonym.

@@ -19,17 +19,14 @@ public struct ErasureKey: Sendable {
     try await SecretKeyFile.load(storage: storage, key: storageKey, create: create).map(ErasureKey.init(bytes:))
   }
 
-  /// The form an email is compared in: trimmed and lower-cased, since mail systems treat
-  /// addresses case-insensitively and erasing too much is safer than erasing too little.
-  public static func normalized(email: String) -> String {
-    email.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
-  }
+  /// The form an email is compared in: its canonical identity (`Identity.canonical`).
+  public static func normalized(email: String) -> String { Identity.canonical(email) }
 
   /// The keyed hash of an email (normalized first).
   public func hash(email: String) -> String { mac("email\u{0}" + Self.normalized(email: email)) }
 
-  /// The keyed hash of a serial number (compared exactly).
-  public func hash(serialNumber: String) -> String { mac("serial\u{0}" + serialNumber) }
+  /// The keyed hash of a serial number (its canonical identity).
+  public func hash(serialNumber: String) -> String { mac("serial\u{0}" + Identity.canonical(serialNumber)) }
 
   private func mac(_ text: String) -> String {
     SecretKeyFile.hex(Array(HMAC<SHA256>.authenticationCode(for: Array(text.utf8), using: key)))

@@ -30,11 +30,16 @@ public struct ErasureList: Sendable, Equatable, Codable {
     /// Readings taken up to this instant (ms since 1970) belong to the erased customer; later
     /// ones may come from the device's next owner (a refurbished unit) and are kept.
     public var until: Int64
+    /// Learned after the erasure, from a customer record of theirs that arrived later (buffered
+    /// in an ingest service, or delivered again): nobody checked then whether another customer
+    /// holds it too, so whoever knows the customers (pipeline, eraser) checks it each time.
+    public var learned: Bool?
 
     /// A serial entry.
-    public init(hash: String, until: Int64) {
+    public init(hash: String, until: Int64, learned: Bool? = nil) {
       self.hash = hash
       self.until = until
+      self.learned = learned
     }
   }
 
@@ -56,6 +61,19 @@ public struct ErasureList: Sendable, Equatable, Codable {
     for serial in entry.serials where !entries[index].serials.contains(where: { $0.hash == serial.hash }) {
       entries[index].serials.append(serial)
     }
+  }
+
+  /// Adds the serial number of a customer record of an erased customer that arrived after the
+  /// erasure (their readings up to the erasure are theirs); true when the list changed.
+  public mutating func learn(serialNumber: String, ofEmail email: String, key: ErasureKey) -> Bool {
+    let subject = key.hash(email: email)
+    guard let index = entries.firstIndex(where: { $0.subject == subject }),
+      !Identity.canonical(serialNumber).isEmpty
+    else { return false }
+    let hash = key.hash(serialNumber: serialNumber)
+    guard !entries[index].serials.contains(where: { $0.hash == hash }) else { return false }
+    entries[index].serials.append(ErasedSerial(hash: hash, until: entries[index].erasedAt, learned: true))
+    return true
   }
 
   /// The list stored in `storage`, or an empty one if no customer was ever erased there.

@@ -5,8 +5,11 @@
 /// millions of readings costs one HMAC per customer, not per line.
 public struct ErasureMatcher: Sendable {
   private let key: ErasureKey?
-  private let subjects: Set<String>
-  private let serialCutoffs: [String: Int64]
+  /// Per subject hash, when the customer was erased.
+  private let subjects: [String: Int64]
+  private var serialCutoffs: [String: Int64]
+  /// Hashes of serial numbers only ever learned after an erasure (see `ErasedSerial.learned`).
+  private var learnedSerials: Set<String>
   private var emailCache: [String: Bool] = [:]
   private var serialCache: [String: Int64?] = [:]
   private var lastEmail: [UInt8] = []
@@ -18,12 +21,18 @@ public struct ErasureMatcher: Sendable {
   /// A matcher for every entry of `list`; `key` may be nil only when the list is empty.
   public init(list: ErasureList, key: ErasureKey?) {
     self.key = key
-    subjects = Set(list.entries.map(\.subject))
+    subjects = Dictionary(list.entries.map { ($0.subject, $0.erasedAt) }, uniquingKeysWith: min)
     var cutoffs: [String: Int64] = [:]
+    var learned: Set<String> = []
+    var known: Set<String> = []
     for entry in list.entries {
-      for serial in entry.serials { cutoffs[serial.hash] = max(cutoffs[serial.hash] ?? .min, serial.until) }
+      for serial in entry.serials {
+        cutoffs[serial.hash] = max(cutoffs[serial.hash] ?? .min, serial.until)
+        if serial.learned == true { learned.insert(serial.hash) } else { known.insert(serial.hash) }
+      }
     }
     serialCutoffs = cutoffs
+    learnedSerials = learned.subtracting(known)
   }
 
   /// A matcher that matches nothing.
@@ -36,7 +45,7 @@ public struct ErasureMatcher: Sendable {
   public mutating func isErased(email: String) -> Bool {
     guard let key, !subjects.isEmpty else { return false }
     if let known = emailCache[email] { return known }
-    let erased = subjects.contains(key.hash(email: email))
+    let erased = subjects[key.hash(email: email)] != nil
     emailCache[email] = erased
     return erased
   }
@@ -57,6 +66,29 @@ public struct ErasureMatcher: Sendable {
     let cutoff = serialCutoffs[key.hash(serialNumber: serialNumber)]
     serialCache[serialNumber] = cutoff
     return cutoff
+  }
+
+  /// Whether `serialNumber` is on the list only as learned after an erasure, so that its cutoff
+  /// applies only while no other customer holds it.
+  public func isLearned(serialNumber: String) -> Bool {
+    guard let key, !learnedSerials.isEmpty else { return false }
+    return learnedSerials.contains(key.hash(serialNumber: serialNumber))
+  }
+
+  /// Adds the serial number of an erased customer's record found after their erasure, in memory
+  /// (`ErasureList.learn` keeps it); true when it was new.
+  @discardableResult
+  public mutating func learn(serialNumber: String, ofEmail email: String) -> Bool {
+    guard let key, let erasedAt = subjects[key.hash(email: email)], !Identity.canonical(serialNumber).isEmpty else {
+      return false
+    }
+    let hash = key.hash(serialNumber: serialNumber)
+    guard serialCutoffs[hash] == nil else { return false }
+    serialCutoffs[hash] = erasedAt
+    learnedSerials.insert(hash)
+    serialCache = [:]
+    lastSerial = []
+    return true
   }
 
   /// Whether a step-trainer reading of `serialNumber` taken at `time` belongs to an erased customer.
@@ -110,6 +142,16 @@ public struct ErasureMatcher: Sendable {
       let outcome = LineRewrite.rewrite(ndjson, keepLineNumbers: false, remove: { isErasedRecord($0, source: source) })
     else { return nil }
     return (outcome.bytes, outcome.removed, outcome.remaining)
+  }
+
+  /// The customer records of erased customers in customer NDJSON (to learn their serial numbers).
+  public mutating func erasedCustomerRecords(in ndjson: [UInt8]) -> [CustomerRecord] {
+    guard !isEmpty else { return [] }
+    var found: [CustomerRecord] = []
+    forEachLine(ndjson) { line in
+      if let record = try? CustomerRecord.decode(line), isErased(email: record.email) { found.append(record) }
+    }
+    return found
   }
 
   /// Whether an unparseable line mentions an erased customer's email or serial number anywhere.

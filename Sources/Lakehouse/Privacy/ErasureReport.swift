@@ -17,6 +17,12 @@ public struct ErasureReport: Sendable, Equatable {
   public var filesRewritten = 0
   public var filesDeleted = 0
   public var seconds = 0.0
+  /// What became of an ingest service's write-ahead log on this machine (nil: none was looked at).
+  public var ingestLog: String?
+
+  /// Whether nothing of the customer was found anywhere (an unknown email, or a spelling of
+  /// nobody): they are on the erasure list all the same, so records arriving later are refused.
+  public var foundNothing: Bool { !resumed && customerRecordsFound == 0 && totalRowsRemoved == 0 }
 
   /// An empty report for `subject`.
   public init(subject: String) { self.subject = subject }
@@ -39,12 +45,18 @@ public struct ErasureReport: Sendable, Equatable {
     parts.append("\"filesRewritten\": \(filesRewritten)")
     parts.append("\"filesDeleted\": \(filesDeleted)")
     parts.append("\"seconds\": \(((seconds * 1000).rounded() / 1000))")
+    if subject != "*" { parts.append("\"foundNothing\": \(foundNothing)") }
+    if let ingestLog { parts.append("\"ingestLog\": \"\(ingestLog)\"") }
     return "{" + parts.joined(separator: ", ") + "}"
   }
 
   /// The report for people.
   public func text() -> String {
     var out = "erased subject \(subject)\(resumed ? " (already on the erasure list: finished or re-checked)" : "")\n"
+    if subject != "*", foundNothing {
+      out += "no record of this customer was found in the lake (check the spelling); they are on the erasure"
+      out += " list all the same, so their records are refused if they arrive later\n"
+    }
     out += "customer records found: \(customerRecordsFound); serial numbers: \(uniqueSerials) only theirs"
     out += " (readings erased), \(sharedSerials) shared with other customers (readings kept)\n\n"
     out += "table                              rows removed\n"
@@ -55,6 +67,7 @@ public struct ErasureReport: Sendable, Equatable {
     }
     out += "\nfiles: \(filesScanned) scanned, \(filesRewritten) rewritten, \(filesDeleted) deleted\n"
     out += "time: \(format3(seconds)) s\n"
+    if let ingestLog { out += "ingest log: \(ingestLog)\n" }
     return out
   }
 

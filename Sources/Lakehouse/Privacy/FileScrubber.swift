@@ -4,11 +4,13 @@ import Foundation
 ///
 /// When the customer's identifiers are known as text (`erase --email`), lines are screened
 /// before any JSON is decoded: a line that contains none of them is not theirs and is kept as
-/// it is, and a file that contains none of them is not rewritten at all. JSON escapes could hide
-/// an identifier from a text search, so a file with any `\u` escape is decoded line by line.
+/// it is, and a file that contains none of them is not rewritten at all. The identifiers are
+/// canonical (`Identity`), and a text search ignoring ASCII case finds every spelling of them in
+/// ASCII; other spellings (NFD, non-ASCII capitals, a Kelvin sign for a k) and JSON escapes need
+/// bytes outside printable ASCII or a backslash, so a line holding either is always decoded.
 struct FileScrubber: Sendable {
   var matcher: ErasureMatcher
-  /// Lower-cased plaintext identifiers of the customer (emails, serial numbers only they held);
+  /// Canonical plaintext identifiers of the customer (emails, serial numbers only they held);
   /// nil when only hashes are known (re-applying the list): then every line is decoded.
   let needles: [[UInt8]]?
   /// Whether `needles` include every erased serial number (else step-trainer files are decoded).
@@ -45,7 +47,7 @@ struct FileScrubber: Sendable {
     case .stepTrainerTrusted, .machineLearningCurated:
       // Ownership changes only for the serial numbers the removed curated customers held.
       guard serialsSearchable else { return nil }
-      let serials = (restriction?.affectedSerials ?? []).map { Array($0.lowercased().utf8) }
+      let serials = (restriction?.affectedSerials ?? []).map { Array(Identity.canonical($0).utf8) }
       let subjects = kind == .machineLearningCurated ? (restriction?.removedSubjects ?? []).map { Array($0.utf8) } : []
       return Screen(remove: subjects, inspect: needles + serials)
     // Quarantine keeps non-UTF-8 lines in base64, which hides the text.
@@ -56,14 +58,9 @@ struct FileScrubber: Sendable {
 
   /// The file without the erased customers' lines, or nil if it has none.
   mutating func rewrite(_ bytes: [UInt8], kind: LakeZoneFile) -> LineRewrite.Outcome? {
-    var screen = screen(for: kind)
-    if let known = screen {
-      let escaped = bytes.withUnsafeBufferPointer { ByteSearch.contains($0, Array("\\u".utf8)) }
-      if escaped {
-        screen = nil
-      } else if !bytes.withUnsafeBufferPointer({ Self.holdsAny(known, $0) }) {
-        return nil
-      }
+    let screen = screen(for: kind)
+    if let known = screen, !bytes.withUnsafeBufferPointer({ Self.holdsAny(known, $0) || Self.mayHideIdentity($0) }) {
+      return nil
     }
     guard bytes.count >= parallelThreshold else {
       return LineRewrite.rewrite(bytes, keepLineNumbers: kind.isLanding) { line in
@@ -114,6 +111,14 @@ struct FileScrubber: Sendable {
     }
   }
 
+  /// Whether `bytes` hold a byte outside ASCII or a backslash: only then can a spelling of an
+  /// identity escape a search for its canonical form that ignores ASCII case.
+  static func mayHideIdentity(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+    var found: UInt8 = 0
+    for byte in bytes { found |= (byte & 0x80) | (byte == 0x5C ? 0x80 : 0) }
+    return found != 0
+  }
+
   private static func holdsAny(_ screen: Screen, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
     screen.remove.contains { ByteSearch.contains(bytes, $0) }
       || screen.inspect.contains { ByteSearch.containsIgnoringCase(bytes, $0) }
@@ -122,7 +127,9 @@ struct FileScrubber: Sendable {
   private mutating func isErased(_ line: UnsafeBufferPointer<UInt8>, kind: LakeZoneFile, screen: Screen?) -> Bool {
     if let screen {
       if screen.remove.contains(where: { ByteSearch.contains(line, $0) }) { return true }
-      if !screen.inspect.contains(where: { ByteSearch.containsIgnoringCase(line, $0) }) { return false }
+      if !screen.inspect.contains(where: { ByteSearch.containsIgnoringCase(line, $0) }), !Self.mayHideIdentity(line) {
+        return false
+      }
     }
     return isErased(line, kind: kind)
   }

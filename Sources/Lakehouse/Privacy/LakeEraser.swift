@@ -30,9 +30,12 @@ public struct LakeEraser: Sendable {
   }
 
   /// Erases the customer with `email` from every zone, puts them on the erasure list, and logs it.
-  public func erase(email: String, now: Date = Date(), progress: (String) -> Void = { _ in }) async throws
-    -> ErasureReport
-  {
+  ///
+  /// `pending` are customer records not in the lake yet (waiting in an ingest service's log):
+  /// their serial numbers are the customer's too.
+  public func erase(
+    email: String, pending: [CustomerRecord] = [], now: Date = Date(), progress: (String) -> Void = { _ in }
+  ) async throws -> ErasureReport {
     let started = ContinuousClock.now
     let lock = try localLock()
     defer { withExtendedLifetime(lock) {} }
@@ -42,7 +45,7 @@ public struct LakeEraser: Sendable {
     let normalized = ErasureKey.normalized(email: email)
     var report = ErasureReport(subject: key.hash(email: email))
     progress("finding the customer's records and serial numbers")
-    let holdings = try await serialHoldings(of: normalized)
+    let holdings = try await serialHoldings(of: normalized, pending: pending)
     report.customerRecordsFound = holdings.records
     report.uniqueSerials = holdings.unique.count
     report.sharedSerials = holdings.shared.count
@@ -59,10 +62,13 @@ public struct LakeEraser: Sendable {
     try await list.save(storage: storage)
     let listSaved = ContinuousClock.now
 
-    let entry = list.entry(subject: report.subject)!
+    // A serial learned after an earlier erasure that another customer holds stays theirs.
+    let othersHashes = Set(holdings.others.map { key.hash(serialNumber: $0) })
+    var entry = list.entry(subject: report.subject)!
+    entry.serials.removeAll { $0.learned == true && othersHashes.contains($0.hash) }
     let knownSerialHashes = Set(holdings.unique.map { key.hash(serialNumber: $0) })
     var needles = [Array(normalized.utf8)]
-    needles += holdings.unique.map { Array($0.lowercased().utf8) }
+    needles += holdings.unique.map { Array(Identity.canonical($0).utf8) }
     // Serial hashes from an earlier run whose plaintext is gone from the customer tables cannot
     // be searched for as text: then every step-trainer file is decoded.
     let serialsSearchable = entry.serials.allSatisfy { knownSerialHashes.contains($0.hash) }
@@ -82,16 +88,39 @@ public struct LakeEraser: Sendable {
     let lock = try localLock()
     defer { withExtendedLifetime(lock) {} }
     var report = ErasureReport(subject: "*")
-    let list = try await ErasureList.load(storage: storage)
+    var list = try await ErasureList.load(storage: storage)
     guard !list.entries.isEmpty else { return report }
     guard let key = try await ErasureKey.load(storage: storage, create: false) else {
       throw StorageError.invalidObject(
         key: ErasureKey.storageKey, reason: "the lake has an erasure list but not its key; restore it from backup")
     }
     report.resumed = true
+    // Customer records of erased customers that came back teach their serial numbers (kept on
+    // the list); learned serials that a remaining customer holds are not the erased customer's alone.
+    var matcher = ErasureMatcher(list: list, key: key)
+    var othersHashes: Set<String> = []
+    var learned = false
+    let kinds: Set<LakeZoneFile> = [.customerLanding, .customerTrusted, .customersCurated]
+    for object in try await zoneObjects() where kinds.contains(LakeZoneFile(key: object.key)) {
+      let bytes = try await storage.get(object.key)
+      forEachLine(bytes) { line in
+        guard let record = try? CustomerRecord.decode(line) else { return }
+        if matcher.isErased(email: record.email) {
+          if list.learn(serialNumber: record.serialNumber, ofEmail: record.email, key: key) { learned = true }
+        } else {
+          othersHashes.insert(key.hash(serialNumber: record.serialNumber))
+        }
+      }
+    }
+    if learned { try await list.save(storage: storage) }
+    var effective = list
+    for index in effective.entries.indices {
+      effective.entries[index].serials.removeAll { $0.learned == true && othersHashes.contains($0.hash) }
+    }
+    matcher = ErasureMatcher(list: effective, key: key)
     try await scrub(
-      matcher: ErasureMatcher(list: list, key: key), needles: nil, serialsSearchable: false, spellings: [],
-      listSaved: .now, into: &report, progress: progress)
+      matcher: matcher, needles: nil, serialsSearchable: false, spellings: [], listSaved: .now, into: &report,
+      progress: progress)
     report.seconds = (ContinuousClock.now - started).seconds
     try await appendToLog(report, at: now)
     return report
@@ -101,18 +130,25 @@ public struct LakeEraser: Sendable {
 
   private struct Holdings {
     var records = 0
-    /// The customer's email as each record spells it: subjectIds are keyed on that spelling.
+    /// The customer's email as each record spells it (their subjectId is the same for every one).
     var spellings: Set<String> = []
     var unique: Set<String> = []
     var shared: Set<String> = []
+    /// Serial numbers (canonical) other customers hold.
+    var others: Set<String> = []
   }
 
   /// The customer's serial numbers from every customer table, split into those only they hold
   /// and those other customers also hold (the fulfillment defect).
-  private func serialHoldings(of normalizedEmail: String) async throws -> Holdings {
+  private func serialHoldings(of normalizedEmail: String, pending: [CustomerRecord]) async throws -> Holdings {
     var holdings = Holdings()
     var theirs: Set<String> = []
     var others: Set<String> = []
+    for record in pending where ErasureKey.normalized(email: record.email) == normalizedEmail {
+      holdings.records += 1
+      holdings.spellings.insert(record.email)
+      theirs.insert(Identity.canonical(record.serialNumber))
+    }
     let kinds: Set<LakeZoneFile> = [.customerLanding, .customerTrusted, .customersCurated]
     for object in try await zoneObjects() where kinds.contains(LakeZoneFile(key: object.key)) {
       let bytes = try await storage.get(object.key)
@@ -121,14 +157,15 @@ public struct LakeEraser: Sendable {
         if ErasureKey.normalized(email: record.email) == normalizedEmail {
           holdings.records += 1
           holdings.spellings.insert(record.email)
-          theirs.insert(record.serialNumber)
+          theirs.insert(Identity.canonical(record.serialNumber))
         } else {
-          others.insert(record.serialNumber)
+          others.insert(Identity.canonical(record.serialNumber))
         }
       }
     }
     holdings.unique = theirs.subtracting(others)
     holdings.shared = theirs.intersection(others)
+    holdings.others = others
     return holdings
   }
 

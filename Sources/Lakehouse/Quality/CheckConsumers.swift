@@ -24,7 +24,7 @@ struct CheckedAccelerometerConsumer: NDJSONLineConsumer {
     var row: AccelerometerRow?
     var unknown: String?
     try AccelerometerReading.decode(line, scratch: &scratch) { user, timestamp, x, y, z in
-      guard let subject = subjects.id(of: user) else {
+      guard let subject = subjects.id(ofIdentity: user) else {
         unknown = String(decoding: user, as: UTF8.self)
         return
       }
@@ -47,7 +47,7 @@ struct CheckedStepTrainerConsumer: NDJSONLineConsumer {
     var row: StepTrainerRow?
     var unknown: String?
     try StepTrainerReading.decode(line, scratch: &scratch) { serialNumber, time, distance in
-      guard let serial = serials.id(of: serialNumber) else {
+      guard let serial = serials.id(ofIdentity: serialNumber) else {
         unknown = String(decoding: serialNumber, as: UTF8.self)
         return
       }
@@ -85,7 +85,7 @@ struct CheckedCuratedConsumer: NDJSONLineConsumer {
     if fields.serialNumber.contains(UInt8(ascii: "@")) || fields.subjectId.contains(UInt8(ascii: "@")) {
       violations.identifier.note("a value looks like an email address")
     }
-    guard let serial = serials.id(of: fields.serialNumber) else {
+    guard let serial = serials.id(ofIdentity: fields.serialNumber) else {
       violations.unknownSerial.note(String(decoding: fields.serialNumber, as: UTF8.self))
       return
     }
@@ -93,7 +93,7 @@ struct CheckedCuratedConsumer: NDJSONLineConsumer {
       violations.unknownSubject.note(String(decoding: fields.subjectId, as: UTF8.self))
       return
     }
-    if expectEmail, fields.user.flatMap({ subjects.id(of: $0) }) != subject {
+    if expectEmail, fields.user.flatMap({ subjects.id(ofIdentity: $0) }) != subject {
       let user = fields.user.map { String(decoding: $0, as: UTF8.self) } ?? "null"
       violations.userMismatch.note(
         "user \(user) does not match subjectId \(String(decoding: fields.subjectId, as: UTF8.self))")

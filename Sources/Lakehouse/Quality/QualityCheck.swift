@@ -131,11 +131,12 @@ struct QualityAssertions {
     var newest: [String: (date: Int64, allConsent: Bool)] = [:]
     for customer in landingCustomers {
       let consents = customer.shareWithResearchAsOfDate != nil
-      if let seen = newest[customer.email], seen.date > customer.lastUpdateDate { continue }
-      if let seen = newest[customer.email], seen.date == customer.lastUpdateDate {
-        newest[customer.email] = (seen.date, seen.allConsent && consents)
+      let identity = Identity.canonical(customer.email)
+      if let seen = newest[identity], seen.date > customer.lastUpdateDate { continue }
+      if let seen = newest[identity], seen.date == customer.lastUpdateDate {
+        newest[identity] = (seen.date, seen.allConsent && consents)
       } else {
-        newest[customer.email] = (customer.lastUpdateDate, consents)
+        newest[identity] = (customer.lastUpdateDate, consents)
       }
     }
     let landingSet = Set(landingCustomers)
@@ -143,7 +144,9 @@ struct QualityAssertions {
     let customerTables: [(ZoneTable, [CustomerRecord])] = [(.customerTrusted, trusted), (.customersCurated, curated)]
     for (table, rows) in customerTables {
       let name = table.rawValue
-      assertions.check("unique", name, duplicates(rows.map { $0.email }, when: rules.currentRecordPerEmail)) {
+      assertions.check(
+        "unique", name, duplicates(rows.map { Identity.canonical($0.email) }, when: rules.currentRecordPerEmail)
+      ) {
         (email: String) in "email \(email) appears on more than one row"
       }
       assertions.check("unique", name, duplicates(rows, when: true)) { "row for \($0.email) appears twice" }
@@ -155,9 +158,12 @@ struct QualityAssertions {
       }
       if rules.currentRecordPerEmail {
         assertions.check(
-          "current_consent", name, rows.first { newest[$0.email].map { row in !row.allConsent } ?? true }
+          "current_consent", name,
+          rows.first { newest[Identity.canonical($0.email)].map { row in !row.allConsent } ?? true }
         ) { "\($0.email)'s newest landing record does not consent to research" }
-        assertions.check("current_record", name, rows.first { $0.lastUpdateDate != newest[$0.email]?.date }) {
+        assertions.check(
+          "current_record", name, rows.first { $0.lastUpdateDate != newest[Identity.canonical($0.email)]?.date }
+        ) {
           "the row for \($0.email) is not the newest record"
         }
       }
@@ -170,7 +176,7 @@ struct QualityAssertions {
     // Per subject, the earliest reading time the rules allow.
     var allowedFrom = [Int64](repeating: Int64.max, count: subjects.count)
     for customer in trusted {
-      let subject = Int(subjects.id(of: customer.email)!)
+      let subject = Int(subjects.id(ofIdentity: customer.email)!)
       let from = rules.readingsFromConsentDate ? customer.shareWithResearchAsOfDate ?? Int64.max : Int64.min
       allowedFrom[subject] = min(allowedFrom[subject], from)
     }
@@ -188,7 +194,7 @@ struct QualityAssertions {
     for row in readings { hasReadings[Int(row.subject)] = true }
     assertions.check(
       "has_readings", ZoneTable.customersCurated.rawValue,
-      curated.first { !hasReadings[Int(subjects.id(of: $0.email) ?? 0)] }
+      curated.first { !hasReadings[Int(subjects.id(ofIdentity: $0.email) ?? 0)] }
     ) { "\($0.email) has no accelerometer_trusted reading" }
 
     // Owners of each serial number, and the earliest reading time any of them allows.
@@ -196,7 +202,9 @@ struct QualityAssertions {
     var serialAllowedFrom = [Int64](repeating: Int64.max, count: serials.count)
     var curatedSubject = [Bool](repeating: false, count: subjects.count)
     for customer in curated {
-      guard let serial = serials.id(of: customer.serialNumber), let subject = subjects.id(of: customer.email) else {
+      guard let serial = serials.id(ofIdentity: customer.serialNumber),
+        let subject = subjects.id(ofIdentity: customer.email)
+      else {
         continue
       }
       curatedSubject[Int(subject)] = true

@@ -17,9 +17,9 @@ struct ZoneTables {
     subjects: ByteStringTable, serials: ByteStringTable
   ) {
     var subjects = ByteStringTable(expectedCount: trusted.count)
-    for customer in trusted { subjects.insert(customer.email) }
+    for customer in trusted { subjects.insert(identity: customer.email) }
     var serials = ByteStringTable(expectedCount: curated.count)
-    for serial in Set(curated.map(\.serialNumber)).sorted() { serials.insert(serial) }
+    for serial in Set(curated.map { Identity.canonical($0.serialNumber) }).sorted() { serials.insert(serial) }
     return (subjects, serials)
   }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Ingestion
 import Lakehouse
 
 /// `stedi lake erase`: the right to erasure, across every zone of a lake.
@@ -22,6 +23,14 @@ struct LakeEraseCommand: AsyncParsableCommand {
       interrupted, run it again: it finishes the job. Each run appends an entry without personal \
       data to _stedi/erasure-log.ndjson: when, the hash, rows removed per table.
 
+      Every spelling of the email is the same customer (trimmed, any letter case, any Unicode \
+      normalization). On a folder lake the ingest service's write-ahead log (--wal, default \
+      _stedi/ingest-wal) is read for the customer's records still waiting there (their serial \
+      numbers are theirs too); a running service takes the customer's records out of its log \
+      within its --erasure-refresh-seconds, and a log nobody holds (a service stopped by kill -9) \
+      is landed, less the customer, and emptied here. An email found nowhere is said so; it goes \
+      on the list all the same.
+
       --reapply (without --email) applies the whole list again, removing records of erased \
       customers that reached the lake after their erasure.
       """)
@@ -43,6 +52,9 @@ struct LakeEraseCommand: AsyncParsableCommand {
   @Flag(help: "Print the report as one JSON object.")
   var json = false
 
+  @Option(help: "The ingest service's write-ahead log folder on this machine (default: <lake>/_stedi/ingest-wal).")
+  var wal: String?
+
   func validate() throws {
     guard (email != nil) != reapply else { throw ValidationError("give either --email ADDRESS or --reapply") }
     if let email, !email.contains("@") { throw ValidationError("--email must be an email address") }
@@ -58,13 +70,24 @@ struct LakeEraseCommand: AsyncParsableCommand {
       }
       eraser.pseudonymKey = try runReportingLakeErrors { try PseudonymKey.loadOrCreate(at: path) }
     }
+    let logFolder = wal ?? (storageOptions.isS3 ? nil : "\(storageOptions.lake)/_stedi/ingest-wal")
+    let pending = try logFolder.map { try IngestLogErasure.customerRecords(inLogDirectory: $0) } ?? []
     let progress = TerminalProgress()
-    let report = try await runReportingLakeAndStorageErrors {
+    var report = try await runReportingLakeAndStorageErrors {
       if let email {
-        try await eraser.erase(email: email, progress: progress.show)
+        try await eraser.erase(email: email, pending: pending, progress: progress.show)
       } else {
         try await eraser.reapply(progress: progress.show)
       }
+    }
+    if let logFolder {
+      progress.show("taking erased customers' records out of the ingest log")
+      report.ingestLog =
+        switch try await IngestLogErasure.drain(logDirectory: logFolder, storage: storage) {
+        case .noLog: "none"
+        case .inUse: "in use by a running service, which takes the customer's records out of it itself"
+        case .drained(let replayed): "landed what it held (\(replayed) records, less erased customers') and emptied it"
+        }
     }
     progress.finish()
     print(json ? report.json() : report.text(), terminator: json ? "\n" : "")

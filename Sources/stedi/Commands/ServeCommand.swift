@@ -123,6 +123,8 @@ struct ServeCommand: AsyncParsableCommand {
     // a list that cannot be read stops the start rather than be taken for an empty one.
     let erasures = ErasureGuard()
     _ = try await Self.reportingStartFailures { try await erasures.refresh(storage: storage) }
+    let revocations = TokenRevocations()
+    _ = try await Self.reportingStartFailures { try await revocations.refresh(storage: storage) }
     let (ingestor, recovery) = try await Self.reportingStartFailures {
       try await Ingestor.open(
         storage: storage, logDirectory: logFolder, limits: limits, dateFolders: dateFolders, metrics: metrics,
@@ -152,7 +154,7 @@ struct ServeCommand: AsyncParsableCommand {
       ingestor: ingestor, key: key, metrics: metrics,
       configuration: IngestServiceConfiguration(
         maxBodyBytes: maxBodyBytes, phonePageFolder: phonePageFolder(), connections: connections),
-      logger: logger)
+      revocations: revocations, logger: logger)
     let host = self.host
     let app = Application(
       router: service.router(),
@@ -171,9 +173,13 @@ struct ServeCommand: AsyncParsableCommand {
     let refresher = Task { [logger] in
       await erasures.refreshUntilCancelled(storage: storage, every: refreshInterval, logger: logger)
     }
+    let revocationRefresher = Task { [logger] in
+      await revocations.refreshUntilCancelled(storage: storage, every: refreshInterval, logger: logger)
+    }
     try await app.runService()
     sealer.cancel()
     refresher.cancel()
+    revocationRefresher.cancel()
     await ingestor.shutdown()
     logger.info("stopped; every acknowledged record is in landing, less those of customers erased meanwhile")
   }

@@ -8,7 +8,7 @@ struct TokenCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "token",
     abstract: "Access tokens for the ingest service.",
-    subcommands: [Issue.self]
+    subcommands: [Issue.self, Revoke.self]
   )
 
   struct Issue: AsyncParsableCommand {
@@ -47,9 +47,58 @@ struct TokenCommand: AsyncParsableCommand {
       let key = try await runReportingStorageErrors { try await TokenKey.load(storage: storage) }
       let (role, subject, days): (AccessToken.Role, String, Double) =
         if let device { (.device, device, 365) } else if let user { (.user, user, 30) } else { (.admin, "admin", 1) }
-      let expiry = Date().addingTimeInterval((expiresIn ?? days) * 86_400)
-      let token = AccessToken(role: role, subject: subject, expiresAt: Int64(expiry.timeIntervalSince1970))
+      let now = Date()
+      let expiry = now.addingTimeInterval((expiresIn ?? days) * 86_400)
+      let token = AccessToken(
+        role: role, subject: subject, expiresAt: Int64(expiry.timeIntervalSince1970),
+        issuedAt: Int64(now.timeIntervalSince1970))
       print(token.signed(with: key))
+    }
+  }
+
+  struct Revoke: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Refuse a token, or every token of a device or user, before it expires.",
+      discussion: """
+        Tokens are bearer secrets: whoever holds one writes as its subject until it expires.         `revoke TOKEN` refuses that token; `revoke --device SERIAL` or `--user EMAIL` refuses every         token of that subject issued until now (issue a new one afterwards). The list         (_stedi/revoked-tokens.json) holds hashes only; a running `stedi serve` reloads it within         --erasure-refresh-seconds.
+        """)
+
+    @OptionGroup var storageOptions: StorageOptions
+
+    @Argument(help: "The token to revoke (or give --device / --user).")
+    var token: String?
+
+    @Option(help: "Revoke every token of this serial number issued until now.")
+    var device: String?
+
+    @Option(help: "Revoke every token of this customer's email issued until now.")
+    var user: String?
+
+    func validate() throws {
+      let chosen = [token != nil, device != nil, user != nil].filter { $0 }.count
+      guard chosen == 1 else { throw ValidationError("give exactly one of TOKEN, --device SERIAL, --user EMAIL") }
+    }
+
+    func run() async throws {
+      let storage = try storageOptions.storage(create: false)
+      let key = try await runReportingStorageErrors { try await TokenKey.load(storage: storage) }
+      var list = try await runReportingStorageErrors { try await RevocationList.load(storage: storage) }
+      if let token {
+        let claims: AccessToken
+        do {
+          claims = try AccessToken.verify(token, with: key, now: .distantPast)
+        } catch {
+          throw ValidationError("not a token of this lake: \(error)")
+        }
+        list.revoke(token: token, claims: claims)
+        print("revoked one \(claims.role.rawValue) token")
+      } else {
+        let (role, subject): (AccessToken.Role, String) = device.map { (.device, $0) } ?? (.user, user!)
+        list.revoke(role: role, subject: subject, at: Int64(Date().timeIntervalSince1970), key: key)
+        print("revoked every \(role.rawValue) token of that subject issued until now")
+      }
+      let updated = list
+      try await runReportingStorageErrors { try await updated.save(storage: storage) }
     }
   }
 }

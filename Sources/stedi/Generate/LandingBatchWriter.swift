@@ -31,7 +31,9 @@ struct LandingBatchWriter: DatasetSink {
     pendingLastLines = Array(repeating: nil, count: DatasetTable.allCases.count)
   }
 
-  static func fileName(_ table: DatasetTable, deliveryTime: Int64) -> String { "\(table.rawValue)-\(deliveryTime).json" }
+  static func fileName(_ table: DatasetTable, deliveryTime: Int64) -> String {
+    "\(table.rawValue)-\(deliveryTime).json"
+  }
 
   private static func slot(_ table: DatasetTable) -> Int { DatasetTable.allCases.firstIndex(of: table)! }
   private static let customerSlot = slot(.customer)
@@ -60,7 +62,8 @@ struct LandingBatchWriter: DatasetSink {
       customerName: customer.customerName, email: customer.email, phone: customer.phone, birthDay: customer.birthDay,
       serialNumber: customer.serialNumber, registrationDate: customer.registrationDate,
       lastUpdateDate: customer.lastUpdateDate, shareWithResearchAsOfDate: customer.shareWithResearchAsOfDate,
-      shareWithPublicAsOfDate: customer.shareWithPublicAsOfDate, shareWithFriendsAsOfDate: customer.shareWithFriendsAsOfDate
+      shareWithPublicAsOfDate: customer.shareWithPublicAsOfDate,
+      shareWithFriendsAsOfDate: customer.shareWithFriendsAsOfDate
     ).render(into: &buffers[Self.customerSlot])
     flushIfFull(Self.customerSlot)
   }

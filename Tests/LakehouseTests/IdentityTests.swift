@@ -1,0 +1,113 @@
+import Foundation
+import Motion
+import Testing
+
+@testable import Lakehouse
+
+/// One canonical identity for emails and serial numbers, and where it is used (issue 15, item 1).
+@Suite struct IdentityTests {
+  static let t: Int64 = 1_700_000_000_000
+
+  @Test(arguments: [
+    ("élise@x.com", "élise@x.com"), ("Élise@X.com", "élise@x.com"), ("E\u{301}lise@x.com", "élise@x.com"),
+    ("  ÉLISE@x.COM\t", "élise@x.com"), ("\u{212A}im@x.com", "kim@x.com"), ("Jose\u{301}", "josé"),
+    ("SER-A\u{30A}", "ser-å"), ("plain@x.com", "plain@x.com"),
+  ])
+  func spellingsHaveOneCanonicalForm(spelling: String, canonical: String) {
+    let result = Identity.canonical(spelling)
+    #expect(Array(result.utf8) == Array(canonical.utf8))
+    #expect(Identity.canonical(result) == result, "canonical form must be stable")
+  }
+
+  @Test func theASCIIFastPathAgreesWithTheFullMapping() {
+    var generator = SplitMix64(seed: 15)
+    let alphabet = Array("aZ09.-_@ \tkK")
+    for _ in 0..<2000 {
+      let length = Int(generator.next() % 12)
+      let text = String((0..<length).map { _ in alphabet[Int(generator.next() % UInt64(alphabet.count))] })
+      let full = text.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+      #expect(Identity.canonical(text) == full)
+      var copy = text
+      let fast = copy.withUTF8 { Identity.isCanonicalASCII(UnsafeRawBufferPointer($0)) }
+      if fast { #expect(full == text) }
+    }
+  }
+
+  @Test func subjectIdIsTheSameForEverySpelling() {
+    let key = PseudonymKey(bytes: Array(repeating: 1, count: 32))
+    #expect(key.subjectId(email: "élise@x.com") == key.subjectId(email: " E\u{301}LISE@x.com"))
+    #expect(key.subjectId(email: "élise@x.com") != key.subjectId(email: "elise@x.com"))
+  }
+
+  @Test func erasureHashesEverySpellingAlike() {
+    let key = ErasureKey(bytes: Array(repeating: 3, count: 32))
+    #expect(key.hash(email: "josé@x.com") == key.hash(email: "JOSE\u{301}@X.com "))
+    #expect(key.hash(serialNumber: "SER-Å") == key.hash(serialNumber: "ser-a\u{30A}"))
+  }
+
+  @Test func escapedAndNonASCIIIdentifiersAreTokens() {
+    var tokens: [String] = []
+    let line = Array(#"garbage {"user":"\u00c9lise@x.com", "other": "E\u0301LISE@x.com" "é@"#.utf8)
+    line.withUnsafeBufferPointer { IdentifierTokens.forEach(in: $0) { tokens.append(String($0)) } }
+    let canonical = Set(tokens.map(Identity.canonical))
+    #expect(canonical.contains("élise@x.com"))
+  }
+
+  /// Strict: a later record without consent under another spelling withdraws consent; readings
+  /// under any spelling are the customer's; one subjectId.
+  @Test func thePipelineTreatsEverySpellingAsOneCustomer() throws {
+    let lake = try PrivacyLake("identity")
+    defer { lake.remove() }
+    try lake.writeCustomers([
+      PrivacyLake.customer("élise@x.com", serial: "SER-1", updated: Self.t + 1, consent: Self.t, registered: Self.t),
+      PrivacyLake.customer("ann@x.com", serial: "SER-2", updated: Self.t + 1, consent: Self.t, registered: Self.t),
+      PrivacyLake.customer("ANN@X.com ", serial: "SER-2", updated: Self.t + 2, consent: nil, registered: Self.t),
+    ])
+    try lake.writeAccelerometer([
+      PrivacyLake.phone("E\u{301}lise@x.com", at: Self.t + 10),
+      PrivacyLake.phone("ÉLISE@x.com", at: Self.t + 20),
+      PrivacyLake.phone("ann@x.com", at: Self.t + 10),
+    ])
+    try lake.writeStepTrainer([
+      PrivacyLake.step("ser-1", at: Self.t + 10), PrivacyLake.step("SER-1", at: Self.t + 20),
+      PrivacyLake.step("SER-2", at: Self.t + 10),
+    ])
+    let summary = try lake.run(.strict)
+    #expect(summary.qualityFailures.isEmpty, "\(summary.qualityFailures)")
+    let tables = try lake.tables()
+    #expect(tables.customerTrusted.map(\.email) == ["élise@x.com"])
+    #expect(tables.accelerometerTrusted.count == 2)
+    // Tables show the customer's email as their trusted record spells it.
+    #expect(tables.accelerometerTrusted.allSatisfy { $0.user == "élise@x.com" })
+    #expect(tables.stepTrainerTrusted.count == 2)
+    #expect(tables.machineLearningCurated.count == 2)
+    #expect(Set(tables.machineLearningCurated.map(\.subjectId)) == [privacyTestKey.subjectId(email: "Élise@x.com")])
+    for table in ZoneTable.allCases {
+      #expect(!tables.raw[table]!.privacyContains("ann@x.com"), "ann appears in \(table.rawValue)")
+    }
+  }
+
+  /// The audit reads the lake's metadata too: an ingest log kept in the lake that still holds an
+  /// erased customer's records is a finding.
+  @Test func theAuditFindsAnErasedCustomerInTheIngestLog() async throws {
+    let root = try LakeFixtures.scratch()
+    defer { LakeFixtures.removeScratch(root) }
+    let storage = FileSystemStorage(root: root)
+    let erasureKeyBytes = Array(repeating: UInt8(5), count: 32)
+    try await storage.put(ErasureKey.storageKey, bytes: Array((SecretKeyFile.hex(erasureKeyBytes) + "\n").utf8))
+    let key = ErasureKey(bytes: erasureKeyBytes)
+    try await ErasureList(entries: [.init(subject: key.hash(email: "élise@x.com"), erasedAt: Self.t, serials: [])])
+      .save(storage: storage)
+    // A segment's bytes: a binary header, then the records' NDJSON.
+    let segment =
+      [0x57, 0x41, 0x4C, 0x31, 0, 1, 0, 0] + Array(#"{"user":"E\u0301LISE@x.com","timestamp":1}"#.utf8) + [0x0A]
+    try await storage.put("_stedi/ingest-wal/wal-00000000000000000001.log", bytes: segment)
+    let report = try await ComplianceAudit(storage: storage).run()
+    let finding = try #require(report.findings.first { $0.check == .erasedCustomer })
+    #expect(finding.table == "lake_metadata")
+
+    try await storage.put("_stedi/ingest-wal/wal-00000000000000000001.log", bytes: [0x57, 0x41, 0x4C, 0x31])
+    let clean = try await ComplianceAudit(storage: storage).run()
+    #expect(!clean.findings.contains { $0.check == .erasedCustomer })
+  }
+}
