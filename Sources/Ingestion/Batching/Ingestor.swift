@@ -140,7 +140,7 @@ public actor Ingestor {
     let size = batch.ndjson.count
     // Shared with the bodies being received, so what waits here and what is arriving are
     // bounded together.
-    guard memory.reserve(size) else {
+    guard memory.reserve(size, ceiling: size > memory.largeBytes ? memory.largeCeiling : nil) else {
       throw IngestRejection(
         status: 503, reason: "buffers_full",
         message: "the ingest buffers are full (\(reservedBytes) bytes waiting to land); retry later")

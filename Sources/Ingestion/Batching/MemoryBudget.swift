@@ -8,12 +8,19 @@ import Synchronization
 public final class MemoryBudget: Sendable {
   /// The most bytes that may be reserved at once.
   public let limit: Int
+  /// Reservations larger than this (default 1 MiB: a request body, or its records) may only take
+  /// the total to `largeCeiling`, so that small requests from other clients still fit.
+  public let largeBytes: Int
   private let reserved = Atomic<Int>(0)
 
   /// A budget of `limit` bytes.
-  public init(limit: Int) {
+  public init(limit: Int, largeBytes: Int = 1 << 20) {
     self.limit = limit
+    self.largeBytes = largeBytes
   }
+
+  /// How far a large reservation may take the total: three quarters of the limit.
+  public var largeCeiling: Int { limit / 4 * 3 }
 
   /// Bytes reserved now.
   public var reservedBytes: Int { reserved.load(ordering: .relaxed) }

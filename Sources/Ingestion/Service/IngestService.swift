@@ -12,20 +12,17 @@ public struct IngestServiceConfiguration: Sendable {
   public var retryAfterSeconds: Int
   /// The folder holding the phone capture page (`simulators/phone`), or nil to serve none.
   public var phonePageFolder: String?
-  /// Bodies larger than this (default 1 MiB) may only reserve up to 3/4 of the memory budget.
-  public var largeBodyBytes: Int
   /// The connection limits in force, reported by `/metrics` (nil: none reported).
   public var connections: ConnectionGuard?
 
   /// Settings; see each property for the defaults.
   public init(
     maxBodyBytes: Int = 16 << 20, retryAfterSeconds: Int = 1, phonePageFolder: String? = nil,
-    largeBodyBytes: Int = 1 << 20, connections: ConnectionGuard? = nil
+    connections: ConnectionGuard? = nil
   ) {
     self.maxBodyBytes = maxBodyBytes
     self.retryAfterSeconds = retryAfterSeconds
     self.phonePageFolder = phonePageFolder
-    self.largeBodyBytes = largeBodyBytes
     self.connections = connections
   }
 }
@@ -92,7 +89,7 @@ public struct IngestService: Sendable {
       if let declared, declared > configuration.maxBodyBytes { throw tooLarge() }
       // The body's bytes are reserved against the memory budget before they are read (from
       // Content-Length, or chunk by chunk as they stream), and given back when the request ends.
-      var reservation = BodyReservation(memory: ingestor.memory, configuration: configuration)
+      var reservation = BodyReservation(memory: ingestor.memory)
       defer { reservation.release() }
       let body: ByteBuffer
       if let declared {
@@ -243,19 +240,17 @@ public struct IngestService: Sendable {
 /// Bytes of one request body reserved against the memory budget; released when the request ends.
 private struct BodyReservation {
   let memory: MemoryBudget
-  let configuration: IngestServiceConfiguration
   private(set) var bytes = 0
 
-  init(memory: MemoryBudget, configuration: IngestServiceConfiguration) {
+  init(memory: MemoryBudget) {
     self.memory = memory
-    self.configuration = configuration
   }
 
   /// Reserves `more` bytes; false when the budget has no room for them.
   mutating func reserve(_ more: Int) -> Bool {
     // A large body may not take the last quarter of the budget: small requests from other
     // clients still fit while a few large ones (or bodies held open) fill the rest.
-    let ceiling = bytes + more > configuration.largeBodyBytes ? memory.limit / 4 * 3 : memory.limit
+    let ceiling = bytes + more > memory.largeBytes ? memory.largeCeiling : memory.limit
     guard memory.reserve(more, ceiling: ceiling) else { return false }
     bytes += more
     return true
