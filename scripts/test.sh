@@ -49,7 +49,7 @@ swift test --skip-build --filter 'FirmwareQEMUTests'
 # real time: each phase on its own, before the Spark phase, whose tests hold the cooperative
 # threads while they wait for Spark (and the process tests hold some while they wait for theirs).
 storage_tests='IngestionTests|S3StorageTests|S3RetryTests|FileSystemStorageTests|LakeErasureTests|ComplianceAuditTests|FleetTests'
-service_tests='ServeCommandTests|PhonePageTests|S3LakeTests|LakeEraseCommandTests|LakeAuditCommandTests|FleetCommandTests|ErasureHardeningCommandTests'
+service_tests='ServeCommandTests|ServeLimitsTests|ServeStartupTests|PhonePageTests|S3LakeTests|LakeEraseCommandTests|LakeAuditCommandTests|FleetCommandTests|ErasureHardeningCommandTests'
 swift test --skip-build --filter "$storage_tests"
 swift test --skip-build --filter "$service_tests"
 swift test --skip-build --skip "$device_tests|CaptureCommandTests|FirmwareQEMUTests|$storage_tests|$service_tests"

@@ -27,7 +27,7 @@ import Testing
     let lake = "\(scratch.path)/lake"
     let environment = ["STEDI_TOKEN_KEY": String(repeating: "fleet-test-key-", count: 3)]
     let service = try await ServeProcess.start(
-      ["--lake", lake, "--wal", "\(scratch.path)/wal", "--batch-max-age", "0.5"], environment: environment)
+      ["--lake", lake, "--create", "--wal", "\(scratch.path)/wal", "--batch-max-age", "0.5"], environment: environment)
     let report = "\(scratch.path)/report.json"
     let html = "\(scratch.path)/report.html"
     let fleet = try StediProcess.run(

@@ -37,6 +37,7 @@
 import Foundation
 import Lakehouse
 import Logging
+import Synchronization
 
 /// Batches validated records into landing files, durably: nothing acknowledged is lost.
 public actor Ingestor {
@@ -51,14 +52,24 @@ public actor Ingestor {
   public nonisolated let instance: String
   /// The erasure list that requests are checked against and batches again before they land.
   public nonisolated let erasures: ErasureGuard
+  /// The memory limit shared with the request bodies being received (see `MemoryBudget`).
+  public nonisolated let memory: MemoryBudget
 
   private var buffers: [LandingSource: SourceBuffer] = [:]
   private var landing: [UInt64: LandingBatch] = [:]
   private var landingTasks: [UInt64: Task<Void, Never>] = [:]
-  private var reservedBytes = 0
+  /// Bytes buffered or being landed; kept on the health board, which `/healthz` reads without
+  /// waiting for this actor.
+  private var reservedBytes: Int {
+    get { board.buffered.load(ordering: .relaxed) }
+    set { board.buffered.store(newValue, ordering: .relaxed) }
+  }
+  private let board = HealthBoard()
   /// Lower bounds of the sequence numbers of appends still in progress, so their segments stay.
   private var appendsInProgress: [UInt64: Int] = [:]
   private var shuttingDown = false
+  /// Whether the last write-ahead log append failed (the board has the error).
+  private var logFailing = false
   /// The erasure-list version whose customers are out of the log (0: none purged yet).
   private var purgedErasureVersion: UInt64 = 0
   private var purging = false
@@ -79,7 +90,8 @@ public actor Ingestor {
   public static func open(
     storage: any LakeStorage, logDirectory: String, limits: BatchLimits = BatchLimits(),
     dateFolders: Bool = false, segmentBytes: Int = 64 << 20, metrics: IngestMetrics = IngestMetrics(),
-    erasures: ErasureGuard = ErasureGuard(), logger: Logger = Logger(label: "stedi.ingest")
+    erasures: ErasureGuard = ErasureGuard(), memory: MemoryBudget? = nil,
+    logger: Logger = Logger(label: "stedi.ingest")
   ) async throws -> (Ingestor, Recovery) {
     // Locked before the log is opened: opening cuts off a torn tail, which must never be the
     // tail another running service is still appending to.
@@ -97,7 +109,8 @@ public actor Ingestor {
     let instance = try InstanceIdentity.loadOrCreate(in: logDirectory)
     let ingestor = Ingestor(
       storage: storage, log: log, lock: lock, instance: instance, limits: limits, dateFolders: dateFolders,
-      metrics: metrics, erasures: erasures, logger: logger)
+      metrics: metrics, erasures: erasures, memory: memory ?? MemoryBudget(limit: limits.maxBufferedBytes),
+      logger: logger)
     let recovery = await ingestor.replay(recovered)
     return (ingestor, recovery)
   }
@@ -105,7 +118,7 @@ public actor Ingestor {
   private init(
     storage: any LakeStorage, log: WriteAheadLog, lock: LogDirectoryLock, instance: String, limits: BatchLimits,
     dateFolders: Bool,
-    metrics: IngestMetrics, erasures: ErasureGuard, logger: Logger
+    metrics: IngestMetrics, erasures: ErasureGuard, memory: MemoryBudget, logger: Logger
   ) {
     self.storage = storage
     self.log = log
@@ -115,6 +128,7 @@ public actor Ingestor {
     self.dateFolders = dateFolders
     self.metrics = metrics
     self.erasures = erasures
+    self.memory = memory
     self.logger = logger
   }
 
@@ -124,7 +138,9 @@ public actor Ingestor {
       throw IngestRejection(status: 503, reason: "shutting_down", message: "the service is shutting down")
     }
     let size = batch.ndjson.count
-    guard reservedBytes + size <= limits.maxBufferedBytes else {
+    // Shared with the bodies being received, so what waits here and what is arriving are
+    // bounded together.
+    guard memory.reserve(size, ceiling: size > memory.largeBytes ? memory.largeCeiling : nil) else {
       throw IngestRejection(
         status: 503, reason: "buffers_full",
         message: "the ingest buffers are full (\(reservedBytes) bytes waiting to land); retry later")
@@ -142,9 +158,16 @@ public actor Ingestor {
       sequence = try await log.append([entry.encoded])
     } catch {
       reservedBytes -= size
+      memory.release(size)
+      logFailing = true
+      board.update { $0.logFailure = "\(error)" }
       logger.error("write-ahead log append failed", metadata: ["error": "\(error)"])
       throw IngestRejection(
         status: 503, reason: "log_unavailable", message: "the service cannot make records durable right now: \(error)")
+    }
+    if logFailing {
+      logFailing = false
+      board.update { $0.logFailure = nil }
     }
     // Checked against a list older than the one the log was last purged for: its records may sit
     // in the segment begun by that purge, so the log is purged once more.
@@ -275,6 +298,28 @@ public actor Ingestor {
   /// Batches sealed but not yet in landing.
   public var batchesLanding: Int { landing.count }
 
+  /// Whether records are making it into landing, for `/healthz`.
+  public struct Health: Sendable, Equatable {
+    /// Bytes buffered or being landed.
+    public var bufferedBytes: Int
+    /// Batches sealed but not yet in landing.
+    public var batchesLanding: Int
+    /// Batches whose last landing attempt failed (they are being retried).
+    public var batchesFailing: Int
+    /// Why the service is unhealthy ("landing_failing", "log_unavailable"), or nil when it is healthy.
+    public var problem: String?
+    /// The last error behind `problem`.
+    public var error: String?
+  }
+
+  /// The state `/healthz` reports: unhealthy while the log cannot be appended to or a batch
+  /// cannot land, healthy again as soon as they work. Read without waiting for the actor.
+  public nonisolated var health: Health { board.health }
+
+  private func landingAttemptFailed(_ batch: UInt64, _ error: String) {
+    board.update { $0.failing[batch] = error }
+  }
+
   /// Records waiting in buffers, per source.
   public var bufferedRecords: [LandingSource: Int] { buffers.mapValues(\.count) }
 
@@ -292,6 +337,7 @@ public actor Ingestor {
 
   private func startLanding(_ batch: LandingBatch, sealed: Bool) {
     landing[batch.id] = batch
+    board.update { [count = landing.count] in $0.landing = count }
     let key = batch.key(instance: instance, dateFolders: dateFolders)
     landingTasks[batch.id] = Task { [log, storage, logger, metrics, erasures] in
       let started = ContinuousClock.now
@@ -322,6 +368,7 @@ public actor Ingestor {
           // Cancelled only by `abandon()`, which simulates a crash: leave everything to the log.
           if Task.isCancelled { return }
           metrics.flushFailed(batch.source)
+          self.landingAttemptFailed(batch.id, "\(error)")
           logger.error(
             "landing a batch failed; retrying",
             metadata: ["key": "\(key)", "error": "\(error)", "retry_in": "\(delay)"])
@@ -371,7 +418,12 @@ public actor Ingestor {
   private func landed(_ batch: LandingBatch) async {
     landing[batch.id] = nil
     landingTasks[batch.id] = nil
+    board.update { [count = landing.count] in
+      $0.landing = count
+      $0.failing[batch.id] = nil
+    }
     reservedBytes -= batch.ndjson.count
+    memory.release(batch.ndjson.count)
     await releaseLog()
   }
 
@@ -430,6 +482,7 @@ public actor Ingestor {
       }
       guard !batch.entries.isEmpty else { continue }
       reservedBytes += batch.ndjson.count
+      memory.forceReserve(batch.ndjson.count)
       startLanding(batch, sealed: true)
       relanded += 1
     }
@@ -440,6 +493,7 @@ public actor Ingestor {
       buffers[record.source, default: SourceBuffer()].add(
         entry: lsn, ndjson: record.ndjson, count: record.count, erasureVersion: nil, at: now)
       reservedBytes += record.ndjson.count
+      memory.forceReserve(record.ndjson.count)
       unsealed += record.count
     }
     for source in LandingSource.allCases { seal(source) }
@@ -448,5 +502,40 @@ public actor Ingestor {
     return Recovery(
       recordsRead: recovered.records.count, sealedBatchesRelanded: relanded, unsealedRecordsReplayed: unsealed,
       damage: damage)
+  }
+}
+
+/// What `/healthz` reports, published by the Ingestor as it changes (per batch, and a counter
+/// per request) so that health is answered without waiting behind the actor's work.
+final class HealthBoard: Sendable {
+  struct State: Sendable {
+    var landing = 0
+    /// Batches whose last landing attempt failed, with the error.
+    var failing: [UInt64: String] = [:]
+    /// The error of the last write-ahead log append, if it failed.
+    var logFailure: String?
+  }
+
+  let buffered = Atomic<Int>(0)
+  private let state = Mutex(State())
+
+  func update(_ change: (inout State) -> Void) {
+    state.withLock { change(&$0) }
+  }
+
+  var health: Ingestor.Health {
+    state.withLock { state in
+      var health = Ingestor.Health(
+        bufferedBytes: buffered.load(ordering: .relaxed), batchesLanding: state.landing,
+        batchesFailing: state.failing.count)
+      if let logFailure = state.logFailure {
+        health.problem = "log_unavailable"
+        health.error = logFailure
+      } else if let failure = state.failing.min(by: { $0.key < $1.key }) {
+        health.problem = "landing_failing"
+        health.error = failure.value
+      }
+      return health
+    }
   }
 }

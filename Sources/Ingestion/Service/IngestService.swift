@@ -12,12 +12,18 @@ public struct IngestServiceConfiguration: Sendable {
   public var retryAfterSeconds: Int
   /// The folder holding the phone capture page (`simulators/phone`), or nil to serve none.
   public var phonePageFolder: String?
+  /// The connection limits in force, reported by `/metrics` (nil: none reported).
+  public var connections: ConnectionGuard?
 
   /// Settings; see each property for the defaults.
-  public init(maxBodyBytes: Int = 16 << 20, retryAfterSeconds: Int = 1, phonePageFolder: String? = nil) {
+  public init(
+    maxBodyBytes: Int = 16 << 20, retryAfterSeconds: Int = 1, phonePageFolder: String? = nil,
+    connections: ConnectionGuard? = nil
+  ) {
     self.maxBodyBytes = maxBodyBytes
     self.retryAfterSeconds = retryAfterSeconds
     self.phonePageFolder = phonePageFolder
+    self.connections = connections
   }
 }
 
@@ -55,14 +61,16 @@ public struct IngestService: Sendable {
       router.post(RouterPath(path)) { request, _ in await self.ingest(request, source: source) }
     }
     router.get("/healthz") { _, _ in
-      let buffered = await ingestor.bufferedBytes
-      let landing = await ingestor.batchesLanding
-      return Self.json(.ok, #"{"status":"ok","bufferedBytes":\#(buffered),"batchesLanding":\#(landing)}"#)
+      let (status, body) = Self.health(ingestor)
+      var response = Self.json(HTTPResponse.Status(code: status), body)
+      if status == 503 { response.headers[.retryAfter] = String(configuration.retryAfterSeconds) }
+      return response
     }
     router.get("/metrics") { _, _ in
       Response(
         status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-        body: .init(byteBuffer: ByteBuffer(string: metrics.render())))
+        body: .init(
+          byteBuffer: ByteBuffer(string: metrics.render() + Self.connectionMetrics(configuration.connections))))
     }
     if let folder = configuration.phonePageFolder {
       router.get("/phone") { _, _ in Self.file(folder, "index.html") }
@@ -77,14 +85,28 @@ public struct IngestService: Sendable {
     do {
       let token = try authenticate(request)
       try IngestBody.authoriseEndpoint(source: source, token: token)
-      if let length = request.headers[.contentLength].flatMap(Int.init), length > configuration.maxBodyBytes {
-        throw tooLarge()
-      }
+      let declared = request.headers[.contentLength].flatMap(Int.init)
+      if let declared, declared > configuration.maxBodyBytes { throw tooLarge() }
+      // The body's bytes are reserved against the memory budget before they are read (from
+      // Content-Length, or chunk by chunk as they stream), and given back when the request ends.
+      var reservation = BodyReservation(memory: ingestor.memory)
+      defer { reservation.release() }
       let body: ByteBuffer
-      do {
-        body = try await request.collectBody(upTo: configuration.maxBodyBytes)
-      } catch is NIOTooManyBytesError {
-        throw tooLarge()
+      if let declared {
+        guard reservation.reserve(declared) else { throw buffersFull() }
+        do {
+          body = try await request.collectBody(upTo: configuration.maxBodyBytes)
+        } catch is NIOTooManyBytesError {
+          throw tooLarge()
+        }
+      } else {
+        var collected = ByteBuffer()
+        for try await chunk in request.body {
+          guard collected.readableBytes + chunk.readableBytes <= configuration.maxBodyBytes else { throw tooLarge() }
+          guard reservation.reserve(chunk.readableBytes) else { throw buffersFull() }
+          collected.writeImmutableBuffer(chunk)
+        }
+        body = collected
       }
       // The erasure list as it is now; the Ingestor checks the records again before they land
       // if the list changes meanwhile.
@@ -125,6 +147,12 @@ public struct IngestService: Sendable {
     }
   }
 
+  private func buffersFull() -> IngestRejection {
+    IngestRejection(
+      status: 503, reason: "buffers_full",
+      message: "the service holds as many bytes in memory as it may (\(ingestor.memory.limit)); retry later")
+  }
+
   private func tooLarge() -> IngestRejection {
     IngestRejection(
       status: 413, reason: "too_large",
@@ -144,6 +172,46 @@ public struct IngestService: Sendable {
     if rejection.status == 503 { response.headers[.retryAfter] = String(configuration.retryAfterSeconds) }
     if rejection.status == 401 { response.headers[.wwwAuthenticate] = "Bearer" }
     return response
+  }
+
+  /// `/healthz`'s status and JSON body, from what `ingestor` has published: no waiting for it, so
+  /// that the connection guard can answer it on the network threads however busy the workers are.
+  public static func health(_ ingestor: Ingestor) -> (status: Int, body: String) {
+    let health = ingestor.health
+    let figures =
+      #""bufferedBytes":\#(health.bufferedBytes),"reservedBytes":\#(ingestor.memory.reservedBytes),"#
+      + #""batchesLanding":\#(health.batchesLanding),"batchesFailing":\#(health.batchesFailing)"#
+    guard let problem = health.problem else { return (200, #"{"status":"ok",\#(figures)}"#) }
+    // Unhealthy while records cannot reach landing (or the log), although requests may still be
+    // acknowledged from the log meanwhile: probes and load balancers must see it.
+    return (
+      503,
+      #"{"status":"unhealthy","reason":"\#(problem)","error":\#(jsonString(health.error ?? "")),\#(figures)}"#
+    )
+  }
+
+  /// The connection limits' counts in Prometheus text format.
+  private static func connectionMetrics(_ connections: ConnectionGuard?) -> String {
+    guard let counts = connections?.counts else { return "" }
+    return """
+      # TYPE stedi_ingest_connections_open gauge
+      stedi_ingest_connections_open \(counts.open)
+      # TYPE stedi_ingest_connections_accepted_total counter
+      stedi_ingest_connections_accepted_total \(counts.accepted)
+      # TYPE stedi_ingest_connections_closed_total counter
+      stedi_ingest_connections_closed_total{reason="evicted"} \(counts.evicted)
+      stedi_ingest_connections_closed_total{reason="refused"} \(counts.refused)
+      stedi_ingest_connections_closed_total{reason="header_or_idle_timeout"} \(counts.headerOrIdleTimeouts)
+      stedi_ingest_connections_closed_total{reason="body_timeout"} \(counts.bodyTimeouts)
+
+      """
+  }
+
+  /// `text` as a JSON string literal.
+  private static func jsonString(_ text: String) -> String {
+    let data =
+      (try? JSONSerialization.data(withJSONObject: [text], options: [.fragmentsAllowed])) ?? Data("[\"\"]".utf8)
+    return String(decoding: data.dropFirst().dropLast(), as: UTF8.self)
   }
 
   private static func json(_ status: HTTPResponse.Status, _ text: String) -> Response {
@@ -166,5 +234,31 @@ public struct IngestService: Sendable {
     return Response(
       status: .ok, headers: [.contentType: type, .cacheControl: "no-store"],
       body: .init(byteBuffer: ByteBuffer(bytes: data)))
+  }
+}
+
+/// Bytes of one request body reserved against the memory budget; released when the request ends.
+private struct BodyReservation {
+  let memory: MemoryBudget
+  private(set) var bytes = 0
+
+  init(memory: MemoryBudget) {
+    self.memory = memory
+  }
+
+  /// Reserves `more` bytes; false when the budget has no room for them.
+  mutating func reserve(_ more: Int) -> Bool {
+    // A large body may not take the last quarter of the budget: small requests from other
+    // clients still fit while a few large ones (or bodies held open) fill the rest.
+    let ceiling = bytes + more > memory.largeBytes ? memory.largeCeiling : memory.limit
+    guard memory.reserve(more, ceiling: ceiling) else { return false }
+    bytes += more
+    return true
+  }
+
+  /// Gives every reserved byte back.
+  mutating func release() {
+    memory.release(bytes)
+    bytes = 0
   }
 }

@@ -23,6 +23,17 @@ struct ServeCommand: AsyncParsableCommand {
       customers erased after they were acknowledged. A request with some such records gets \
       202 {"accepted":n,"refused":m}; one with only such records gets 403 (reason "erased"). A \
       list that cannot be read stops the start; while running, the last list read stays in force.
+
+      Limits: a new connection has --header-timeout seconds to send its request head, a kept-alive \
+      one --idle-timeout for its next, a request --body-timeout from its head to its last byte; \
+      past one the connection is closed. At --max-connections, a new connection closes the oldest \
+      one still waiting for a request head, or is closed at once if every connection is busy. \
+      Request bodies being received reserve their bytes against --max-buffered-bytes with the \
+      records waiting to land: beyond it 503 with Retry-After, beyond --max-body-bytes 413. \
+      GET /healthz answers 503 {"status":"unhealthy","reason":...} while records cannot land or \
+      the write-ahead log cannot be written, 200 again once they can.
+
+      The lake folder must exist (and be writable) unless --create is given.
       """)
 
   @OptionGroup var storageOptions: StorageOptions
@@ -48,7 +59,8 @@ struct ServeCommand: AsyncParsableCommand {
   @Option(help: "Seconds the first record of a batch may wait before its file is written.")
   var batchMaxAge = 60.0
 
-  @Option(help: "Bytes waiting in memory before requests get 503 with Retry-After.")
+  @Option(
+    help: "Bytes in memory (bodies being received, records waiting to land) before requests get 503 with Retry-After.")
   var maxBufferedBytes = BatchLimits().maxBufferedBytes
 
   @Option(help: "The largest request body, in bytes; larger ones get 413.")
@@ -59,6 +71,21 @@ struct ServeCommand: AsyncParsableCommand {
 
   @Option(help: "The phone capture page's folder (default: simulators/phone beside the package).")
   var phonePage: String?
+
+  @Option(help: "Connections open at once (at most the descriptor limit less 256).")
+  var maxConnections = ConnectionLimits().maxConnections
+
+  @Option(help: "Seconds a new connection has to send its request head.")
+  var headerTimeout = 10.0
+
+  @Option(help: "Seconds a kept-alive connection may wait for its next request.")
+  var idleTimeout = 75.0
+
+  @Option(help: "Seconds from a request's head to the last byte of its body.")
+  var bodyTimeout = 60.0
+
+  @Flag(help: "Create the lake folder (and its parents) if it does not exist.")
+  var create = false
 
   @Option(
     help: ArgumentHelp(
@@ -72,16 +99,22 @@ struct ServeCommand: AsyncParsableCommand {
       throw ValidationError("batch limits and sizes must be positive")
     }
     guard erasureRefreshSeconds > 0 else { throw ValidationError("--erasure-refresh-seconds must be positive") }
+    guard maxConnections > 0, headerTimeout > 0, idleTimeout > 0, bodyTimeout > 0 else {
+      throw ValidationError("--max-connections and the timeouts must be positive")
+    }
   }
 
   func run() async throws {
     var logger = Logger(label: "stedi.serve")
     logger.logLevel = .info
-    let storage = try storageOptions.storage(create: true)
+    // Before anything is opened: every connection is a descriptor, and running out of them
+    // (EMFILE) also stops the erasure-list reloads and the landing writes.
+    let descriptors = FileDescriptorLimit.raiseToHardLimit()
+    let storage = try prepareLake()
     guard let logFolder = wal ?? (storageOptions.isS3 ? nil : "\(storageOptions.lake)/_stedi/ingest-wal") else {
       throw ValidationError("an S3 lake needs --wal DIR: the write-ahead log must be on a local disk")
     }
-    let key = try await runReportingStorageErrors { try await TokenKey.load(storage: storage) }
+    let key = try await Self.reportingStartFailures { try await TokenKey.load(storage: storage) }
     let metrics = IngestMetrics()
     let limits = BatchLimits(
       maxRecords: batchMaxRecords, maxBytes: batchMaxBytes, maxAge: .milliseconds(Int64(batchMaxAge * 1000)),
@@ -89,12 +122,14 @@ struct ServeCommand: AsyncParsableCommand {
     // Read before the log is replayed, so that replayed records of erased customers never land;
     // a list that cannot be read stops the start rather than be taken for an empty one.
     let erasures = ErasureGuard()
-    _ = try await runReportingStorageErrors { try await erasures.refresh(storage: storage) }
+    _ = try await Self.reportingStartFailures { try await erasures.refresh(storage: storage) }
     let revocations = TokenRevocations()
-    _ = try await runReportingStorageErrors { try await revocations.refresh(storage: storage) }
-    let (ingestor, recovery) = try await Ingestor.open(
-      storage: storage, logDirectory: logFolder, limits: limits, dateFolders: dateFolders, metrics: metrics,
-      erasures: erasures, logger: logger)
+    _ = try await Self.reportingStartFailures { try await revocations.refresh(storage: storage) }
+    let (ingestor, recovery) = try await Self.reportingStartFailures {
+      try await Ingestor.open(
+        storage: storage, logDirectory: logFolder, limits: limits, dateFolders: dateFolders, metrics: metrics,
+        erasures: erasures, logger: logger)
+    }
     if recovery.recordsRead > 0 || !recovery.damage.isEmpty {
       logger.info(
         "replayed the write-ahead log",
@@ -103,14 +138,30 @@ struct ServeCommand: AsyncParsableCommand {
           "unsealed_records": "\(recovery.unsealedRecordsReplayed)", "damage": "\(recovery.damage.count)",
         ])
     }
+    // Descriptors beyond the connections: the log, landing writes, erasure reloads, the lake's files.
+    let connectionCap = max(1, min(maxConnections, descriptors - 256))
+    if connectionCap < maxConnections {
+      logger.warning(
+        "fewer connections than asked: the descriptor limit leaves room for these",
+        metadata: ["max_connections": "\(connectionCap)", "descriptor_limit": "\(descriptors)"])
+    }
+    let connections = ConnectionGuard(
+      limits: ConnectionLimits(
+        maxConnections: connectionCap, headerTimeout: Self.duration(headerTimeout),
+        idleTimeout: Self.duration(idleTimeout), bodyTimeout: Self.duration(bodyTimeout)),
+      health: { IngestService.health(ingestor) }, logger: logger)
     let service = IngestService(
       ingestor: ingestor, key: key, metrics: metrics,
-      configuration: IngestServiceConfiguration(maxBodyBytes: maxBodyBytes, phonePageFolder: phonePageFolder()),
+      configuration: IngestServiceConfiguration(
+        maxBodyBytes: maxBodyBytes, phonePageFolder: phonePageFolder(), connections: connections),
       revocations: revocations, logger: logger)
     let host = self.host
     let app = Application(
       router: service.router(),
-      configuration: .init(address: .hostname(host, port: port), serverName: "stedi"),
+      server: connections.http1Server(),
+      // A longer listen queue than Hummingbird's 256: bursts of connections wait in the kernel
+      // rather than being refused before the guard sees them.
+      configuration: .init(address: .hostname(host, port: port), serverName: "stedi", backlog: 4096),
       onServerRunning: { channel in
         let bound = channel.localAddress?.port ?? 0
         // Written straight to the file descriptor: tests and scripts wait for this line.
@@ -119,10 +170,10 @@ struct ServeCommand: AsyncParsableCommand {
       logger: logger)
     let sealer = Task { await ingestor.sealAgedUntilCancelled() }
     let refreshInterval = Duration.milliseconds(max(1, Int64(erasureRefreshSeconds * 1000)))
-    let refresher = Task {
+    let refresher = Task { [logger] in
       await erasures.refreshUntilCancelled(storage: storage, every: refreshInterval, logger: logger)
     }
-    let revocationRefresher = Task {
+    let revocationRefresher = Task { [logger] in
       await revocations.refreshUntilCancelled(storage: storage, every: refreshInterval, logger: logger)
     }
     try await app.runService()
@@ -131,6 +182,70 @@ struct ServeCommand: AsyncParsableCommand {
     revocationRefresher.cancel()
     await ingestor.shutdown()
     logger.info("stopped; every acknowledged record is in landing, less those of customers erased meanwhile")
+  }
+
+  private static func duration(_ seconds: Double) -> Duration {
+    .milliseconds(max(1, Int64(seconds * 1000)))
+  }
+
+  /// The lake's storage, after checking that a folder lake exists (or creating it with
+  /// --create) and can be written: a lake that cannot is a one-line error, exit 2.
+  private func prepareLake() throws -> any LakeStorage {
+    guard !storageOptions.isS3 else { return try storageOptions.storage() }
+    let lake = storageOptions.lake
+    var isDirectory: ObjCBool = false
+    if !FileManager.default.fileExists(atPath: lake, isDirectory: &isDirectory) {
+      guard create else {
+        try Self.fail("no lake folder at \(lake) (give --create to make one)")
+      }
+      do {
+        try FileManager.default.createDirectory(atPath: lake, withIntermediateDirectories: true)
+      } catch {
+        try Self.fail("cannot create the lake folder \(lake): \(Self.oneLine(error))")
+      }
+    } else if !isDirectory.boolValue {
+      try Self.fail("the lake \(lake) is not a folder")
+    }
+    // Root ignores permission bits, so the folder is tried, not its mode read.
+    let probe = "\(lake)/.stedi-serve-probe-\(getpid())"
+    let descriptor = open(probe, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+    guard descriptor >= 0 else {
+      try Self.fail("the lake folder \(lake) is not writable: \(String(cString: strerror(errno)))")
+    }
+    close(descriptor)
+    unlink(probe)
+    return try storageOptions.storage()
+  }
+
+  /// Runs a start-up step, turning any error into one line on stderr and exit 2.
+  private static func reportingStartFailures<Result>(_ body: () async throws -> Result) async throws -> Result {
+    do {
+      return try await runReportingStorageErrors(body)
+    } catch let exit as ExitCode {
+      throw exit
+    } catch {
+      try Self.fail("cannot start: \(Self.oneLine(error))")
+    }
+  }
+
+  private static func fail(_ message: String) throws -> Never {
+    FileHandle.standardError.write(Data("stedi: error: \(message)\n".utf8))
+    throw ExitCode(2)
+  }
+
+  /// An error in one line. Foundation's file errors say what in `localizedDescription` and where
+  /// and why in their user info: all three, without the dump of the whole error.
+  private static func oneLine(_ error: any Error) -> String {
+    var text = "\(error)"
+    let nsError = error as NSError
+    if error is CocoaError || nsError.domain == NSCocoaErrorDomain {
+      text = nsError.localizedDescription
+      if let path = nsError.userInfo[NSFilePathErrorKey] as? String { text += " (\(path))" }
+      if let underlying = nsError.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
+        text += ": \(String(cString: strerror(Int32(underlying.code))))"
+      }
+    }
+    return text.split(whereSeparator: \.isNewline).joined(separator: " ")
   }
 
   /// The phone page folder: the option, else `simulators/phone` found above the executable or
@@ -154,3 +269,26 @@ struct ServeCommand: AsyncParsableCommand {
     return nil
   }
 }
+
+/// The process's open-file limit.
+enum FileDescriptorLimit {
+  /// Raises the soft limit to the hard limit where allowed; returns the soft limit in force.
+  static func raiseToHardLimit() -> Int {
+    var limit = rlimit()
+    guard getrlimit(RLIMIT_NOFILE_VALUE, &limit) == 0 else { return 1024 }
+    // An unlimited hard limit cannot be the soft one on Linux (nr_open caps it): a million will do.
+    let target = limit.rlim_max == rlim_t.max ? 1 << 20 : limit.rlim_max
+    if limit.rlim_cur < target {
+      var raised = limit
+      raised.rlim_cur = target
+      if setrlimit(RLIMIT_NOFILE_VALUE, &raised) == 0 { limit = raised }
+    }
+    return Int(clamping: limit.rlim_cur)
+  }
+}
+
+#if os(Linux)
+  private let RLIMIT_NOFILE_VALUE = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
+#else
+  private let RLIMIT_NOFILE_VALUE = RLIMIT_NOFILE
+#endif
