@@ -50,7 +50,7 @@ private func accelerometerBody(user: String, count: Int, start: Int64 = 1_700_00
 }
 
 private func customer(_ email: String, serial: String = "S-9") -> String {
-  #"{"customerName":"C","email":"\#(email)","phone":"1","birthDay":"1990-01-01","serialNumber":"\#(serial)","registrationDate":1,"lastUpdateDate":2,"shareWithResearchAsOfDate":3,"shareWithPublicAsOfDate":null,"shareWithFriendsAsOfDate":null}"#
+  #"{"customerName":"C","email":"\#(email)","phone":"1","birthDay":"1990-01-01","serialNumber":"\#(serial)","registrationDate":1700000000001,"lastUpdateDate":1700000000002,"shareWithResearchAsOfDate":1700000000003,"shareWithPublicAsOfDate":null,"shareWithFriendsAsOfDate":null}"#
 }
 
 private func parse(

@@ -91,7 +91,7 @@ func eventually(
     let (ingestor, _) = try await Ingestor.open(
       storage: lake.storage, logDirectory: lake.logFolder, dateFolders: true)
     _ = try await ingestor.accept(try stepTrainerBatch(serial: "S-1", count: 2))
-    let reading = Array(#"[{"user":"a@example.com","timestamp":1,"x":0,"y":0,"z":9.8}]"#.utf8)
+    let reading = Array(#"[{"user":"a@example.com","timestamp":1700000000001,"x":0,"y":0,"z":9.8}]"#.utf8)
     _ = try await ingestor.accept(
       try reading.withUnsafeBytes {
         try IngestBody.parse($0, source: .accelerometer, token: token(.user, "a@example.com"))
@@ -102,7 +102,10 @@ func eventually(
     let files = lake.landingFiles(.stepTrainer) + lake.landingFiles(.accelerometer)
     #expect(files.count == 2)
     for file in files { #expect(file.wholeMatch(of: pattern) != nil, "\(file)") }
-    #expect(lake.landingLines(.accelerometer) == [#"{"user":"a@example.com","timestamp":1,"x":0.0,"y":0.0,"z":9.8}"#])
+    #expect(
+      lake.landingLines(.accelerometer) == [
+        #"{"user":"a@example.com","timestamp":1700000000001,"x":0.0,"y":0.0,"z":9.8}"#
+      ])
   }
 
   @Test func fullBuffersRefuseWith503InsteadOfGrowing() async throws {
