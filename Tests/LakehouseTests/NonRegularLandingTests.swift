@@ -169,22 +169,19 @@ import Testing
 
     #expect(try await storage.list(prefix: "customer/").map(\.key) == ["customer/landing/a.json"])
     // A get of the FIFO's key answers at once (a blocking open would wait for a writer forever).
-    let got = Self.finishing(within: 30) { () throws -> String in
-      let semaphore = DispatchSemaphore(value: 0)
-      let box = ResultBox<String>()
-      Task {
-        do {
-          _ = try await storage.get("customer/landing/b.json")
-          box.set(.success("read"))
-        } catch {
-          box.set(.success("\(error)"))
-        }
-        semaphore.signal()
+    // Polled without blocking a thread, so a hang fails the test instead of stalling the run.
+    let box = ResultBox<String>()
+    Task {
+      do {
+        _ = try await storage.get("customer/landing/b.json")
+        box.set(.success("read"))
+      } catch {
+        box.set(.success("\(error)"))
       }
-      semaphore.wait()
-      return try box.get().get()
     }
-    let answer = try #require(got, "get blocked on a FIFO").get()
+    let deadline = ContinuousClock.now + .seconds(60)
+    while box.peek() == nil, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+    let answer = try #require(box.peek(), "get blocked on a FIFO").get()
     #expect(answer == "\(StorageError.notFound(key: "customer/landing/b.json", location: root))")
   }
 }
@@ -203,6 +200,7 @@ final class ResultBox<Value: Sendable>: @unchecked Sendable {
 
   func set(_ result: Result<Value, any Error>) { lock.withLock { value = result } }
   func get() -> Result<Value, any Error> { lock.withLock { value! } }
+  func peek() -> Result<Value, any Error>? { lock.withLock { value } }
 }
 
 /// The quarantine entries of a source's published quarantine table.
