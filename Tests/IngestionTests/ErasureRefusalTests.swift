@@ -397,11 +397,11 @@ private final class WriteThenFailStorage: LakeStorage {
     _ = try await first.accept(try stepTrainerBatch(serial: "S-1", count: 10, start: cutoff - 4))
     _ = try await first.accept(
       try batch(
-        accelerometerBody(user: "gone@example.com", count: 3, start: 5), .accelerometer,
+        accelerometerBody(user: "gone@example.com", count: 3, start: 1_700_000_100_000), .accelerometer,
         token(.user, "gone@example.com")))
     _ = try await first.accept(
       try batch(
-        accelerometerBody(user: "kept@example.com", count: 3, start: 5), .accelerometer,
+        accelerometerBody(user: "kept@example.com", count: 3, start: 1_700_000_100_000), .accelerometer,
         token(.user, "kept@example.com")))
     await eventually("a failed landing attempt") { storage.puts.load(ordering: .relaxed) >= 1 }
     await first.abandon()

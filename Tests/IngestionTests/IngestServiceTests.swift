@@ -191,7 +191,8 @@ import Testing
       for part in 0..<20 {
         let response = try await client.execute(
           uri: "/v1/step-trainer/readings", method: .post, headers: headers(token(.device, "S-1")),
-          body: ByteBuffer(string: stepTrainerBody(serial: "S-1", count: 20, start: Int64(part * 20))))
+          body: ByteBuffer(
+            string: stepTrainerBody(serial: "S-1", count: 20, start: 1_700_000_000_000 + Int64(part * 20))))
         statuses.append(response.status)
         if response.status == .serviceUnavailable { retryAfter = response.headers[.retryAfter] }
       }
