@@ -165,7 +165,8 @@ enum AthenaStatements {
         let latest = "CAST(to_unixtime(current_timestamp) * 1000 AS bigint) + 86400000"
         for column in table.columns where Self.landingTimes.contains(column.name) {
           let name = quoted(column.name)
-          valid.append("(\(name) IS NULL OR \(name) BETWEEN 946684800000 AND \(latest))")
+          let inRange = "\(name) BETWEEN 946684800000 AND \(latest)"
+          valid.append(column.required ? inRange : "(\(name) IS NULL OR \(inRange))")
         }
       }
       let filter = valid.isEmpty ? "" : " WHERE \(valid.joined(separator: " AND "))"
