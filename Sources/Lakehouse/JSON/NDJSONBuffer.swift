@@ -92,6 +92,7 @@ public struct NDJSONBuffer: Sendable {
     if let value { field(name, value) }
   }
 
+  /// Writes `true` or `false`.
   public mutating func field(_ name: StaticString, _ value: Bool) {
     key(name)
     bytes.append(contentsOf: (value ? "true" : "false").utf8)
