@@ -50,7 +50,7 @@ private func accelerometerBody(user: String, count: Int, start: Int64 = 1_700_00
 }
 
 private func customer(_ email: String, serial: String = "S-9") -> String {
-  #"{"customerName":"C","email":"\#(email)","phone":"1","birthDay":"1990-01-01","serialNumber":"\#(serial)","registrationDate":1,"lastUpdateDate":2,"shareWithResearchAsOfDate":3,"shareWithPublicAsOfDate":null,"shareWithFriendsAsOfDate":null}"#
+  #"{"customerName":"C","email":"\#(email)","phone":"1","birthDay":"1990-01-01","serialNumber":"\#(serial)","registrationDate":1700000000001,"lastUpdateDate":1700000000002,"shareWithResearchAsOfDate":1700000000003,"shareWithPublicAsOfDate":null,"shareWithFriendsAsOfDate":null}"#
 }
 
 private func parse(
@@ -397,11 +397,11 @@ private final class WriteThenFailStorage: LakeStorage {
     _ = try await first.accept(try stepTrainerBatch(serial: "S-1", count: 10, start: cutoff - 4))
     _ = try await first.accept(
       try batch(
-        accelerometerBody(user: "gone@example.com", count: 3, start: 5), .accelerometer,
+        accelerometerBody(user: "gone@example.com", count: 3, start: 1_700_000_100_000), .accelerometer,
         token(.user, "gone@example.com")))
     _ = try await first.accept(
       try batch(
-        accelerometerBody(user: "kept@example.com", count: 3, start: 5), .accelerometer,
+        accelerometerBody(user: "kept@example.com", count: 3, start: 1_700_000_100_000), .accelerometer,
         token(.user, "kept@example.com")))
     await eventually("a failed landing attempt") { storage.puts.load(ordering: .relaxed) >= 1 }
     await first.abandon()

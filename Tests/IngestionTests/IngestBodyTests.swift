@@ -67,7 +67,7 @@ import Testing
 
   @Test func arrayErrorsNameTheLineWhereTheElementStarts() throws {
     let user = token(.user, "a@example.com")
-    let good = #"{"user":"a@example.com","timestamp":1,"x":0,"y":0,"z":9.8}"#
+    let good = #"{"user":"a@example.com","timestamp":1700000000001,"x":0,"y":0,"z":9.8}"#
     let body = "[\n\(good),\n\(good),\n{\"user\":\"a@example.com\",\n\"timestamp\":2,\"x\":0,\"y\":0}\n]"
     let error = try #require(rejection(body, .accelerometer, user))
     #expect(error.line == 4 && error.record == 3 && error.field == "z")
@@ -82,7 +82,7 @@ import Testing
   @Test func stringsWithBracesAndEscapesDoNotConfuseTheSplitter() throws {
     let admin = token(.admin, "admin")
     let customer =
-      #"{"customerName":"Ann \"{[}]\" Lee","email":"ann@example.com","phone":"1","birthDay":"1990-01-01","serialNumber":"S-9","registrationDate":1,"lastUpdateDate":2,"shareWithResearchAsOfDate":3,"shareWithPublicAsOfDate":null,"shareWithFriendsAsOfDate":null}"#
+      #"{"customerName":"Ann \"{[}]\" Lee","email":"ann@example.com","phone":"1","birthDay":"1990-01-01","serialNumber":"S-9","registrationDate":1700000000001,"lastUpdateDate":1700000000002,"shareWithResearchAsOfDate":1700000000003,"shareWithPublicAsOfDate":null,"shareWithFriendsAsOfDate":null}"#
     let batch = try parse("[\(customer),\(customer)]", .customer, admin)
     #expect(batch.count == 2)
     #expect(String(decoding: batch.ndjson, as: UTF8.self).contains(#"Ann \"{[}]\" Lee"#))
@@ -93,7 +93,7 @@ import Testing
     let wrong = try #require(rejection(body, .stepTrainer, token(.device, "S-1")))
     #expect(wrong.status == 403 && wrong.reason == "wrong_serial" && wrong.line == 4 && wrong.field == "serialNumber")
 
-    let reading = #"{"user":"b@example.com","timestamp":1,"x":0,"y":0,"z":9.8}"#
+    let reading = #"{"user":"b@example.com","timestamp":1700000000001,"x":0,"y":0,"z":9.8}"#
     #expect(rejection(reading, .accelerometer, token(.user, "a@example.com"))?.reason == "wrong_user")
     #expect(rejection(reading, .accelerometer, token(.device, "S-1"))?.reason == "wrong_role")
     #expect(rejection(reading, .customer, token(.user, "b@example.com"))?.status == 403)

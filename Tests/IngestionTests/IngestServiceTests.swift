@@ -74,6 +74,36 @@ import Testing
     #expect(lake.isEmpty)
   }
 
+  @Test func aBlankEmailAndA1970TimestampGet400NamingTheFieldAndNothingLands() async throws {
+    try await withService(
+      landed: { lake in
+        #expect(lake.landingLines(.customer).isEmpty)
+        #expect(lake.landingLines(.accelerometer).isEmpty)
+      }
+    ) { client, _, _ in
+      let customer =
+        #"{"email": "   ", "serialNumber": "S-1", "registrationDate": 1700000000000, "lastUpdateDate": 1700000000000}"#
+      let blank = try await client.execute(
+        uri: "/v1/customers", method: .post, headers: headers(token(.admin, "admin")),
+        body: ByteBuffer(string: customer))
+      #expect(blank.status == .badRequest)
+      let blankError = try json(blank.body)
+      #expect(blankError["field"] as? String == "email")
+      #expect(blankError["reason"] as? String == "invalid_value")
+      #expect((blankError["error"] as? String)?.contains("'email'") == true)
+
+      let reading = #"{"user": "a@example.com", "timestamp": 0, "x": 1, "y": 2, "z": 3}"#
+      let old = try await client.execute(
+        uri: "/v1/accelerometer/readings", method: .post, headers: headers(token(.user, "a@example.com")),
+        body: ByteBuffer(string: reading))
+      #expect(old.status == .badRequest)
+      let oldError = try json(old.body)
+      #expect(oldError["field"] as? String == "timestamp")
+      #expect(oldError["reason"] as? String == "out_of_range")
+      #expect((oldError["error"] as? String)?.contains("1970-01-01T00:00:00.000Z") == true)
+    }
+  }
+
   /// Runs `body`, then returns the lake's step-trainer landing lines after shutdown.
   private func captureLake(
     _ body: @Sendable @escaping (any TestClientProtocol, TestLake, IngestMetrics) async throws -> Void
@@ -118,7 +148,7 @@ import Testing
       #expect(try json(otherSerial.body)["line"] as? Int == 1)
 
       let customer =
-        #"{"customerName":"A","email":"a@example.com","phone":"1","birthDay":"1990-01-01","serialNumber":"S-1","registrationDate":1,"lastUpdateDate":2,"shareWithResearchAsOfDate":3}"#
+        #"{"customerName":"A","email":"a@example.com","phone":"1","birthDay":"1990-01-01","serialNumber":"S-1","registrationDate":1700000000001,"lastUpdateDate":1700000000002,"shareWithResearchAsOfDate":1700000000003}"#
       let notAdmin = try await client.execute(
         uri: "/v1/customers", method: .post, headers: headers(token(.user, "a@example.com")),
         body: ByteBuffer(string: customer))
@@ -161,7 +191,8 @@ import Testing
       for part in 0..<20 {
         let response = try await client.execute(
           uri: "/v1/step-trainer/readings", method: .post, headers: headers(token(.device, "S-1")),
-          body: ByteBuffer(string: stepTrainerBody(serial: "S-1", count: 20, start: Int64(part * 20))))
+          body: ByteBuffer(
+            string: stepTrainerBody(serial: "S-1", count: 20, start: 1_700_000_000_000 + Int64(part * 20))))
         statuses.append(response.status)
         if response.status == .serviceUnavailable { retryAfter = response.headers[.retryAfter] }
       }

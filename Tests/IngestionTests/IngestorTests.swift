@@ -41,6 +41,9 @@ func eventually(
   Issue.record("timed out waiting for \(what)", sourceLocation: sourceLocation)
 }
 
+/// The first reading time of these tests' batches (2023-11-14); the service refuses times before 2000.
+private let base: Int64 = 1_700_000_000_000
+
 @Suite struct IngestorTests {
   @Test func aBatchLandsWhenItReachesItsRecordLimit() async throws {
     let lake = try TestLake()
@@ -48,7 +51,7 @@ func eventually(
     let (ingestor, _) = try await Ingestor.open(
       storage: lake.storage, logDirectory: lake.logFolder, limits: BatchLimits(maxRecords: 250, maxAge: .seconds(600)))
     for part in 0..<5 {
-      _ = try await ingestor.accept(try stepTrainerBatch(serial: "S-1", count: 100, start: Int64(part * 100)))
+      _ = try await ingestor.accept(try stepTrainerBatch(serial: "S-1", count: 100, start: base + Int64(part * 100)))
     }
     // 500 records: one batch of 300 (a request is never split), 200 still buffered.
     await eventually("a landing file") { lake.landingFiles(.stepTrainer).count == 1 }
@@ -68,7 +71,7 @@ func eventually(
       limits: BatchLimits(maxRecords: 1_000_000, maxBytes: 4_000, maxAge: .seconds(600)))
     _ = try await ingestor.accept(try stepTrainerBatch(serial: "S-1", count: 10))
     #expect(lake.landingFiles(.stepTrainer).isEmpty)
-    _ = try await ingestor.accept(try stepTrainerBatch(serial: "S-1", count: 60, start: 100))
+    _ = try await ingestor.accept(try stepTrainerBatch(serial: "S-1", count: 60, start: base + 100))
     await eventually("the byte limit to land a file") { lake.landingFiles(.stepTrainer).count == 1 }
     await ingestor.shutdown()
   }
@@ -91,7 +94,7 @@ func eventually(
     let (ingestor, _) = try await Ingestor.open(
       storage: lake.storage, logDirectory: lake.logFolder, dateFolders: true)
     _ = try await ingestor.accept(try stepTrainerBatch(serial: "S-1", count: 2))
-    let reading = Array(#"[{"user":"a@example.com","timestamp":1,"x":0,"y":0,"z":9.8}]"#.utf8)
+    let reading = Array(#"[{"user":"a@example.com","timestamp":1700000000001,"x":0,"y":0,"z":9.8}]"#.utf8)
     _ = try await ingestor.accept(
       try reading.withUnsafeBytes {
         try IngestBody.parse($0, source: .accelerometer, token: token(.user, "a@example.com"))
@@ -102,7 +105,10 @@ func eventually(
     let files = lake.landingFiles(.stepTrainer) + lake.landingFiles(.accelerometer)
     #expect(files.count == 2)
     for file in files { #expect(file.wholeMatch(of: pattern) != nil, "\(file)") }
-    #expect(lake.landingLines(.accelerometer) == [#"{"user":"a@example.com","timestamp":1,"x":0.0,"y":0.0,"z":9.8}"#])
+    #expect(
+      lake.landingLines(.accelerometer) == [
+        #"{"user":"a@example.com","timestamp":1700000000001,"x":0.0,"y":0.0,"z":9.8}"#
+      ])
   }
 
   @Test func fullBuffersRefuseWith503InsteadOfGrowing() async throws {
@@ -117,7 +123,8 @@ func eventually(
     var refusal: IngestRejection?
     for part in 0..<100 {
       do {
-        accepted += try await ingestor.accept(try stepTrainerBatch(serial: "S-1", count: 10, start: Int64(part * 10)))
+        accepted += try await ingestor.accept(
+          try stepTrainerBatch(serial: "S-1", count: 10, start: base + Int64(part * 10)))
       } catch {
         refusal = error as? IngestRejection
         break
@@ -128,7 +135,7 @@ func eventually(
     // The store comes back: everything accepted lands, once, and requests are taken again.
     storage.failing.store(false, ordering: .relaxed)
     await eventually("the retried batches to land", timeout: 30) { lake.landingLines(.stepTrainer).count == accepted }
-    _ = try await ingestor.accept(try stepTrainerBatch(serial: "S-1", count: 10, start: 10_000))
+    _ = try await ingestor.accept(try stepTrainerBatch(serial: "S-1", count: 10, start: base + 10_000))
     await ingestor.shutdown()
     #expect(lake.landingLines(.stepTrainer).count == accepted + 10)
   }
@@ -141,12 +148,12 @@ func eventually(
       storage: storage, logDirectory: lake.logFolder, limits: BatchLimits(maxRecords: 100, maxAge: .seconds(600)))
     // One batch lands; then the store fails, so the next batch is sealed but not landed; then
     // more records are acknowledged and buffered; then the process "crashes".
-    _ = try await first.accept(try stepTrainerBatch(serial: "S-1", count: 100, start: 0))
+    _ = try await first.accept(try stepTrainerBatch(serial: "S-1", count: 100, start: base))
     await eventually("the first batch") { lake.landingFiles(.stepTrainer).count == 1 }
     let landedName = lake.landingFiles(.stepTrainer)[0]
     storage.failing.store(true, ordering: .relaxed)
-    _ = try await first.accept(try stepTrainerBatch(serial: "S-1", count: 100, start: 100))
-    _ = try await first.accept(try stepTrainerBatch(serial: "S-1", count: 30, start: 200))
+    _ = try await first.accept(try stepTrainerBatch(serial: "S-1", count: 100, start: base + 100))
+    _ = try await first.accept(try stepTrainerBatch(serial: "S-1", count: 30, start: base + 200))
     await eventually("a failed landing attempt") { storage.puts.load(ordering: .relaxed) >= 2 }
     await first.abandon()
 
@@ -193,7 +200,7 @@ func eventually(
       storage: lake.storage, logDirectory: lake.logFolder, limits: BatchLimits(maxRecords: 500, maxAge: .seconds(600)),
       segmentBytes: 64 << 10)
     for part in 0..<40 {
-      _ = try await ingestor.accept(try stepTrainerBatch(serial: "S-1", count: 100, start: Int64(part * 100)))
+      _ = try await ingestor.accept(try stepTrainerBatch(serial: "S-1", count: 100, start: base + Int64(part * 100)))
     }
     await eventually("every batch to land") { lake.landingLines(.stepTrainer).count == 4000 }
     let segments = try FileManager.default.contentsOfDirectory(atPath: lake.logFolder).filter { $0.hasSuffix(".log") }

@@ -144,7 +144,7 @@ extension NDJSONBufferTests {
     @Test(arguments: awkwardStrings)
     func customerStringsSurvive(text: String) {
       let record = CustomerRecord(
-        customerName: text, email: "e" + text, phone: text, birthDay: text, serialNumber: text,
+        customerName: text, email: "e" + text + "@x", phone: text, birthDay: text, serialNumber: text,
         registrationDate: 1, lastUpdateDate: 2)
       #expect(roundTrip(record, render: { $0.render(into: &$1) }, decode: CustomerRecord.decode) == .success(record))
     }
@@ -162,7 +162,8 @@ extension NDJSONBufferTests {
 
     @Test(arguments: awkwardStrings)
     func readingStringsSurvive(text: String) {
-      let accelerometer = AccelerometerReading(user: text, timestamp: -7, x: 0.1, y: -2, z: 3e-300)
+      // The user is an email: the awkward text sits in its local part.
+      let accelerometer = AccelerometerReading(user: "u" + text + "@x", timestamp: -7, x: 0.1, y: -2, z: 3e-300)
       #expect(
         roundTrip(
           accelerometer, render: { $0.render(into: &$1) },

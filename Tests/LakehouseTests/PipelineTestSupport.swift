@@ -53,8 +53,15 @@ struct PrivacyTableMissing: Error, CustomStringConvertible {
 }
 
 /// A lake in its own folder under the temporary directory. Call `remove()` when done.
+///
+/// Tests state times as small numbers (1, 100, 200) to keep the rules readable; the lake holds
+/// them as `epoch` + that, since the pipeline quarantines times before 2000. Landing writes add
+/// `epoch` and `tables()` subtracts it, so tests read back the times they wrote.
 struct PrivacyLake {
   let root: String
+
+  /// 2023-11-14T22:13:20Z: what a test's time 0 is on disk.
+  static let epoch: Int64 = 1_700_000_000_000
 
   init(_ tag: String = "privacy") throws {
     root =
@@ -76,7 +83,10 @@ struct PrivacyLake {
 
   func writeCustomers(_ customers: [PrivacyLandingCustomer], file: String = "customers.json") throws {
     var buffer = NDJSONBuffer()
-    for customer in customers { customer.render(into: &buffer) }
+    for var customer in customers {
+      customer.record = customer.record.shifted(by: Self.epoch)
+      customer.render(into: &buffer)
+    }
     try write(.customer, file: file, bytes: buffer.bytes)
   }
 
@@ -86,13 +96,19 @@ struct PrivacyLake {
 
   func writeAccelerometer(_ readings: [AccelerometerReading], file: String = "accelerometer.json") throws {
     var buffer = NDJSONBuffer()
-    for reading in readings { reading.render(into: &buffer) }
+    for var reading in readings {
+      reading.timestamp += Self.epoch
+      reading.render(into: &buffer)
+    }
     try write(.accelerometer, file: file, bytes: buffer.bytes)
   }
 
   func writeStepTrainer(_ readings: [StepTrainerReading], file: String = "step_trainer.json") throws {
     var buffer = NDJSONBuffer()
-    for reading in readings { reading.render(into: &buffer) }
+    for var reading in readings {
+      reading.sensorReadingTime += Self.epoch
+      reading.render(into: &buffer)
+    }
     try write(.stepTrainer, file: file, bytes: buffer.bytes)
   }
 
@@ -113,11 +129,27 @@ struct PrivacyLake {
     var raw: [ZoneTable: [UInt8]] = [:]
     for table in ZoneTable.allCases { raw[table] = try rawTable(table) }
     return PrivacyTables(
-      customerTrusted: try Self.decodeLines(raw[.customerTrusted]!, CustomerRecord.decode),
-      accelerometerTrusted: try Self.decodeLines(raw[.accelerometerTrusted]!, AccelerometerReading.decode),
-      customersCurated: try Self.decodeLines(raw[.customersCurated]!, CustomerRecord.decode),
-      stepTrainerTrusted: try Self.decodeLines(raw[.stepTrainerTrusted]!, StepTrainerReading.decode),
-      machineLearningCurated: try Self.decodeLines(raw[.machineLearningCurated]!, MachineLearningRow.decode),
+      customerTrusted: try Self.decodeLines(raw[.customerTrusted]!, CustomerRecord.decode).map {
+        $0.shifted(by: -Self.epoch)
+      },
+      accelerometerTrusted: try Self.decodeLines(raw[.accelerometerTrusted]!, AccelerometerReading.decode).map {
+        var reading = $0
+        reading.timestamp -= Self.epoch
+        return reading
+      },
+      customersCurated: try Self.decodeLines(raw[.customersCurated]!, CustomerRecord.decode).map {
+        $0.shifted(by: -Self.epoch)
+      },
+      stepTrainerTrusted: try Self.decodeLines(raw[.stepTrainerTrusted]!, StepTrainerReading.decode).map {
+        var reading = $0
+        reading.sensorReadingTime -= Self.epoch
+        return reading
+      },
+      machineLearningCurated: try Self.decodeLines(raw[.machineLearningCurated]!, MachineLearningRow.decode).map {
+        var row = $0
+        row.sensorReadingTime -= Self.epoch
+        return row
+      },
       raw: raw)
   }
 
@@ -151,6 +183,19 @@ struct PrivacyLake {
 
   static func step(_ serial: String, at time: Int64, distance: Double = 218) -> StepTrainerReading {
     StepTrainerReading(sensorReadingTime: time, serialNumber: serial, distanceFromObject: distance)
+  }
+}
+
+extension CustomerRecord {
+  /// The record with every date moved by `offset` milliseconds (absent consents stay absent).
+  func shifted(by offset: Int64) -> CustomerRecord {
+    var record = self
+    record.registrationDate += offset
+    record.lastUpdateDate += offset
+    record.shareWithResearchAsOfDate = record.shareWithResearchAsOfDate.map { $0 + offset }
+    record.shareWithPublicAsOfDate = record.shareWithPublicAsOfDate.map { $0 + offset }
+    record.shareWithFriendsAsOfDate = record.shareWithFriendsAsOfDate.map { $0 + offset }
+    return record
   }
 }
 

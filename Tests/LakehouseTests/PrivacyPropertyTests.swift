@@ -112,9 +112,19 @@ private struct GeneratedLake: Sendable, CustomStringConvertible {
         phoneLines.appendRaw(contentsOf: Array(Self.phoneNoise.utf8))
         stepLines.appendRaw(contentsOf: Array(Self.stepNoise.utf8))
       }
-      for customer in customers { customer.render(into: &customerLines) }
-      for reading in readings { reading.render(into: &phoneLines) }
-      for step in steps { step.render(into: &stepLines) }
+      // Times are written from PrivacyLake.epoch on, as PrivacyLake's own writers do.
+      for var customer in customers {
+        customer.record = customer.record.shifted(by: PrivacyLake.epoch)
+        customer.render(into: &customerLines)
+      }
+      for var reading in readings {
+        reading.timestamp += PrivacyLake.epoch
+        reading.render(into: &phoneLines)
+      }
+      for var step in steps {
+        step.sensorReadingTime += PrivacyLake.epoch
+        step.render(into: &stepLines)
+      }
       if noise {
         customerLines.appendRaw(
           contentsOf: Array("{\"email\": \"ann@example.com\", \"serialNumber\": \"S-1\", \"regis".utf8))

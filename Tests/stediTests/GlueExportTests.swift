@@ -178,7 +178,7 @@ struct GlueExportTests {
     let reasons = { (source: LandingSource) in
       Self.lines("\(lake)/\(source.quarantineFolder)").compactMap { Self.object($0)["reason"] as? String }.sorted()
     }
-    #expect(reasons(.customer) == ["invalid_json", "missing_field", "wrong_type"])
+    #expect(reasons(.customer) == ["invalid_json", "invalid_value", "missing_field"])
     #expect(reasons(.accelerometer) == ["invalid_json", "missing_field"])
     #expect(reasons(.stepTrainer) == [])
 

@@ -43,11 +43,12 @@ public enum IngestBody {
     try authoriseEndpoint(source: source, token: token)
     var output = NDJSONBuffer(capacity: body.count + body.count / 8, spaced: source == .customer)
     var refusal = Refusal(erasures.matcher, token: token)
+    let times = RecordTimeWindow.current()
     var count = 0
     var refused = 0
     try forEachRecord(in: body.bindMemory(to: UInt8.self)) { (record, line, index) throws(IngestRejection) in
       do throws(IngestRejection) {
-        if try render(record, source: source, token: token, refusal: &refusal, into: &output) {
+        if try render(record, source: source, token: token, times: times, refusal: &refusal, into: &output) {
           count += 1
         } else {
           refused += 1
@@ -120,13 +121,13 @@ public enum IngestBody {
 
   /// Validates one record and renders it into `output`; false when it is refused as erased.
   private static func render(
-    _ record: UnsafeBufferPointer<UInt8>, source: LandingSource, token: AccessToken, refusal: inout Refusal,
-    into output: inout NDJSONBuffer
+    _ record: UnsafeBufferPointer<UInt8>, source: LandingSource, token: AccessToken, times: RecordTimeWindow,
+    refusal: inout Refusal, into output: inout NDJSONBuffer
   ) throws(IngestRejection) -> Bool {
     do {
       switch source {
       case .stepTrainer:
-        let reading = try StepTrainerReading.decode(record)
+        let reading = try StepTrainerReading.decode(record, times: times)
         if token.role == .device, !token.names(reading.serialNumber) {
           throw IngestRejection(
             status: 403, reason: "wrong_serial",
@@ -139,7 +140,7 @@ public enum IngestBody {
         }
         reading.render(into: &output)
       case .accelerometer:
-        let reading = try AccelerometerReading.decode(record)
+        let reading = try AccelerometerReading.decode(record, times: times)
         if token.role == .user, !token.names(reading.user) {
           throw IngestRejection(
             status: 403, reason: "wrong_user", message: "this token is for another user than the reading's",
@@ -148,7 +149,7 @@ public enum IngestBody {
         if refusal.active, refusal.refuses(email: reading.user, token: token) { return false }
         reading.render(into: &output)
       case .customer:
-        let customer = try CustomerRecord.decode(record)
+        let customer = try CustomerRecord.decode(record, times: times)
         if refusal.active, refusal.refuses(email: customer.email, token: token) {
           refusal.refusedCustomers.append(customer)
           return false

@@ -143,12 +143,32 @@ enum AthenaStatements {
     ["user", "timestamp"].contains(name) ? "\"\(name)\"" : name
   }
 
+  /// The landing columns that hold times (epoch milliseconds), checked against the valid range.
+  static let landingTimes: Set<String> = [
+    "registrationDate", "lastUpdateDate", "shareWithResearchAsOfDate", "shareWithPublicAsOfDate",
+    "shareWithFriendsAsOfDate", "timestamp", "sensorReadingTime",
+  ]
+
   static func validateFunnel(rules: ZoneRules) -> String {
     let tables = CatalogTable.all(rules: rules)
     let funnel = tables.enumerated().map { step, table in
-      // Landing counts only the rows the jobs accept (the required fields present, as the validation has it).
+      // Landing counts only the rows the jobs accept (the required fields present, emails shaped like
+      // addresses, times from 2000 to a day ahead, as the validation has it).
       var valid = table.columns.filter { table.isLanding && $0.required }.map { "\(quoted($0.name)) IS NOT NULL" }
-      if table.name == LandingSource.customer.landingTableName { valid.append("email <> ''") }
+      let email = [
+        LandingSource.customer.landingTableName: "email", LandingSource.accelerometer.landingTableName: "user",
+      ]
+      if let column = email[table.name] {
+        valid.append("regexp_like(trim(\(quoted(column))), '^[^@]+@[^@\\s]+$')")
+      }
+      if table.isLanding {
+        let latest = "CAST(to_unixtime(current_timestamp) * 1000 AS bigint) + 86400000"
+        for column in table.columns where Self.landingTimes.contains(column.name) {
+          let name = quoted(column.name)
+          let inRange = "\(name) BETWEEN 946684800000 AND \(latest)"
+          valid.append(column.required ? inRange : "(\(name) IS NULL OR \(inRange))")
+        }
+      }
       let filter = valid.isEmpty ? "" : " WHERE \(valid.joined(separator: " AND "))"
       return
         "SELECT \(step + 1) AS step, '\(table.name)' AS table_name, COUNT(*) AS row_count FROM \(table.name)\(filter)"

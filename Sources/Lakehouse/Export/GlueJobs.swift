@@ -137,7 +137,7 @@ enum GlueJobs {
       \"\"\"
       """
 
-    var imports = ["import json", "import sys", "import unicodedata"]
+    var imports = ["import json", "import sys", "import time", "import unicodedata"]
     if pseudonyms { imports = ["import hashlib", "import hmac"] + imports }
 
     var body: [String] = []
@@ -321,10 +321,21 @@ enum GlueJobs {
 
   /// The landing validation of the Spark export's read_landing, over a frame read from the catalog.
   static let validation = """
+    # The time fields of each landing table: 2000-01-01T00:00:00Z up to a day after the job's clock.
+    LANDING_TIMES = {
+        "customer_landing": ["registrationDate", "lastUpdateDate", "shareWithResearchAsOfDate",
+                             "shareWithPublicAsOfDate", "shareWithFriendsAsOfDate"],
+        "accelerometer_landing": ["timestamp"],
+        "step_trainer_landing": ["sensorReadingTime"],
+    }
+
+
     def validate_landing(frame, table):
         \"\"\"The valid rows of a landing table and its rejected rows (sourceFile, reason, raw), decided as the
         Spark export's read_landing and `stedi pipeline run` decide: a line that is not a JSON object of the
-        right types is invalid_json, one without a required field is missing_field, an empty email wrong_type.
+        right types is invalid_json, one without a required field is missing_field, an email that is not an
+        address (blank, no single '@', no domain, whitespace in the domain) invalid_value, and a time before
+        2000 or more than a day after the job's clock out_of_range.
         (On Glue, sourceFile may be empty: input_file_name() does not always see through a DynamicFrame.)\"\"\"
         fields = TABLES[table]
         if CORRUPT not in frame.columns:
@@ -334,8 +345,14 @@ enum GlueJobs {
         for name, _, required in fields:
             if required:
                 reason = reason.when(F.col(name).isNull(), F.lit("missing_field"))
-        if table == "customer_landing":
-            reason = reason.when(F.col("email") == "", F.lit("wrong_type"))
+        email = {"customer_landing": "email", "accelerometer_landing": "user"}.get(table)
+        if email:
+            # (?U): \\s is Unicode whitespace, as Swift's Character.isWhitespace.
+            trimmed = F.regexp_replace(F.col(email), r"(?U)^\\s+|\\s+$", "")
+            reason = reason.when(~trimmed.rlike(r"(?U)^[^@]+@[^@\\s]+$"), F.lit("invalid_value"))
+        earliest, latest = 946684800000, int(time.time() * 1000) + 86400000
+        for name in LANDING_TIMES.get(table, []):
+            reason = reason.when((F.col(name) < earliest) | (F.col(name) > latest), F.lit("out_of_range"))
         frame = frame.withColumn("reason", reason)
         good = frame.filter(F.col("reason").isNull()).select([name for name, _, _ in fields])
         bad = frame.filter(F.col("reason").isNotNull()).select(

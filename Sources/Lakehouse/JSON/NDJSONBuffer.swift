@@ -92,6 +92,12 @@ public struct NDJSONBuffer: Sendable {
     if let value { field(name, value) }
   }
 
+  /// Writes `true` or `false`.
+  public mutating func field(_ name: StaticString, _ value: Bool) {
+    key(name)
+    bytes.append(contentsOf: (value ? "true" : "false").utf8)
+  }
+
   /// Writes already-rendered JSON text as the value.
   public mutating func rawField(_ name: StaticString, _ json: some Collection<UInt8>) {
     key(name)
@@ -178,20 +184,38 @@ public struct NDJSONBuffer: Sendable {
       bytes.append(UInt8(ascii: "\""))
       return
     }
+    // Byte by byte without allocating: a line of control bytes (a file of NULs) is six output
+    // bytes per input byte, and allocating per byte made that the slowest path of a run.
+    bytes.reserveCapacity(bytes.count + value.utf8.count + 16)
     for byte in value.utf8 {
       switch byte {
-      case UInt8(ascii: "\""): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
-      case UInt8(ascii: "\\"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
-      case 0x0A: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
-      case 0x0D: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
-      case 0x09: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
+      case UInt8(ascii: "\""), UInt8(ascii: "\\"):
+        bytes.append(UInt8(ascii: "\\"))
+        bytes.append(byte)
+      case 0x0A:
+        bytes.append(UInt8(ascii: "\\"))
+        bytes.append(UInt8(ascii: "n"))
+      case 0x0D:
+        bytes.append(UInt8(ascii: "\\"))
+        bytes.append(UInt8(ascii: "r"))
+      case 0x09:
+        bytes.append(UInt8(ascii: "\\"))
+        bytes.append(UInt8(ascii: "t"))
       case 0..<0x20:
-        bytes.append(contentsOf: Array("\\u00".utf8))
-        bytes.append(contentsOf: Array(hex(byte).lowercased().utf8))
+        bytes.append(UInt8(ascii: "\\"))
+        bytes.append(UInt8(ascii: "u"))
+        bytes.append(UInt8(ascii: "0"))
+        bytes.append(UInt8(ascii: "0"))
+        bytes.append(Self.lowercaseHexDigit(byte >> 4))
+        bytes.append(Self.lowercaseHexDigit(byte & 0x0F))
       default: bytes.append(byte)
       }
     }
     bytes.append(UInt8(ascii: "\""))
+  }
+
+  @inline(__always) private static func lowercaseHexDigit(_ value: UInt8) -> UInt8 {
+    value < 10 ? UInt8(ascii: "0") + value : UInt8(ascii: "a") + value - 10
   }
 
   /// Appends one byte of already-rendered JSON.

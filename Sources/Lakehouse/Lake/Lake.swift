@@ -1,5 +1,11 @@
 import Foundation
 
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
 /// A lake on the local filesystem: a folder laid out like STEDI's S3 bucket.
 public struct Lake: Sendable {
   /// The lake's root folder.
@@ -43,16 +49,18 @@ public struct Lake: Sendable {
     }
     for name in entries where !name.hasPrefix(".") && !name.hasPrefix("_") {
       let relative = "\(folder)/\(name)"
-      var isDirectory: ObjCBool = false
-      guard FileManager.default.fileExists(atPath: path(relative), isDirectory: &isDirectory) else {
+      // stat, never open: opening a FIFO blocks until a writer comes, and a run holds the lake's lock.
+      var status = stat()
+      guard stat(path(relative), &status) == 0 else {
         // Listed but not there: a broken symbolic link. Skipping it could silently lose a batch.
         throw .unreadable(path: path(relative), reason: "the file cannot be opened (a broken link?)")
       }
-      if isDirectory.boolValue {
+      let type = LakeFileType(mode: status.st_mode)
+      if type == .directory {
         try collect(folder: relative, into: &files)
       } else if name.hasSuffix(".json") {
-        let size = (try? FileManager.default.attributesOfItem(atPath: path(relative))[.size] as? Int) ?? 0
-        files.append(LakeFile(relativePath: relative, absolutePath: path(relative), size: size))
+        let size = type == .regular ? Int(status.st_size) : 0
+        files.append(LakeFile(relativePath: relative, absolutePath: path(relative), size: size, type: type))
       }
     }
   }
@@ -64,4 +72,6 @@ public struct LakeFile: Sendable, Hashable {
   public var relativePath: String
   public var absolutePath: String
   public var size: Int
+  /// What the directory listing found; anything but `.regular` is reported and never opened.
+  public var type: LakeFileType = .regular
 }

@@ -3,7 +3,13 @@
 // Files are read in windows of whole lines; each window is cut at newlines into chunks that
 // the cores parse at once. Chunk results are handed back in file and line order, so the
 // outcome never depends on thread timing. Memory stays bounded by the window size, whatever
-// the size of a file.
+// the size of a file, except that one line must fit in memory (it is cut to a few kilobytes as
+// soon as it is quarantined).
+//
+// Only regular files are opened, and without blocking: a FIFO named like a table file would
+// otherwise hang the run (and its lake lock) until a writer appeared. Such an entry is one
+// quarantine entry, `not_a_regular_file` at line 0, counted as one line read and quarantined so
+// that read = accepted + quarantined + blank still holds.
 
 import Dispatch
 import Foundation
@@ -20,46 +26,8 @@ public protocol NDJSONLineConsumer {
   mutating func consume(_ line: UnsafeBufferPointer<UInt8>) throws(RecordError)
 }
 
-/// A line that was read but not accepted, with where it came from.
-public struct QuarantinedLine: Sendable, Hashable {
-  /// The file, relative to the lake root.
-  public var sourceFile: String
-  /// The 1-based line number within the file.
-  public var line: Int
-  public var reason: QuarantineReason
-  public var detail: String
-  /// The line's bytes as read, without the newline.
-  public var raw: [UInt8]
-
-  public init(sourceFile: String, line: Int, reason: QuarantineReason, detail: String, raw: [UInt8]) {
-    self.sourceFile = sourceFile
-    self.line = line
-    self.reason = reason
-    self.detail = detail
-    self.raw = raw
-  }
-
-  /// Drops the line's contents and detail (which may quote them), keeping where it was and why.
-  public mutating func withholdContents() {
-    raw = []
-    detail = "contents withheld: the line names an erased customer"
-  }
-
-  /// Renders the entry as one quarantine NDJSON line; bytes that are not UTF-8 are kept in `rawBase64`.
-  public func render(into buffer: inout NDJSONBuffer) {
-    buffer.beginObject()
-    buffer.field("sourceFile", sourceFile)
-    buffer.field("line", line)
-    buffer.field("reason", reason.rawValue)
-    buffer.field("detail", detail)
-    let text = String(validating: raw, as: UTF8.self)
-    buffer.field("raw", text ?? String(decoding: raw, as: UTF8.self))
-    if text == nil { buffer.field("rawBase64", Data(raw).base64EncodedString()) }
-    buffer.endObject()
-  }
-}
-
-/// How the lines of a table were accounted for: read = accepted + quarantined + blank.
+/// How the lines of a table were accounted for: read = accepted + quarantined + blank (a table
+/// file that is not a regular file counts as one line, quarantined).
 public struct LineCounts: Sendable, Equatable, Codable {
   public var read = 0
   public var accepted = 0
@@ -120,7 +88,7 @@ public struct NDJSONTableReader: Sendable {
         batchBytes += files[next].size
         next += 1
       }
-      var contents = [Result<[UInt8], LakeError>](repeating: .success([]), count: batch.count)
+      var contents = [Result<FileContents, LakeError>](repeating: .success(.bytes([])), count: batch.count)
       contents.withUnsafeMutableBufferPointer { slots in
         concurrentForEach(batch.count) { index in
           slots[index] = Result { () throws(LakeError) in try readWhole(batch[index]) }
@@ -128,7 +96,14 @@ public struct NDJSONTableReader: Sendable {
       }
       var buffers: [[UInt8]] = []
       buffers.reserveCapacity(batch.count)
-      for result in contents { buffers.append(try result.get()) }
+      for (index, result) in contents.enumerated() {
+        switch try result.get() {
+        case .bytes(let bytes): buffers.append(bytes)
+        case .notRegular(let type):
+          batch[index].type = type
+          buffers.append([])
+        }
+      }
       totals.add(
         withSegments(buffers, files: batch) { segments in
           parse(segments, makeConsumer: makeConsumer, absorb: absorb, quarantine: quarantine)
@@ -138,10 +113,53 @@ public struct NDJSONTableReader: Sendable {
     return totals
   }
 
+  /// What reading a table file gave.
+  private enum FileContents {
+    case bytes([UInt8])
+    /// The entry was not a regular file (when listed, or by the time it was opened): not read.
+    case notRegular(LakeFileType)
+  }
+
+  /// Opens a table file that was listed as a regular file, or tells what it has become.
+  ///
+  /// O_NONBLOCK, then fstat: the listing said "regular", but the entry can be replaced by a FIFO
+  /// in between, and a blocking open of a FIFO waits for a writer forever.
+  private func openRegular(_ file: LakeFile) throws(LakeError) -> Result<Int32, NotRegular> {
+    guard file.type == .regular else { return .failure(NotRegular(type: file.type)) }
+    let fd = open(file.absolutePath, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
+    var status = stat()
+    guard fd >= 0 else {
+      let code = errno
+      // A socket cannot be opened at all (ENXIO): say what it is rather than that it failed.
+      if stat(file.absolutePath, &status) == 0, LakeFileType(mode: status.st_mode) != .regular {
+        return .failure(NotRegular(type: LakeFileType(mode: status.st_mode)))
+      }
+      throw .fromErrno(code, reading: file.absolutePath)
+    }
+    guard fstat(fd, &status) == 0 else {
+      let code = errno
+      close(fd)
+      throw .fromErrno(code, reading: file.absolutePath)
+    }
+    let type = LakeFileType(mode: status.st_mode)
+    guard type == .regular else {
+      close(fd)
+      return .failure(NotRegular(type: type))
+    }
+    return .success(fd)
+  }
+
+  private struct NotRegular: Error {
+    var type: LakeFileType
+  }
+
   /// The whole file, read to its end (it may have grown since it was listed).
-  private func readWhole(_ file: LakeFile) throws(LakeError) -> [UInt8] {
-    let fd = open(file.absolutePath, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { throw .fromErrno(errno, reading: file.absolutePath) }
+  private func readWhole(_ file: LakeFile) throws(LakeError) -> FileContents {
+    let fd: Int32
+    switch try openRegular(file) {
+    case .success(let opened): fd = opened
+    case .failure(let notRegular): return .notRegular(notRegular.type)
+    }
     defer { close(fd) }
     var contents: [UInt8] = []
     var want = file.size + 1
@@ -163,7 +181,7 @@ public struct NDJSONTableReader: Sendable {
       if failure != 0 { throw .fromErrno(failure, reading: file.absolutePath) }
       let reachedEnd = piece.count < want
       if contents.isEmpty { contents = piece } else { contents += piece }
-      if reachedEnd { return contents }
+      if reachedEnd { return .bytes(contents) }
       want = max(want, 1 << 16)
     }
   }
@@ -175,11 +193,18 @@ public struct NDJSONTableReader: Sendable {
   ) throws(LakeError) -> LineCounts {
     var totals = LineCounts()
     var capacity = windowSize
+    let fd: Int32
+    switch try openRegular(file) {
+    case .success(let opened): fd = opened
+    case .failure(let notRegular):
+      quarantine(Self.notRegularEntry(file, notRegular.type))
+      totals.read = 1
+      totals.quarantined = 1
+      return totals
+    }
+    defer { close(fd) }
     var buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 16)
     defer { buffer.deallocate() }
-    let fd = open(file.absolutePath, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { throw .fromErrno(errno, reading: file.absolutePath) }
-    defer { close(fd) }
     var carried = 0
     var nextLine = 1
     var atEnd = false
@@ -208,12 +233,11 @@ public struct NDJSONTableReader: Sendable {
       // Process whole lines only; at the end of the file the last line needs no newline.
       var usable = filled
       if !atEnd {
-        let bytes = UnsafeBufferPointer(start: buffer.baseAddress!.assumingMemoryBound(to: UInt8.self), count: filled)
-        guard let lastNewline = bytes[carried..<filled].lastIndex(of: UInt8(ascii: "\n")) else {
+        guard let lastNewline = lastNewline(in: buffer.baseAddress! + carried, count: filled - carried) else {
           carried = filled
           continue
         }
-        usable = lastNewline + 1
+        usable = carried + lastNewline + 1
       }
       let window = UnsafeBufferPointer(start: buffer.baseAddress!.assumingMemoryBound(to: UInt8.self), count: usable)
       let counts = parse(
@@ -272,17 +296,30 @@ public struct NDJSONTableReader: Sendable {
       let outcome = (outcomes.baseAddress! + index).move()
       let segment = segments[chunks[index].segment]
       if index > 0, chunks[index - 1].segment != chunks[index].segment { linesBefore = 0 }
+      if segment.file.type != .regular {
+        // Its one (empty) chunk: the entry is reported in its place in file order.
+        quarantine(Self.notRegularEntry(segment.file, segment.file.type))
+        total.read += 1
+        total.quarantined += 1
+      }
       for entry in outcome.rejected {
         quarantine(
           QuarantinedLine(
             sourceFile: segment.file.relativePath, line: segment.firstLine + linesBefore + entry.line,
-            reason: entry.error.reason, detail: entry.error.detail, raw: entry.raw))
+            reason: entry.error.reason, detail: entry.error.detail, excerpt: entry.raw))
       }
       linesBefore += outcome.counts.read
       total.add(outcome.counts)
       absorb(outcome.consumer)
     }
     return total
+  }
+
+  /// The quarantine entry of a table file that is not a regular file.
+  private static func notRegularEntry(_ file: LakeFile, _ type: LakeFileType) -> QuarantinedLine {
+    QuarantinedLine(
+      sourceFile: file.relativePath, line: 0, reason: .notARegularFile,
+      detail: "the entry is \(type.description), not a regular file; it was not opened", raw: [])
   }
 
   /// Splits a window into about `parallelism × 4` chunks, each ending at a newline.
@@ -293,7 +330,12 @@ public struct NDJSONTableReader: Sendable {
     for index in 1...wanted {
       var end = index == wanted ? window.count : window.count * index / wanted
       if end < start { end = start }
-      while end < window.count, end > 0, window[end - 1] != UInt8(ascii: "\n") { end += 1 }
+      if end < window.count, end > 0, window[end - 1] != UInt8(ascii: "\n") {
+        // The next newline at or after `end` (memchr: a long line is skipped at memory speed).
+        let found = memchr(window.baseAddress! + end, Int32(UInt8(ascii: "\n")), window.count - end)
+        end =
+          found.map { UnsafePointer($0.assumingMemoryBound(to: UInt8.self)) - window.baseAddress! + 1 } ?? window.count
+      }
       if end > start { boundaries.append(start..<end) }
       start = end
     }
@@ -306,7 +348,7 @@ public struct NDJSONTableReader: Sendable {
   ) -> ChunkOutcome<Consumer> {
     var consumer = consumer
     var counts = LineCounts()
-    var rejected: [(line: Int, error: RecordError, raw: [UInt8])] = []
+    var rejected: [(line: Int, error: RecordError, raw: QuarantinedLine.Excerpt)] = []
     guard let base = chunk.baseAddress else { return ChunkOutcome(consumer: consumer, counts: counts, rejected: []) }
     var start = 0
     while start < chunk.count {
@@ -323,7 +365,8 @@ public struct NDJSONTableReader: Sendable {
           counts.accepted += 1
         } catch {
           counts.quarantined += 1
-          rejected.append((counts.read - 1, error, Array(line)))
+          // Only the line's beginning is copied (and its digest taken here, on this chunk's core).
+          rejected.append((counts.read - 1, error, QuarantinedLine.Excerpt(line)))
         }
       }
       start = end + 1
@@ -337,6 +380,17 @@ public struct NDJSONTableReader: Sendable {
   }
 }
 
+/// The offset of the last newline in `count` bytes at `start`, searched from the end.
+private func lastNewline(in start: UnsafeMutableRawPointer, count: Int) -> Int? {
+  let bytes = start.assumingMemoryBound(to: UInt8.self)
+  var index = count - 1
+  while index >= 0 {
+    if bytes[index] == UInt8(ascii: "\n") { return index }
+    index -= 1
+  }
+  return nil
+}
+
 /// The system's read(2), named apart from the reader's own `read`.
 private func systemRead(_ fd: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int) -> Int {
   read(fd, buffer, count)
@@ -345,5 +399,5 @@ private func systemRead(_ fd: Int32, _ buffer: UnsafeMutableRawPointer, _ count:
 private struct ChunkOutcome<Consumer> {
   var consumer: Consumer
   var counts: LineCounts
-  var rejected: [(line: Int, error: RecordError, raw: [UInt8])]
+  var rejected: [(line: Int, error: RecordError, raw: QuarantinedLine.Excerpt)]
 }

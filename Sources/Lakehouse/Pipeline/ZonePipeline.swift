@@ -11,6 +11,8 @@ public struct ZonePipeline: Sendable {
   public var reader = NDJSONTableReader()
   /// Rows rendered per parallel block when writing tables.
   public var renderBlockSize = 32 * 1024
+  /// The run's clock: landing times more than a day after it are quarantined (tests set it).
+  public var now: @Sendable () -> Date = { Date() }
 
   public init(lake: Lake, rules: ZoneRules, key: PseudonymKey) {
     self.lake = lake
@@ -24,6 +26,7 @@ public struct ZonePipeline: Sendable {
     let lock = try LakeLock(lake: lake)
     defer { withExtendedLifetime(lock) {} }
     var summary = PipelineSummary(profile: rules.profile)
+    let times = RecordTimeWindow(now: now())
     var quarantine: [LandingSource: [QuarantinedLine]] = [:]
     // Erased customers stay out however their records come back (a re-delivered batch, a copied
     // file): their customer records are refused here, which keeps every table downstream clear.
@@ -33,7 +36,7 @@ public struct ZonePipeline: Sendable {
     var landingCustomers: [CustomerRecord] = []
     try scan(
       .customer, into: &summary, quarantine: &quarantine, erasures: &erasures, progress: progress,
-      make: { CustomerConsumer() }
+      make: { CustomerConsumer(times: times) }
     ) {
       landingCustomers.append(contentsOf: $0.records)
     }
@@ -65,7 +68,7 @@ public struct ZonePipeline: Sendable {
     var accelerometer: [AccelerometerRow] = []
     let accelerometerLines = try scan(
       .accelerometer, into: &summary, quarantine: &quarantine, erasures: &erasures, progress: progress,
-      make: { TrustedAccelerometerConsumer(subjects: subjects, allowedFrom: consentFrom) }
+      make: { TrustedAccelerometerConsumer(subjects: subjects, allowedFrom: consentFrom, times: times) }
     ) { accelerometer.append(contentsOf: $0.rows) }
     summary.landingRows[.accelerometer] = accelerometerLines.accepted
     progress("sorting \(accelerometer.count) accelerometer rows")
@@ -107,7 +110,7 @@ public struct ZonePipeline: Sendable {
     var stepTrainer: [StepTrainerRow] = []
     let stepLines = try scan(
       .stepTrainer, into: &summary, quarantine: &quarantine, erasures: &erasures, progress: progress,
-      make: { TrustedStepTrainerConsumer(serials: serials, allowedFrom: serialAllowedFrom) }
+      make: { TrustedStepTrainerConsumer(serials: serials, allowedFrom: serialAllowedFrom, times: times) }
     ) { stepTrainer.append(contentsOf: $0.rows) }
     summary.landingRows[.stepTrainer] = stepLines.accepted
     progress("sorting \(stepTrainer.count) step-trainer rows")

@@ -3,11 +3,15 @@
 // instead of being repeated. `pipeline run` asserts on its tables in memory before publishing
 // anything; `pipeline check` reads the published tables back and asserts the same.
 
+import Foundation
+
 /// Runs the quality assertions on a lake's published tables.
 public struct QualityCheck: Sendable {
   public let lake: Lake
   public let key: PseudonymKey
   public var reader = NDJSONTableReader()
+  /// The clock that decides which landing dates are in the future, as the run's clock did.
+  public var now: @Sendable () -> Date = { Date() }
 
   public init(lake: Lake, key: PseudonymKey) {
     self.lake = lake
@@ -33,7 +37,8 @@ public struct QualityCheck: Sendable {
     progress("checking: reading landing customers")
     var landing: [CustomerRecord] = []
     _ = try reader.read(
-      try lake.tableFiles(in: LandingSource.customer.landingFolder), makeConsumer: { CustomerConsumer() },
+      try lake.tableFiles(in: LandingSource.customer.landingFolder),
+      makeConsumer: { CustomerConsumer(times: RecordTimeWindow(now: now())) },
       absorb: { landing.append(contentsOf: $0.records) }, quarantine: { _ in })
     progress("checking: reading published tables")
     let tables = try load(rules: rules, &assertions)

@@ -18,7 +18,7 @@ public struct AccelerometerReading: Sendable, Hashable {
   /// Validates one landing line and hands its fields to `accept` without building a String.
   @inline(__always)
   static func decode(
-    _ line: UnsafeBufferPointer<UInt8>, scratch: inout [UInt8],
+    _ line: UnsafeBufferPointer<UInt8>, times: RecordTimeWindow = .unbounded, scratch: inout [UInt8],
     _ accept: (_ user: UnsafeRawBufferPointer, _ timestamp: Int64, _ x: Double, _ y: Double, _ z: Double) -> Void
   ) throws(RecordError) {
     var scanner = try JSONObjectScanner(line: line)
@@ -51,14 +51,28 @@ public struct AccelerometerReading: Sendable, Hashable {
     try seen.require(2, "x")
     try seen.require(3, "y")
     try seen.require(4, "z")
-    line.stringBytes(user, scratch: &scratch) { accept($0, timestamp, x, y, z) }
+    try times.check(timestamp, "timestamp")
+    // The user is the customer's email: one that is blank or has no domain can match no one.
+    let problem = line.stringBytes(user, scratch: &scratch) { bytes -> RecordError? in
+      if let problem = EmailShape.problem(bytes, field: "user") { return problem }
+      accept(bytes, timestamp, x, y, z)
+      return nil
+    }
+    if let problem { throw problem }
   }
 
-  /// Decodes and validates one landing line.
+  /// Decodes and validates one landing line, whatever its time (for erasure and audit).
   public static func decode(_ line: UnsafeBufferPointer<UInt8>) throws(RecordError) -> AccelerometerReading {
+    try decode(line, times: .unbounded)
+  }
+
+  /// Decodes and validates one landing line; its timestamp must lie in `times`.
+  public static func decode(
+    _ line: UnsafeBufferPointer<UInt8>, times: RecordTimeWindow
+  ) throws(RecordError) -> AccelerometerReading {
     var scratch: [UInt8] = []
     var reading = AccelerometerReading(user: "", timestamp: 0, x: 0, y: 0, z: 0)
-    try decode(line, scratch: &scratch) { user, timestamp, x, y, z in
+    try decode(line, times: times, scratch: &scratch) { user, timestamp, x, y, z in
       reading = AccelerometerReading(
         user: String(decoding: user, as: UTF8.self), timestamp: timestamp, x: x, y: y, z: z)
     }

@@ -30,8 +30,16 @@ public struct CustomerRecord: Sendable, Hashable {
     self.shareWithFriendsAsOfDate = shareWithFriendsAsOfDate
   }
 
-  /// Decodes and validates one landing line.
+  /// Decodes and validates one landing line, whatever its dates (for code that must recognise every
+  /// record, such as erasure and audit).
   public static func decode(_ line: UnsafeBufferPointer<UInt8>) throws(RecordError) -> CustomerRecord {
+    try decode(line, times: .unbounded)
+  }
+
+  /// Decodes and validates one landing line whose dates must lie in `times`.
+  public static func decode(
+    _ line: UnsafeBufferPointer<UInt8>, times: RecordTimeWindow
+  ) throws(RecordError) -> CustomerRecord {
     var scanner = try JSONObjectScanner(line: line)
     var seen = SeenFields()
     var record = CustomerRecord(email: "", serialNumber: "", registrationDate: 0, lastUpdateDate: 0)
@@ -72,7 +80,14 @@ public struct CustomerRecord: Sendable, Hashable {
     try seen.require(1, "serialNumber")
     try seen.require(2, "registrationDate")
     try seen.require(3, "lastUpdateDate")
-    if record.email.isEmpty { throw RecordError(.wrongType, "field 'email' must not be empty", field: "email") }
+    if let problem = record.email.withUTF8({ EmailShape.problem(UnsafeRawBufferPointer($0), field: "email") }) {
+      throw problem
+    }
+    try times.check(record.registrationDate, "registrationDate")
+    try times.check(record.lastUpdateDate, "lastUpdateDate")
+    if let date = record.shareWithResearchAsOfDate { try times.check(date, "shareWithResearchAsOfDate") }
+    if let date = record.shareWithPublicAsOfDate { try times.check(date, "shareWithPublicAsOfDate") }
+    if let date = record.shareWithFriendsAsOfDate { try times.check(date, "shareWithFriendsAsOfDate") }
     return record
   }
 

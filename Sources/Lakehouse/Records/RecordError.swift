@@ -7,6 +7,12 @@ public enum QuarantineReason: String, Sendable, Codable, CaseIterable, Comparabl
   case missingField = "missing_field"
   case wrongType = "wrong_type"
   case duplicateField = "duplicate_field"
+  /// The value has the right JSON type but not a usable form (a blank email, one without a domain).
+  case invalidValue = "invalid_value"
+  /// A time before 2000 or more than a day after the clock of the run or request.
+  case outOfRange = "out_of_range"
+  /// A landing entry named like a table file that is a FIFO, socket or device: never opened.
+  case notARegularFile = "not_a_regular_file"
 
   public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
 }

@@ -14,7 +14,7 @@ public struct StepTrainerReading: Sendable, Hashable {
   /// Validates one landing line and hands its fields to `accept` without building a String.
   @inline(__always)
   static func decode(
-    _ line: UnsafeBufferPointer<UInt8>, scratch: inout [UInt8],
+    _ line: UnsafeBufferPointer<UInt8>, times: RecordTimeWindow = .unbounded, scratch: inout [UInt8],
     _ accept: (_ serialNumber: UnsafeRawBufferPointer, _ sensorReadingTime: Int64, _ distance: Double) -> Void
   ) throws(RecordError) {
     var scanner = try JSONObjectScanner(line: line)
@@ -37,14 +37,22 @@ public struct StepTrainerReading: Sendable, Hashable {
     try seen.require(0, "sensorReadingTime")
     try seen.require(1, "serialNumber")
     try seen.require(2, "distanceFromObject")
+    try times.check(time, "sensorReadingTime")
     line.stringBytes(serial, scratch: &scratch) { accept($0, time, distance) }
   }
 
-  /// Decodes and validates one landing line.
+  /// Decodes and validates one landing line, whatever its time (for erasure and audit).
   public static func decode(_ line: UnsafeBufferPointer<UInt8>) throws(RecordError) -> StepTrainerReading {
+    try decode(line, times: .unbounded)
+  }
+
+  /// Decodes and validates one landing line; its reading time must lie in `times`.
+  public static func decode(
+    _ line: UnsafeBufferPointer<UInt8>, times: RecordTimeWindow
+  ) throws(RecordError) -> StepTrainerReading {
     var scratch: [UInt8] = []
     var reading = StepTrainerReading(sensorReadingTime: 0, serialNumber: "", distanceFromObject: 0)
-    try decode(line, scratch: &scratch) { serial, time, distance in
+    try decode(line, times: times, scratch: &scratch) { serial, time, distance in
       reading = StepTrainerReading(
         sensorReadingTime: time, serialNumber: String(decoding: serial, as: UTF8.self), distanceFromObject: distance)
     }

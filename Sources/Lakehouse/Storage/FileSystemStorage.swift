@@ -81,7 +81,9 @@ public struct FileSystemStorage: LakeStorage {
 
   public func get(_ key: String) async throws(StorageError) -> [UInt8] {
     let path = try self.path(of: key)
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    // O_NONBLOCK: a FIFO at the key would otherwise block the open until a writer came (and
+    // `lake erase` with it); the fstat below then refuses it, as list never shows it.
+    let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
     guard fd >= 0 else { throw errno == EISDIR ? .notFound(key: key, location: root) : error(errno, path, key: key) }
     defer { close(fd) }
     var status = stat()
@@ -167,6 +169,7 @@ public struct FileSystemStorage: LakeStorage {
       if (status.st_mode & S_IFMT) == S_IFDIR {
         try walk(relative: key, prefix: prefix, into: &found)
       } else if (status.st_mode & S_IFMT) == S_IFREG, key.hasPrefix(prefix) {
+        // Only regular files are objects: FIFOs, sockets and devices are never listed (nor opened).
         found.append(StoredObject(key: key, size: Int(status.st_size), lastModified: Self.modificationDate(status)))
       }
     }
