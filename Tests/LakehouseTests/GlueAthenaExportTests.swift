@@ -114,7 +114,9 @@ struct GlueAthenaExportTests {
     #expect(!udacity["customer_trusted.py"]!.contains("ROW_NUMBER() OVER"))
     #expect(!strict["machine_learning_curated.py"]!.contains("p.subjectId, a.`user`"))
     #expect(udacity["machine_learning_curated.py"]!.contains("p.subjectId, a.`user`"))
-    #expect(strict["machine_learning_curated.py"]!.contains("JOIN accelerometer_trusted a ON a.`user` = o.email"))
+    #expect(
+      strict["machine_learning_curated.py"]!.contains(
+        "JOIN accelerometer_trusted a ON stedi_identity(a.`user`) = o.identity"))
   }
 
   /// The landing jobs validate as the Spark export's read_landing does: the same code in each, over
@@ -148,7 +150,11 @@ struct GlueAthenaExportTests {
     for file in Self.files(.glue, profile) {
       let ml = file.path == "machine_learning_curated.py"
       #expect(file.contents.contains("\"pseudonym_key_path\"]") == ml, "\(file.path)")
-      #expect(file.contents.contains("hmac.new(KEY, email.encode(\"utf-8\"), hashlib.sha256).hexdigest()") == ml)
+      #expect(
+        file.contents.contains("hmac.new(KEY, stedi_identity(email).encode(\"utf-8\"), hashlib.sha256).hexdigest()")
+          == ml)
+      // Every job compares identities in canonical form, so each registers the function.
+      #expect(file.contents.contains("spark.udf.register(\"stedi_identity\", stedi_identity, \"string\")"))
       #expect(file.contents.contains("createOrReplaceTempView(\"subject_pseudonyms\")") == ml)
       if ml {
         #expect(file.contents.contains("import boto3"))

@@ -54,23 +54,25 @@ import Testing
   }
 
   /// Strict: a later record without consent under another spelling withdraws consent; readings
-  /// under any spelling are the customer's; one subjectId.
+  /// under any spelling are the customer's; one subjectId. (PrivacyLake adds its own 2023 epoch
+  /// to the small times written here.)
   @Test func thePipelineTreatsEverySpellingAsOneCustomer() throws {
+    let t: Int64 = 1000
     let lake = try PrivacyLake("identity")
     defer { lake.remove() }
     try lake.writeCustomers([
-      PrivacyLake.customer("élise@x.com", serial: "SER-1", updated: Self.t + 1, consent: Self.t, registered: Self.t),
-      PrivacyLake.customer("ann@x.com", serial: "SER-2", updated: Self.t + 1, consent: Self.t, registered: Self.t),
-      PrivacyLake.customer("ANN@X.com ", serial: "SER-2", updated: Self.t + 2, consent: nil, registered: Self.t),
+      PrivacyLake.customer("élise@x.com", serial: "SER-1", updated: t + 1, consent: t, registered: t),
+      PrivacyLake.customer("ann@x.com", serial: "SER-2", updated: t + 1, consent: t, registered: t),
+      PrivacyLake.customer("ANN@X.com ", serial: "SER-2", updated: t + 2, consent: nil, registered: t),
     ])
     try lake.writeAccelerometer([
-      PrivacyLake.phone("E\u{301}lise@x.com", at: Self.t + 10),
-      PrivacyLake.phone("ÉLISE@x.com", at: Self.t + 20),
-      PrivacyLake.phone("ann@x.com", at: Self.t + 10),
+      PrivacyLake.phone("E\u{301}lise@x.com", at: t + 10),
+      PrivacyLake.phone("ÉLISE@x.com", at: t + 20),
+      PrivacyLake.phone("ann@x.com", at: t + 10),
     ])
     try lake.writeStepTrainer([
-      PrivacyLake.step("ser-1", at: Self.t + 10), PrivacyLake.step("SER-1", at: Self.t + 20),
-      PrivacyLake.step("SER-2", at: Self.t + 10),
+      PrivacyLake.step("ser-1", at: t + 10), PrivacyLake.step("SER-1", at: t + 20),
+      PrivacyLake.step("SER-2", at: t + 10),
     ])
     let summary = try lake.run(.strict)
     #expect(summary.qualityFailures.isEmpty, "\(summary.qualityFailures)")
