@@ -422,8 +422,12 @@ def run_once(name, args, round_index):
 
 # ---------------------------------------------------------- conformance --
 
+# Times the service accepts (it refuses readings before 2000 or over a day ahead); t is an offset.
+CONFORMANCE_BASE_MS = 1_700_000_000_000
+
+
 def reading(t, serial, distance=245):
-    return {"sensorReadingTime": t, "serialNumber": serial, "distanceFromObject": distance}
+    return {"sensorReadingTime": CONFORMANCE_BASE_MS + t, "serialNumber": serial, "distanceFromObject": distance}
 
 
 def conformance(name, args):
@@ -437,7 +441,8 @@ def conformance(name, args):
     cases = [
         ("ndjson 3", nd(reading(1, s), reading(2, s, 12.5), reading(3, s)), args.token, 202, 3),
         ("json array 2", json.dumps([reading(4, s), reading(5, s)]).encode(), args.token, 202, 2),
-        ("fractional time", nd(reading(6, s), {**reading(7, s), "sensorReadingTime": 7.5}), args.token, 400, None),
+        ("fractional time", nd(reading(6, s), {**reading(7, s), "sensorReadingTime": CONFORMANCE_BASE_MS + 7.5}),
+         args.token, 400, None),
         ("time as string", nd({**reading(8, s), "sensorReadingTime": "8"}), args.token, 400, None),
         ("missing field", nd({"sensorReadingTime": 9, "serialNumber": s}), args.token, 400, None),
         ("not json", b"{nope\n", args.token, 400, None),
@@ -650,7 +655,7 @@ def main():
     os.makedirs(os.path.join(args.work, "lakes"), exist_ok=True)
     args.token, token_source = issue_token(args)
     # bytes of one NDJSON line as post_readings.lua builds it (distance 150..300: 3 digits)
-    args.line_bytes = len(json.dumps(reading(args.base_ms, args.serial, 245), separators=(",", ":"))) + 1
+    args.line_bytes = len(json.dumps(reading(args.base_ms - CONFORMANCE_BASE_MS, args.serial, 245), separators=(",", ":"))) + 1
 
     checks = {}
     if not args.no_conformance:
