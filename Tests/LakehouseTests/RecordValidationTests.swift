@@ -123,10 +123,10 @@ import Testing
   }
 
   @Test func iso8601OfEpochMilliseconds() {
-    #expect(RecordTimeWindow.iso8601(0) == "1970-01-01T00:00:00.000Z")
-    #expect(RecordTimeWindow.iso8601(951_782_400_123) == "2000-02-29T00:00:00.123Z")
-    #expect(RecordTimeWindow.iso8601(-62_135_596_800_000) == "0001-01-01T00:00:00.000Z")
-    #expect(RecordTimeWindow.iso8601(253_402_300_799_999) == "9999-12-31T23:59:59.999Z")
+    #expect(EpochMilliseconds.iso8601(0) == "1970-01-01T00:00:00.000Z")
+    #expect(EpochMilliseconds.iso8601(951_782_400_123) == "2000-02-29T00:00:00.123Z")
+    #expect(EpochMilliseconds.iso8601(-62_135_596_800_000) == "0001-01-01T00:00:00.000Z")
+    #expect(EpochMilliseconds.iso8601(253_402_300_799_999) == "9999-12-31T23:59:59.999Z")
   }
 
   @Test func thePipelineQuarantinesOutOfRangeAndInvalidLinesAgainstItsOwnClock() throws {

@@ -25,17 +25,7 @@ import Testing
       process.standardInput = FileHandle.nullDevice
       try process.run()
       let reader = output.fileHandleForReading
-      let line: String? = await withCheckedContinuation { continuation in
-        DispatchQueue.global().async {
-          var bytes: [UInt8] = []
-          while true {
-            let chunk = reader.readData(ofLength: 1)
-            if chunk.isEmpty || chunk.first == 0x0A { break }
-            bytes.append(chunk.first!)
-          }
-          continuation.resume(returning: bytes.isEmpty ? nil : String(decoding: bytes, as: UTF8.self))
-        }
-      }
+      let line = await firstLine(of: reader)
       guard let line, line.hasPrefix("listening on "), let port = line.split(separator: ":").last.flatMap({ Int($0) })
       else {
         process.terminate()

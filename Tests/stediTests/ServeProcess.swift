@@ -3,6 +3,22 @@ import Foundation
 import NIOCore
 import Testing
 
+/// The first line `handle` yields (nil at end of file). Reading a pipe blocks: it is done on a
+/// Dispatch thread, not on the test's cooperative pool.
+func firstLine(of handle: FileHandle) async -> String? {
+  await withCheckedContinuation { continuation in
+    DispatchQueue.global().async {
+      var bytes: [UInt8] = []
+      while true {
+        let chunk = handle.readData(ofLength: 1)
+        if chunk.isEmpty || chunk.first == 0x0A { break }
+        bytes.append(chunk.first!)
+      }
+      continuation.resume(returning: bytes.isEmpty ? nil : String(decoding: bytes, as: UTF8.self))
+    }
+  }
+}
+
 /// A `stedi serve` process started by a test, with the address it reported.
 struct ServeProcess {
   let process: Process
@@ -12,18 +28,7 @@ struct ServeProcess {
   static func start(_ arguments: [String], environment: [String: String] = [:]) async throws -> ServeProcess {
     let process = try StediProcess.start(["serve", "--port", "0"] + arguments, environment: environment)
     let output = (process.standardOutput as! Pipe).fileHandleForReading
-    // Reading a pipe blocks: do it on a Dispatch thread, not on the test's cooperative pool.
-    let line: String? = await withCheckedContinuation { continuation in
-      DispatchQueue.global().async {
-        var bytes: [UInt8] = []
-        while true {
-          let chunk = output.readData(ofLength: 1)
-          if chunk.isEmpty || chunk.first == 0x0A { break }
-          bytes.append(chunk.first!)
-        }
-        continuation.resume(returning: bytes.isEmpty ? nil : String(decoding: bytes, as: UTF8.self))
-      }
-    }
+    let line = await firstLine(of: output)
     guard let line, line.hasPrefix("listening on ") else {
       process.terminate()
       let stderr = (process.standardError as! Pipe).fileHandleForReading.readDataToEndOfFile()

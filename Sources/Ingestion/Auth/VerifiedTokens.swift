@@ -18,25 +18,30 @@ final class VerifiedTokens: Sendable {
     -> AccessToken
   {
     var verified: Verified
+    var changed = false
     if let known = cache.withLock({ $0[token] }) {
       verified = known
     } else {
       verified = Verified(claims: try AccessToken.verify(token, with: key))
+      changed = true
     }
     let claims = verified.claims
     guard Double(claims.expiresAt) > Date().timeIntervalSince1970 else { throw .expired }
     if let revocations, !revocations.isEmpty {
-      let hashes =
-        verified.hashes
-        ?? (
+      if verified.hashes == nil {
+        verified.hashes = (
           RevocationList.tokenHash(token),
           RevocationList.subjectHash(role: claims.role, subject: claims.subject, key: key)
         )
-      verified.hashes = hashes
+        changed = true
+      }
+      let hashes = verified.hashes!
       if revocations.isRevoked(tokenHash: hashes.token, subjectHash: hashes.subject, issuedAt: claims.issuedAt) {
         throw .revoked
       }
     }
+    // Written only when something was computed: a known token costs one look-up per request.
+    guard changed else { return claims }
     cache.withLock { cache in
       // Bounded: a flood of distinct valid tokens empties it rather than growing it.
       if cache[token] == nil, cache.count >= 10_000 { cache.removeAll(keepingCapacity: true) }

@@ -43,42 +43,14 @@ public struct RecordTimeWindow: Sendable, Equatable {
 
   @inline(never)
   private func outOfRange(_ value: Int64, _ field: String) -> RecordError {
-    let found = "\(value) (\(Self.iso8601(value)))"
+    let found = "\(value) (\(EpochMilliseconds.iso8601(value)))"
     if value < earliest {
       return RecordError(
-        .outOfRange, "field '\(field)' is \(found), before \(Self.iso8601(earliest))", field: field)
+        .outOfRange, "field '\(field)' is \(found), before \(EpochMilliseconds.iso8601(earliest))", field: field)
     }
     return RecordError(
       .outOfRange,
-      "field '\(field)' is \(found), more than a day after the current time (\(Self.iso8601(latest - Self.futureAllowance)))",
+      "field '\(field)' is \(found), more than a day after the current time (\(EpochMilliseconds.iso8601(latest - Self.futureAllowance)))",
       field: field)
-  }
-
-  /// Epoch milliseconds as `YYYY-MM-DDTHH:MM:SS.mmmZ` (proleptic Gregorian), or `out of calendar range`.
-  static func iso8601(_ milliseconds: Int64) -> String {
-    // Years 0 to 9999 only: beyond them an ISO date says nothing a reader could use.
-    guard milliseconds >= -62_167_219_200_000, milliseconds <= 253_402_300_799_999 else {
-      return "out of calendar range"
-    }
-    let millisecond = Int(((milliseconds % 1000) + 1000) % 1000)
-    let seconds = (milliseconds - Int64(millisecond)) / 1000
-    var days = Int(seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400)
-    let secondOfDay = Int(seconds - Int64(days) * 86_400)
-    // Howard Hinnant's civil_from_days.
-    days += 719_468
-    let era = (days >= 0 ? days : days - 146_096) / 146_097
-    let dayOfEra = days - era * 146_097
-    let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-    let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-    let monthIndex = (5 * dayOfYear + 2) / 153
-    let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
-    let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
-    let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
-    func pad(_ value: Int, _ width: Int) -> String {
-      let text = String(value)
-      return String(repeating: "0", count: max(0, width - text.count)) + text
-    }
-    return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(secondOfDay / 3600, 2)):"
-      + "\(pad(secondOfDay / 60 % 60, 2)):\(pad(secondOfDay % 60, 2)).\(pad(millisecond, 3))Z"
   }
 }

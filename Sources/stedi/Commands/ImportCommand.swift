@@ -173,7 +173,7 @@ struct ImportCommand: ParsableCommand {
         "imported \(source) (\(result.format.displayName), \(result.stream)) for \(user)",
         "  samples imported  \(result.samples.count)",
         "  rows rejected     \(result.rejected.count)",
-        "  time range        \(Self.isoUTC(range.lowerBound)) to \(Self.isoUTC(range.upperBound)) "
+        "  time range        \(EpochMilliseconds.iso8601(range.lowerBound)) to \(EpochMilliseconds.iso8601(range.upperBound)) "
           + "(\(String(format: "%.3f", seconds)) s)",
         "  rate              \(result.sampleRate.map { String(format: "%.2f Hz", $0) } ?? "n/a (fewer than two distinct times)")",
         "  gravity           \(Self.gravityText(result.gravity))",
@@ -231,32 +231,6 @@ struct ImportCommand: ParsableCommand {
       }
     }
 
-    /// Epoch milliseconds as `2023-10-09T20:50:13.571Z` (proleptic Gregorian calendar, UTC).
-    static func isoUTC(_ milliseconds: Int64) -> String {
-      let (dayQuotient, dayRemainder) = milliseconds.quotientAndRemainder(dividingBy: 86_400_000)
-      let days = dayRemainder < 0 ? dayQuotient - 1 : dayQuotient
-      let millisecondOfDay = dayRemainder < 0 ? dayRemainder + 86_400_000 : dayRemainder
-      // Days since 1970-01-01 to a civil date, counting in 400-year eras that start on 0000-03-01.
-      let shifted = days + 719_468
-      let era = (shifted >= 0 ? shifted : shifted - 146_096) / 146_097
-      let dayOfEra = shifted - era * 146_097
-      let yearOfEra = (dayOfEra - dayOfEra / 1_460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-      let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-      let monthIndex = (5 * dayOfYear + 2) / 153
-      let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
-      let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
-      let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
-      func pad(_ value: Int64, _ width: Int) -> String {
-        let text = String(value)
-        return String(repeating: "0", count: max(0, width - text.count)) + text
-      }
-      let hour = millisecondOfDay / 3_600_000
-      let minute = millisecondOfDay / 60_000 % 60
-      let second = millisecondOfDay / 1_000 % 60
-      let fraction = millisecondOfDay % 1_000
-      return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(hour, 2)):\(pad(minute, 2)):\(pad(second, 2))"
-        + ".\(pad(fraction, 3))Z"
-    }
   }
 }
 
