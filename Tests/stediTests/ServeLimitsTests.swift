@@ -65,7 +65,7 @@ import Testing
       let port = self.port
       return await RawHTTP.onThreads(1) { _ in
         (0..<count).map { _ in
-          let answer = RawHTTP.exchange(port: port, path: "/healthz")
+          let answer = RawHTTP.exchange(port: port, path: "/healthz", timeout: 30)
           Thread.sleep(forTimeInterval: Double(every.components.attoseconds) / 1e18 + Double(every.components.seconds))
           return answer
         }
@@ -113,10 +113,12 @@ import Testing
     #expect(status == 0, "\(Serve.read(serve.log).suffix(2000))")
   }
 
-  /// Checks a health probe: every answer 200, each within `bound` (2 s: the machine may be busy;
-  /// the README gives the figures measured on a release build); prints the slowest.
+  /// Checks a health probe: every answer 200, each within `bound`, prints the slowest. The bound
+  /// only tells "answered" from "stuck behind the hostile clients" (before the limits it never
+  /// answered): a debug build on a busy CI machine was seen at 1.1 s, so it is generous; the
+  /// latency figures are the release-build probe's (`Benchmarks/hostile`, README).
   private func expectHealthy(
-    _ answers: [(status: Int?, body: String, elapsed: Duration)], _ probe: String, bound: Duration = .seconds(2)
+    _ answers: [(status: Int?, body: String, elapsed: Duration)], _ probe: String, bound: Duration = .seconds(10)
   ) {
     for answer in answers {
       #expect(answer.status == 200, "\(probe): /healthz answered \(answer.status.map(String.init) ?? "nothing")")
@@ -272,7 +274,7 @@ import Testing
       // also read every byte of these bodies, the workers parse and log the accepted ones), which
       // a debug build on a loaded two-core machine turns into seconds of CPU: measured 1-2.7 s at
       // load 13 and 7 s at load 20. The README gives the release build's figure.
-      expectHealthy(await health.value, "48 concurrent 1.25 MiB bodies, budget 16 MiB", bound: .seconds(10))
+      expectHealthy(await health.value, "48 concurrent 1.25 MiB bodies, budget 16 MiB", bound: .seconds(30))
       #expect(statuses.allSatisfy { $0 == 202 || $0 == 503 }, "\(statuses)")
       #expect(statuses.contains(202), "\(statuses)")
       let memory = residentMiB(serve.pid)
