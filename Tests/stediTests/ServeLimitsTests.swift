@@ -12,6 +12,8 @@ import Testing
   struct Serve {
     let process: Process
     let port: Int
+    /// The `--health-port` listener's port, when one was asked for.
+    let healthPort: Int?
     let log: String
 
     static func start(_ arguments: [String], log: String) async throws -> Serve {
@@ -25,13 +27,19 @@ import Testing
       process.standardInput = FileHandle.nullDevice
       try process.run()
       let reader = output.fileHandleForReading
-      let line = await firstLine(of: reader)
-      guard let line, line.hasPrefix("listening on "), let port = line.split(separator: ":").last.flatMap({ Int($0) })
-      else {
-        process.terminate()
-        throw ServeFailure(message: "stedi serve did not start: \(line ?? "") \(Self.read(log))")
+      // "listening on" and, with --health-port, "health on", in either order.
+      var ports: [String: Int] = [:]
+      let expected = arguments.contains("--health-port") ? 2 : 1
+      while ports.count < expected {
+        let line = await firstLine(of: reader)
+        let kind = ["listening on ", "health on "].first { line?.hasPrefix($0) == true }
+        guard let line, let kind, let port = line.split(separator: ":").last.flatMap({ Int($0) }) else {
+          process.terminate()
+          throw ServeFailure(message: "stedi serve did not start: \(line ?? "") \(Self.read(log))")
+        }
+        ports[kind] = port
       }
-      return Serve(process: process, port: port, log: log)
+      return Serve(process: process, port: ports["listening on "]!, healthPort: ports["health on "], log: log)
     }
 
     static func read(_ path: String) -> String { (try? String(contentsOfFile: path, encoding: .utf8)) ?? "" }
@@ -316,6 +324,50 @@ import Testing
       for fd in busy { close(fd) }
       try await Task.sleep(for: .milliseconds(500))
       #expect(await serve.metric(#"stedi_ingest_connections_closed_total{reason="refused"}"#) >= 1)
+    }
+  }
+
+  /// `--health-port`: health and metrics on a listener and thread of their own, answered while
+  /// every slot of the ingest port is busy (where a new connection is closed at once); no
+  /// ingest endpoint there.
+  @Test func theHealthPortAnswersWhileEveryIngestSlotIsBusy() async throws {
+    try await withServe(["--max-connections", "4", "--body-timeout", "30", "--health-port", "0"]) { serve, token in
+      let port = serve.port
+      let healthPort = try #require(serve.healthPort)
+      #expect(healthPort != port)
+      let head =
+        "POST /v1/step-trainer/readings HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(token)\r\n"
+        + "Content-Type: application/x-ndjson\r\nContent-Length: 100\r\n\r\n{"
+      let busy = (0..<4).compactMap { _ -> Int32? in
+        guard let fd = RawHTTP.connect(port: port) else { return nil }
+        RawHTTP.send(fd, Array(head.utf8))
+        return fd
+      }
+      #expect(busy.count == 4)
+      try? await Task.sleep(for: .milliseconds(500))
+      let answers = await RawHTTP.onThreads(1) { _ in
+        let ingest = RawHTTP.connect(port: port).map { fd in
+          defer { close(fd) }
+          return RawHTTP.readToEnd(fd)
+        }
+        return (
+          ingestClosed: ingest?.isEmpty ?? true,
+          health: RawHTTP.exchange(port: healthPort, path: "/healthz", timeout: 30),
+          metrics: RawHTTP.exchange(port: healthPort, path: "/metrics", timeout: 30),
+          post: RawHTTP.exchange(
+            port: healthPort, method: "POST", path: "/v1/step-trainer/readings", token: token,
+            body: Array(Self.readings(from: 0, count: 1).utf8), timeout: 30)
+        )
+      }[0]
+      #expect(answers.ingestClosed, "the ingest port is full")
+      #expect(answers.health.status == 200)
+      #expect(answers.health.body.contains(#""status":"ok""#), "\(answers.health.body)")
+      // The ingest port's figures, scraped from the health port.
+      #expect(answers.metrics.status == 200)
+      #expect(answers.metrics.body.contains("stedi_ingest_connections_open 4"), "\(answers.metrics.body.prefix(3000))")
+      #expect(answers.metrics.body.contains(#"stedi_ingest_connections_closed_total{reason="refused"} 1"#))
+      #expect(answers.post.status == 404, "no ingest on the health port")
+      for fd in busy { close(fd) }
     }
   }
 

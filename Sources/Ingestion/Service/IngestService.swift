@@ -66,12 +66,7 @@ public struct IngestService: Sendable {
       if status == 503 { response.headers[.retryAfter] = String(configuration.retryAfterSeconds) }
       return response
     }
-    router.get("/metrics") { _, _ in
-      Response(
-        status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-        body: .init(
-          byteBuffer: ByteBuffer(string: metrics.render() + Self.connectionMetrics(configuration.connections))))
-    }
+    router.get("/metrics") { _, _ in metricsResponse() }
     if let folder = configuration.phonePageFolder {
       router.get("/phone") { _, _ in Self.file(folder, "index.html") }
       router.get("/phone/{file}") { _, context in Self.file(folder, context.parameters.get("file") ?? "") }
@@ -188,6 +183,13 @@ public struct IngestService: Sendable {
       503,
       #"{"status":"unhealthy","reason":"\#(problem)","error":\#(jsonString(health.error ?? "")),\#(figures)}"#
     )
+  }
+
+  /// `GET /metrics`: the service's metrics and the connection limits' counts, in Prometheus text format.
+  func metricsResponse() -> Response {
+    Response(
+      status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+      body: .init(byteBuffer: ByteBuffer(string: metrics.render() + Self.connectionMetrics(configuration.connections))))
   }
 
   /// The connection limits' counts in Prometheus text format.

@@ -31,7 +31,9 @@ struct ServeCommand: AsyncParsableCommand {
       Request bodies being received reserve their bytes against --max-buffered-bytes with the \
       records waiting to land: beyond it 503 with Retry-After, beyond --max-body-bytes 413. \
       GET /healthz answers 503 {"status":"unhealthy","reason":...} while records cannot land or \
-      the write-ahead log cannot be written, 200 again once they can.
+      the write-ahead log cannot be written, 200 again once they can. Point health checkers and \
+      scrapers at --health-port: its own thread and listen queue answer them promptly under any \
+      ingest load.
 
       The lake folder must exist (and be writable) unless --create is given.
       """)
@@ -43,6 +45,16 @@ struct ServeCommand: AsyncParsableCommand {
 
   @Option(help: "The port (0 picks a free one; the first line on stdout says which).")
   var port = 8080
+
+  @Option(
+    help: ArgumentHelp(
+      "A port of its own for GET /healthz and GET /metrics (0 picks a free one).",
+      discussion: """
+        Served by a thread of its own with its own listen queue, so health checks and scrapes are \
+        answered promptly however many connections or large bodies the ingest port is handling; \
+        a line "health on http://HOST:PORT" on stdout says which port.
+        """))
+  var healthPort: Int?
 
   @Option(
     help: ArgumentHelp(
@@ -95,6 +107,9 @@ struct ServeCommand: AsyncParsableCommand {
 
   func validate() throws {
     guard (0...65535).contains(port) else { throw ValidationError("--port must be 0-65535") }
+    if let healthPort, !(0...65535).contains(healthPort) || (healthPort == port && port != 0) {
+      throw ValidationError("--health-port must be 0-65535 and differ from --port")
+    }
     guard batchMaxAge > 0, batchMaxRecords > 0, batchMaxBytes > 0, maxBufferedBytes > 0, maxBodyBytes > 0 else {
       throw ValidationError("batch limits and sizes must be positive")
     }
@@ -156,12 +171,18 @@ struct ServeCommand: AsyncParsableCommand {
         maxBodyBytes: maxBodyBytes, phonePageFolder: phonePageFolder(), connections: connections),
       revocations: revocations, logger: logger)
     let host = self.host
+    let healthApplication = healthPort.map { healthPort in
+      HealthListener.application(
+        service: service, host: host, port: healthPort, logger: logger,
+        onRunning: { bound in FileHandle.standardOutput.write(Data("health on http://\(host):\(bound)\n".utf8)) })
+    }
     let app = Application(
       router: service.router(),
       server: connections.http1Server(),
       // A longer listen queue than Hummingbird's 256: bursts of connections wait in the kernel
       // rather than being refused before the guard sees them.
       configuration: .init(address: .hostname(host, port: port), serverName: "stedi", backlog: 4096),
+      services: healthApplication.map { [$0] } ?? [],
       onServerRunning: { channel in
         let bound = channel.localAddress?.port ?? 0
         // Written straight to the file descriptor: tests and scripts wait for this line.
