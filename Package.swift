@@ -143,6 +143,8 @@ let package = Package(
         "StediTestSupport",
         .product(name: "HummingbirdTesting", package: "hummingbird"),
         .product(name: "Crypto", package: "swift-crypto"),
+        // swift-log's in-memory handler: how a test proves what is never logged.
+        .product(name: "InMemoryLogging", package: "swift-log"),
       ]
     ),
     .testTarget(name: "FleetTests", dependencies: ["Fleet", "Motion", "Lakehouse", "Ingestion"]),

@@ -1,0 +1,90 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import InMemoryLogging
+import Lakehouse
+import Logging
+import Testing
+
+@testable import Ingestion
+
+/// The service's promise that logs never carry a credential or a record's contents, checked by
+/// capturing every log entry (down to trace, the service's, the ingestor's and the HTTP
+/// server's) while accepted and rejected requests of every kind go through a live server.
+@Suite struct LoggingPrivacyTests {
+  static let serial = "SERIAL-ZQX-4417"
+  static let email = "zelda.quux@example.org"
+  static let name = "Zelda Quux"
+
+  @Test func theServiceNeverLogsATokenOrARecordsContents() async throws {
+    let handler = InMemoryLogHandler()
+    var logger = Logger(label: "stedi.test") { _ in handler }
+    logger.logLevel = .trace
+    let lake = try TestLake()
+    defer { lake.remove() }
+    let metrics = IngestMetrics()
+    let (ingestor, _) = try await Ingestor.open(
+      storage: lake.storage, logDirectory: lake.logFolder, limits: BatchLimits(maxAge: .seconds(600)),
+      metrics: metrics, logger: logger)
+    let service = IngestService(ingestor: ingestor, key: testKey, metrics: metrics, logger: logger)
+    let device = token(.device, Self.serial).signed(with: testKey)
+    let user = token(.user, Self.email).signed(with: testKey)
+    let admin = token(.admin, "ops").signed(with: testKey)
+    let expired = token(.device, Self.serial, expiresIn: -60).signed(with: testKey)
+    // A token whose signature is wrong: a guess at a secret must not be logged either.
+    let forged = String(device.dropLast(4)) + "AAAA"
+    let customer =
+      #"{"customerName":"\#(Self.name)","email":"\#(Self.email)","phone":"8015550199","birthDay":"1990-01-01","#
+      + #""serialNumber":"\#(Self.serial)","registrationDate":1700000000000,"lastUpdateDate":1700000000000,"#
+      + #""shareWithResearchAsOfDate":1700000000000}"#
+    let requests: [(path: String, token: String?, body: String)] = [
+      ("/v1/step-trainer/readings", device, stepTrainerBody(serial: Self.serial, count: 3)),
+      ("/v1/accelerometer/readings", user, #"{"user":"\#(Self.email)","timestamp":1700000000000,"x":1,"y":2,"z":3}"#),
+      ("/v1/customers", admin, customer),
+      // Rejected: a reading of another serial, a wrong type naming the record's value, bad JSON
+      // around personal data, a blank email, the wrong role, and every kind of bad token.
+      (
+        "/v1/step-trainer/readings", token(.device, "OTHER-1").signed(with: testKey),
+        stepTrainerBody(serial: Self.serial, count: 1)
+      ),
+      (
+        "/v1/step-trainer/readings", device,
+        #"{"sensorReadingTime":1700000000000,"serialNumber":"\#(Self.serial)","distanceFromObject":"\#(Self.name)"}"#
+      ),
+      ("/v1/customers", admin, #"{"customerName":"\#(Self.name)","email":"\#(Self.email)""#),
+      ("/v1/customers", admin, customer.replacingOccurrences(of: Self.email, with: " ")),
+      ("/v1/customers", device, customer),
+      ("/v1/step-trainer/readings", forged, stepTrainerBody(serial: Self.serial, count: 1)),
+      ("/v1/step-trainer/readings", expired, stepTrainerBody(serial: Self.serial, count: 1)),
+      ("/v1/step-trainer/readings", "not-a-token-\(Self.email)", stepTrainerBody(serial: Self.serial, count: 1)),
+      ("/v1/step-trainer/readings", nil, stepTrainerBody(serial: Self.serial, count: 1)),
+    ]
+    let app = Application(router: service.router(), logger: logger)
+    let statuses = try await app.test(.live) { client in
+      var statuses: [Int] = []
+      for request in requests {
+        var headers: HTTPFields = [.contentType: "application/json"]
+        if let token = request.token { headers[.authorization] = "Bearer \(token)" }
+        let response = try await client.execute(
+          uri: request.path, method: .post, headers: headers, body: ByteBuffer(string: request.body))
+        statuses.append(response.status.code)
+      }
+      return statuses
+    }
+    await ingestor.shutdown(grace: .seconds(2))
+    #expect(statuses == [202, 202, 202, 403, 400, 400, 400, 403, 401, 401, 401, 401], "\(statuses)")
+    let logged = handler.entries.map { entry in
+      "\(entry.level) \(entry.message) \(entry.metadata) \(entry.error.map { "\($0)" } ?? "")"
+    }
+    // The rejections were logged (so the check below looked at something).
+    #expect(logged.filter { $0.contains("request rejected") }.count == 9, "\(logged)")
+    let secrets =
+      [device, user, admin, expired, forged, String(device.split(separator: ".").last ?? "")]
+      + [Self.serial, Self.serial.lowercased(), Self.email, Self.name, "8015550199", "not-a-token"]
+    for line in logged {
+      for secret in secrets where !secret.isEmpty {
+        #expect(!line.contains(secret), "logged \(secret): \(line)")
+      }
+    }
+  }
+}
