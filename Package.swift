@@ -145,6 +145,7 @@ let package = Package(
         .product(name: "Crypto", package: "swift-crypto"),
         // swift-log's in-memory handler: how a test proves what is never logged.
         .product(name: "InMemoryLogging", package: "swift-log"),
+        .product(name: "AsyncHTTPClient", package: "async-http-client"),
       ]
     ),
     .testTarget(name: "FleetTests", dependencies: ["Fleet", "Motion", "Lakehouse", "Ingestion"]),
