@@ -1,24 +1,37 @@
 import Foundation
 
 /// What the last run published, kept in the lake's metadata so that checks know its profile.
-public struct RunRecord: Sendable, Equatable {
+public struct RunRecord: Sendable, Equatable, Codable {
+  /// The profile the run applied.
   public var profile: PipelineProfile
 
+  /// A record of a run with `profile`.
   public init(profile: PipelineProfile) { self.profile = profile }
+
+  /// The record's key in lake storage (and path below a folder lake's root).
+  static let object = "_stedi/last-run.json"
 
   static func path(in lake: Lake) -> String { "\(lake.metadataFolder)/last-run.json" }
 
+  /// The record as the file holds it.
+  var encoded: [UInt8] {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    // Encoding a struct of one enum cannot fail.
+    return Array(try! encoder.encode(self)) + [UInt8(ascii: "\n")]
+  }
+
+  /// The record in `bytes`, or nil when they hold none (an unreadable record only informs).
+  static func decode(_ bytes: [UInt8]) -> RunRecord? {
+    try? JSONDecoder().decode(RunRecord.self, from: Data(bytes))
+  }
+
   func write(to lake: Lake) throws(LakeError) {
-    try TablePublisher.replaceFile(
-      at: Self.path(in: lake), with: Array("{\"profile\": \"\(profile.rawValue)\"}\n".utf8))
+    try TablePublisher.replaceFile(at: Self.path(in: lake), with: encoded)
   }
 
   /// The lake's last run, or nil if the pipeline never ran there.
   public static func read(from lake: Lake) -> RunRecord? {
-    guard let data = FileManager.default.contents(atPath: path(in: lake)),
-      let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-      let name = object["profile"] as? String, let profile = PipelineProfile(rawValue: name)
-    else { return nil }
-    return RunRecord(profile: profile)
+    FileManager.default.contents(atPath: path(in: lake)).flatMap { decode(Array($0)) }
   }
 }

@@ -19,7 +19,7 @@ public struct ComplianceAudit: Sendable {
   /// Where a lake keeps its pseudonym key.
   public static let pseudonymKeyObject = "_stedi/pseudonym.key"
   /// Where a lake records the profile of the pipeline's last run.
-  static let runRecordObject = "_stedi/last-run.json"
+  static let runRecordObject = RunRecord.object
 
   /// An audit of the lake in `storage`.
   public init(storage: any LakeStorage, pseudonymKey: PseudonymKey? = nil, quarantineRetentionDays: Int = 30) {
@@ -122,10 +122,7 @@ public struct ComplianceAudit: Sendable {
     } catch .notFound(_, _) {
       return nil
     }
-    guard let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any],
-      let name = object["profile"] as? String
-    else { return nil }
-    return PipelineProfile(rawValue: name)
+    return RunRecord.decode(bytes)?.profile
   }
 }
 

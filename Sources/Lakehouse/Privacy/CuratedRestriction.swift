@@ -79,13 +79,10 @@ struct CuratedRestriction: Sendable {
   static func lastProfile(storage: any LakeStorage) async throws -> PipelineProfile? {
     let bytes: [UInt8]
     do {
-      bytes = try await storage.get("_stedi/last-run.json")
+      bytes = try await storage.get(RunRecord.object)
     } catch StorageError.notFound(_, _) {
       return nil
     }
-    guard let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any],
-      let name = object["profile"] as? String
-    else { return nil }
-    return PipelineProfile(rawValue: name)
+    return RunRecord.decode(bytes)?.profile
   }
 }

@@ -60,33 +60,70 @@ struct CaptureStatus {
   }
 
   func json(writer: any CaptureDestination, raw: String?) -> String {
-    var rejections: [String: Int] = [:]
-    for reason in FrameRejection.allCases { rejections["\(reason)"] = counters.decoder[reason] }
-    let object: [String: Any] = [
-      "port": port,
-      "serialNumber": device?.serialNumber ?? NSNull(),
-      "readings": counters.readings,
-      "status": [
-        "ok": counters.ok, "outOfRange": counters.outOfRange, "noEcho": counters.noEcho,
-        "sensorFault": counters.sensorFault,
-      ],
-      "landed": writer.recordsWritten,
-      "files": writer.filesWritten,
-      "withoutDistance": writer.samplesWithoutDistance,
-      "lost": counters.lost,
-      "duplicates": counters.duplicates,
-      "missingFrames": counters.missingFrames,
-      "repeatedFrames": counters.repeatedFrames,
-      "frames": [
-        "decoded": counters.decoder.messages, "rejected": rejections, "bytesDiscarded": counters.decoder.bytesDiscarded,
-      ],
-      "reconnects": reconnects,
-      "restarts": counters.restarts,
-      "faults": counters.faults,
-      "seconds": seconds,
-      "raw": raw ?? NSNull(),
-    ]
-    let data = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
-    return String(decoding: data, as: UTF8.self)
+    var rejected: [String: Int] = [:]
+    for reason in FrameRejection.allCases { rejected["\(reason)"] = counters.decoder[reason] }
+    let summary = CaptureSummary(
+      port: port, serialNumber: device?.serialNumber, readings: counters.readings,
+      status: .init(
+        ok: counters.ok, outOfRange: counters.outOfRange, noEcho: counters.noEcho, sensorFault: counters.sensorFault),
+      landed: writer.recordsWritten, files: writer.filesWritten, withoutDistance: writer.samplesWithoutDistance,
+      lost: counters.lost, duplicates: counters.duplicates, missingFrames: counters.missingFrames,
+      repeatedFrames: counters.repeatedFrames,
+      frames: .init(
+        decoded: counters.decoder.messages, rejected: rejected, bytesDiscarded: counters.decoder.bytesDiscarded),
+      reconnects: reconnects, restarts: counters.restarts, faults: counters.faults, seconds: seconds, raw: raw)
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    // Plain numbers, strings and dictionaries: encoding cannot fail.
+    return String(decoding: try! encoder.encode(summary), as: UTF8.self)
+  }
+}
+
+/// `stedi capture --json`'s summary line.
+private struct CaptureSummary: Encodable {
+  struct Status: Encodable {
+    let ok, outOfRange, noEcho, sensorFault: Int
+  }
+  struct Frames: Encodable {
+    let decoded: Int
+    let rejected: [String: Int]
+    let bytesDiscarded: Int
+  }
+  let port: String
+  let serialNumber: String?
+  let readings: Int
+  let status: Status
+  let landed, files, withoutDistance, lost, duplicates, missingFrames, repeatedFrames: Int
+  let frames: Frames
+  let reconnects, restarts, faults: Int
+  let seconds: Double
+  let raw: String?
+
+  private enum CodingKeys: String, CodingKey {
+    case port, serialNumber, readings, status, landed, files, withoutDistance, lost, duplicates, missingFrames
+    case repeatedFrames, frames, reconnects, restarts, faults, seconds, raw
+  }
+
+  // Written out so that an unknown serial number or no raw capture is `null`, as readers expect,
+  // rather than a missing key.
+  func encode(to encoder: any Encoder) throws {
+    var container = encoder.container(keyedBy: CodingKeys.self)
+    try container.encode(port, forKey: .port)
+    try container.encode(serialNumber, forKey: .serialNumber)
+    try container.encode(readings, forKey: .readings)
+    try container.encode(status, forKey: .status)
+    try container.encode(landed, forKey: .landed)
+    try container.encode(files, forKey: .files)
+    try container.encode(withoutDistance, forKey: .withoutDistance)
+    try container.encode(lost, forKey: .lost)
+    try container.encode(duplicates, forKey: .duplicates)
+    try container.encode(missingFrames, forKey: .missingFrames)
+    try container.encode(repeatedFrames, forKey: .repeatedFrames)
+    try container.encode(frames, forKey: .frames)
+    try container.encode(reconnects, forKey: .reconnects)
+    try container.encode(restarts, forKey: .restarts)
+    try container.encode(faults, forKey: .faults)
+    try container.encode(seconds, forKey: .seconds)
+    try container.encode(raw, forKey: .raw)
   }
 }

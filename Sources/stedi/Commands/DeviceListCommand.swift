@@ -19,17 +19,9 @@ struct DeviceListCommand: ParsableCommand {
       throw ExitCode(2)
     }
     if json {
-      let objects: [[String: Any]] = ports.map { port in
-        [
-          "path": port.path, "transport": port.transport.rawValue,
-          "description": port.portDescription ?? NSNull(),
-          "usbVendorId": port.usbVendorID.map { String(format: "%04x", $0) } ?? NSNull(),
-          "usbProductId": port.usbProductID.map { String(format: "%04x", $0) } ?? NSNull(),
-          "usbSerialNumber": port.usbSerialNumber ?? NSNull(),
-          "usbManufacturer": port.usbManufacturer ?? NSNull(), "usbProduct": port.usbProduct ?? NSNull(),
-        ]
-      }
-      let data = try JSONSerialization.data(withJSONObject: objects, options: [.sortedKeys])
+      let encoder = JSONEncoder()
+      encoder.outputFormatting = [.sortedKeys]
+      let data = try encoder.encode(ports.map(ListedPort.init))
       print(String(decoding: data, as: UTF8.self))
       return
     }
@@ -46,5 +38,26 @@ struct DeviceListCommand: ParsableCommand {
       if let description = port.portDescription { line += "  \(description)" }
       print(line)
     }
+  }
+}
+
+/// One port in `stedi device list --json`; unknown values are `null`, not missing keys.
+private struct ListedPort: Encodable {
+  let port: SerialPortInfo
+
+  private enum CodingKeys: String, CodingKey {
+    case path, transport, description, usbVendorId, usbProductId, usbSerialNumber, usbManufacturer, usbProduct
+  }
+
+  func encode(to encoder: any Encoder) throws {
+    var container = encoder.container(keyedBy: CodingKeys.self)
+    try container.encode(port.path, forKey: .path)
+    try container.encode(port.transport.rawValue, forKey: .transport)
+    try container.encode(port.portDescription, forKey: .description)
+    try container.encode(port.usbVendorID.map { String(format: "%04x", $0) }, forKey: .usbVendorId)
+    try container.encode(port.usbProductID.map { String(format: "%04x", $0) }, forKey: .usbProductId)
+    try container.encode(port.usbSerialNumber, forKey: .usbSerialNumber)
+    try container.encode(port.usbManufacturer, forKey: .usbManufacturer)
+    try container.encode(port.usbProduct, forKey: .usbProduct)
   }
 }
