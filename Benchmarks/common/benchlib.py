@@ -61,6 +61,16 @@ def busy_note(busy):
     return f"  (CPU {busy:.0%} busy before)" if busy and busy > 0.1 else ""
 
 
+def wait_idle(limit, threshold=0.10, first=1.0, then=2.0):
+    """Waits (up to `limit` s) for the CPUs to be under `threshold` busy, sampling `first` s, then
+    `then` s at a time; the last sample (a fraction, None off Linux)."""
+    deadline = time.monotonic() + limit
+    busy = cpu_busy(first)
+    while busy is not None and busy > threshold and time.monotonic() < deadline:
+        busy = cpu_busy(then)
+    return busy
+
+
 def machine_info(busy_before):
     return {"cpus": os.cpu_count(), "platform": platform.platform(),
             "python": platform.python_version(), "cpu_busy_before": busy_before}
@@ -86,6 +96,24 @@ def round_order(names, order, i):
     return names
 
 
+def rounds(names, repeats, order, skip=()):
+    """(i, name) for each round i (0-based) and each name in that round's order (round_order),
+    leaving out the names in `skip` (looked at as the rounds go: a list of the ones that failed)."""
+    for i in range(repeats):
+        for name in round_order(names, order, i):
+            if name not in skip:
+                yield i, name
+
+
+def rounds_when_idle(names, repeats, wait, note="", **idle):
+    """rounds(names, repeats, "alternate"), each after wait_idle(wait, **idle) and the progress line
+    "== round i/repeats: name<note>": (i, name, how busy the CPUs were just before)."""
+    for i, name in rounds(names, repeats, "alternate"):
+        before = wait_idle(wait, **idle)
+        log(f"== round {i + 1}/{repeats}: {name}{note}" + busy_note(before))
+        yield i, name, before
+
+
 def stedi_missing(path):
     """True (after saying so) when there is no executable stedi at path."""
     if os.access(path, os.X_OK):
@@ -97,19 +125,32 @@ def stedi_missing(path):
 Child = collections.namedtuple("Child", "wall cpu rss_kib code stdout")
 
 
-def run_child(argv, log_prefix, cwd=REPO):
+def run_child(argv, log_prefix, cwd=REPO, env=None, watch=None):
     """Run argv with stdout/stderr in <log_prefix>.out/.err. Returns a Child: wall seconds
-    (spawn to exit), user+sys CPU seconds and peak RSS KiB (os.wait4), exit code, stdout."""
+    (spawn to exit), user+sys CPU seconds and peak RSS KiB (os.wait4), exit code, stdout.
+    watch(proc, t0), when given, is called once the child is spawned (t0: time.perf_counter()
+    then) and may return a function that is called once it has exited (e.g. to stop a sampler)."""
     out_path, err_path = log_prefix + ".out", log_prefix + ".err"
     with open(out_path, "wb") as out, open(err_path, "wb") as err:
         t0 = time.perf_counter()
-        proc = subprocess.Popen(argv, stdout=out, stderr=err, stdin=subprocess.DEVNULL, cwd=cwd)
+        proc = subprocess.Popen(argv, stdout=out, stderr=err, stdin=subprocess.DEVNULL, cwd=cwd, env=env)
+        finish = watch(proc, t0) if watch else None
         _, status, ru = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - t0
-    code = os.waitstatus_to_exitcode(status)
+        proc.returncode = code = os.waitstatus_to_exitcode(status)
+        if finish:
+            finish()
     with open(out_path, encoding="utf-8", errors="replace") as f:
         stdout = f.read()
     return Child(wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss, code, stdout)
+
+
+def measure(argv, log_prefix):
+    """How busy the CPUs were over the 0.5 s before, then run_child(argv, log_prefix) and the JSON
+    report it printed: (busy, Child, report or None)."""
+    busy = cpu_busy(0.5)
+    child = run_child(argv, log_prefix)
+    return busy, child, parse_report(child.stdout)
 
 
 def parse_report(text):
@@ -146,11 +187,31 @@ def median(runs, key, digits=None):
     return round(statistics.median(r[key] for r in runs), digits)
 
 
+def median_present(runs, key):
+    """Median of run[key] over the runs where it is not None (unrounded), None when there is none."""
+    values = [r[key] for r in runs if r.get(key) is not None]
+    return statistics.median(values) if values else None
+
+
 def self_reported_median(runs):
     """Median of the "seconds" the contenders reported themselves, None when one did not."""
     if all(isinstance(r["report"].get("seconds"), (int, float)) for r in runs):
         return round(statistics.median(r["report"]["seconds"] for r in runs), 3)
     return None
+
+
+def summarise_runs(runs, *stats):
+    """{"runs": how many}, then "<key>_<stat>" for each (key, stat, digits) of stats: the median
+    ("median"), smallest ("min") or largest ("max") run[key], rounded to `digits`; then
+    "self_reported_seconds_median"."""
+    out = {"runs": len(runs)}
+    for key, stat, digits in stats:
+        if stat == "median":
+            out[f"{key}_median"] = median(runs, key, digits)
+        else:
+            out[f"{key}_{stat}"] = round((min if stat == "min" else max)(r[key] for r in runs), digits)
+    out["self_reported_seconds_median"] = self_reported_median(runs)
+    return out
 
 
 def ratios(summary, a, b, keys):
@@ -165,10 +226,35 @@ def finished():
     return time.strftime("%Y-%m-%dT%H:%M:%S%z")
 
 
-def write_result(path, result):
+def write_result(path, result, announce=False):
+    """The results JSON (indented, a final newline), its folder made first; with announce, say so."""
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     with open(path, "w") as f:
         json.dump(result, f, indent=2)
         f.write("\n")
+    if announce:
+        log(f"== wrote {path}")
+
+
+# ----------------------------------------------------------------- tables --
+
+def fmt(value, digits=0):
+    """A figure with thousands separators: "-" for None, `digits` places for a float, else a
+    whole number (rounded)."""
+    if value is None:
+        return "-"
+    if isinstance(value, float) and digits:
+        return f"{value:,.{digits}f}"
+    return f"{round(value):,}"
+
+
+def markdown_table(columns, rows):
+    """The lines of a Markdown table. columns: (title, align) pairs, align "l" or "r"; rows: lists
+    of cells already formatted (see fmt)."""
+    lines = ["| " + " | ".join(title for title, _ in columns) + " |",
+             "|" + "|".join("---:" if align == "r" else "---" for _, align in columns) + "|"]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return lines
 
 
 # The lake's tables, shared by the pipeline and Spark benchmarks.
@@ -212,3 +298,30 @@ def clear_outputs(root):
     path = os.path.join(root, "_stedi", "last-run.json")
     if os.path.exists(path):
         os.remove(path)
+
+
+def warm_cache(lake):
+    """Read the landing files once, so no engine timed pays for a cold page cache; their bytes."""
+    nbytes = 0
+    for source in SOURCES:
+        folder = os.path.join(lake, source, "landing")
+        for name in sorted(os.listdir(folder)):
+            with open(os.path.join(folder, name), "rb") as f:
+                while chunk := f.read(1 << 22):
+                    nbytes += len(chunk)
+    return nbytes
+
+
+def count_rows(folder):
+    """Rows in an NDJSON output folder: non-empty lines of its visible files (None: no folder)."""
+    if not os.path.isdir(folder):
+        return None
+    rows = 0
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames[:] = [d for d in dirnames if not d.startswith((".", "_"))]
+        for name in filenames:
+            if name.startswith((".", "_")):
+                continue
+            with open(os.path.join(dirpath, name), "rb") as f:
+                rows += sum(1 for line in f if line.strip())
+    return rows

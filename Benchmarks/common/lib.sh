@@ -59,18 +59,57 @@ bench_venv() {
   PY="$VENV/bin/python"
 }
 
+# bench_venv_pinned DIR MODULES SPEC...: a virtualenv at $REPO/DIR in which MODULES (comma-separated)
+# import and every SPEC (package==version, extras allowed: uvicorn[standard]==1.0) is installed at
+# that version, installing the SPECs from PyPI when not. Sets VENV and PY (its python).
+bench_venv_pinned() {
+  local dir="$1" modules="$2"
+  shift 2
+  VENV="$REPO/$dir"
+  PY="$VENV/bin/python"
+  if ! "$PY" -c "import sys, $modules
+from importlib.metadata import version as v
+want = {s.split('==')[0].split('[')[0]: s.split('==')[1] for s in sys.argv[1:]}
+sys.exit(any(v(k) != want[k] for k in want))" "$@" >/dev/null 2>&1; then
+    echo "== creating $VENV with $*" >&2
+    python3 -m venv "$VENV"
+    "$PY" -m pip install --quiet --disable-pip-version-check "$@"
+  fi
+}
+
 # bench_should_build LIST: true when the comma-separated LIST names stedi and
 # --no-build was not given.
 bench_should_build() {
   [[ ",$1," == *",stedi,"* && "$BUILD" == 1 ]]
 }
 
-# The stedi release build, logged to $WORK/build.log; exits 2 when it fails.
+# bench_build_stedi [SCRATCH]: the stedi release build (in the build folder SCRATCH, e.g. the
+# gitignored $REPO/.build-bench, when given), logged to $WORK/build.log; exits 2 when it fails.
 bench_build_stedi() {
-  echo "== swift build -c release --product stedi (log: $WORK/build.log)" >&2
-  if ! swift build -c release --product stedi >"$WORK/build.log" 2>&1; then
+  local scratch=()
+  if [[ $# -gt 0 ]]; then scratch=(--scratch-path "$1"); fi
+  echo "== swift build -c release --product stedi${1:+ --scratch-path $(basename "$1")} (log: $WORK/build.log)" >&2
+  if ! swift build -c release --product stedi ${scratch[@]+"${scratch[@]}"} >"$WORK/build.log" 2>&1; then
     tail -n 30 "$WORK/build.log" >&2
     echo "error: stedi release build failed; see $WORK/build.log" >&2
     exit 2
   fi
+}
+
+# bench_copy_stedi: when $STEDI is an executable, copy it to $WORK/stedi and point STEDI there, so
+# a rebuild elsewhere during the run cannot change what is measured.
+bench_copy_stedi() {
+  if [[ -x "$STEDI" ]]; then
+    if [[ ! "$STEDI" -ef "$WORK/stedi" ]]; then cp "$STEDI" "$WORK/stedi"; fi
+    STEDI="$WORK/stedi"
+  fi
+}
+
+# bench_token_key: exports STEDI_TOKEN_KEY, a random one for this invocation unless it is set, so
+# the service, the peer and the load generator's tokens share one key.
+bench_token_key() {
+  if [[ -z "${STEDI_TOKEN_KEY:-}" ]]; then
+    STEDI_TOKEN_KEY="bench-$(python3 -c 'import secrets; print(secrets.token_hex(32))')"
+  fi
+  export STEDI_TOKEN_KEY
 }

@@ -61,10 +61,6 @@ def stedi_phases(err_path, total):
     return phases
 
 
-def fmt_int(n):
-    return "-" if n is None else f"{n:,}"
-
-
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--meta", required=True, help="lake.json written by make_lake.py")
@@ -119,45 +115,40 @@ def main(argv=None):
     runs = {e: [] for e in engines}
     failed = []
     problems = []
-    for i in range(args.repeats):
-        for engine in benchlib.round_order(engines, args.order, i):
-            if engine in failed:
-                continue
-            restore_seconds = restore(pristine, run_lake)
-            prefix = os.path.join(logs, f"{engine}-{i + 1}")
-            busy = benchlib.cpu_busy(0.5)
-            child = benchlib.run_child(commands[engine], prefix)
-            report = benchlib.parse_report(child.stdout)
-            run = {"run": i + 1, "wall_seconds": round(child.wall, 3), "cpu_seconds": round(child.cpu, 3),
-                   "peak_rss_mib": round(child.rss_kib / 1024, 1), "exit_code": child.code,
-                   "cpu_busy_before": busy, "restore_seconds": round(restore_seconds, 1), "report": report}
-            log(f"  {engine:6s} run {i + 1}: {child.wall:7.2f} s wall  {child.cpu:7.2f} s CPU  "
-                f"{child.rss_kib / 1024:8.1f} MiB  exit {child.code}" + benchlib.busy_note(busy))
-            if child.code != 0 or report is None:
-                failed.append(engine)
-                benchlib.report_failure(engine, child.code, prefix)
-                runs[engine].append(run)
-                continue
-            if engine == "stedi":
-                run["phases"] = stedi_phases(prefix + ".err", report.get("seconds"))
-            # ---- verification: nothing of the customer left, every table exactly right ----
-            scan = lakecount.scan(run_lake, email, serial, subject_id)
-            run["tables_after"] = scan["tables"]
-            run["removed"] = {t: before[t] - scan["tables"][t] for t in lakecount.TABLES}
-            run["leaks"] = scan["leaks"]
-            for path, found in scan["leaks"].items():
-                problems.append(f"{engine} run {i + 1}: {path} still contains the customer's {', '.join(found)}")
-            for t in lakecount.TABLES:
-                if scan["tables"][t] != expected_after[t]:
-                    problems.append(f"{engine} run {i + 1}: {t} holds {scan['tables'][t]:,} rows, expected "
-                                    f"{expected_after[t]:,} ({before[t]:,} before, {theirs[t]:,} the customer's)")
-            if engine == "stedi":
-                said = report.get("rowsRemoved") or {}
-                for t in lakecount.TABLES:
-                    if said.get(t, 0) != theirs[t]:
-                        problems.append(f"stedi run {i + 1}: reports {said.get(t, 0):,} rows removed from {t}, "
-                                        f"the customer had {theirs[t]:,}")
+    for i, engine in benchlib.rounds(engines, args.repeats, args.order, failed):
+        restore_seconds = restore(pristine, run_lake)
+        prefix = os.path.join(logs, f"{engine}-{i + 1}")
+        busy, child, report = benchlib.measure(commands[engine], prefix)
+        run = {"run": i + 1, "wall_seconds": round(child.wall, 3), "cpu_seconds": round(child.cpu, 3),
+               "peak_rss_mib": round(child.rss_kib / 1024, 1), "exit_code": child.code,
+               "cpu_busy_before": busy, "restore_seconds": round(restore_seconds, 1), "report": report}
+        log(f"  {engine:6s} run {i + 1}: {child.wall:7.2f} s wall  {child.cpu:7.2f} s CPU  "
+            f"{child.rss_kib / 1024:8.1f} MiB  exit {child.code}" + benchlib.busy_note(busy))
+        if child.code != 0 or report is None:
+            failed.append(engine)
+            benchlib.report_failure(engine, child.code, prefix)
             runs[engine].append(run)
+            continue
+        if engine == "stedi":
+            run["phases"] = stedi_phases(prefix + ".err", report.get("seconds"))
+        # ---- verification: nothing of the customer left, every table exactly right ----
+        scan = lakecount.scan(run_lake, email, serial, subject_id)
+        run["tables_after"] = scan["tables"]
+        run["removed"] = {t: before[t] - scan["tables"][t] for t in lakecount.TABLES}
+        run["leaks"] = scan["leaks"]
+        for path, found in scan["leaks"].items():
+            problems.append(f"{engine} run {i + 1}: {path} still contains the customer's {', '.join(found)}")
+        for t in lakecount.TABLES:
+            if scan["tables"][t] != expected_after[t]:
+                problems.append(f"{engine} run {i + 1}: {t} holds {scan['tables'][t]:,} rows, expected "
+                                f"{expected_after[t]:,} ({before[t]:,} before, {theirs[t]:,} the customer's)")
+        if engine == "stedi":
+            said = report.get("rowsRemoved") or {}
+            for t in lakecount.TABLES:
+                if said.get(t, 0) != theirs[t]:
+                    problems.append(f"stedi run {i + 1}: reports {said.get(t, 0):,} rows removed from {t}, "
+                                    f"the customer had {theirs[t]:,}")
+        runs[engine].append(run)
     shutil.rmtree(run_lake, ignore_errors=True)
 
     # Both engines' tables after the erasure, compared with each other (each was compared with
@@ -174,14 +165,9 @@ def main(argv=None):
         rs = [r for r in runs[engine] if r["exit_code"] == 0 and r["report"] is not None]
         if not rs:
             continue
-        summary[engine] = {
-            "runs": len(rs),
-            "wall_seconds_median": benchlib.median(rs, "wall_seconds", 3),
-            "wall_seconds_min": round(min(r["wall_seconds"] for r in rs), 3),
-            "cpu_seconds_median": benchlib.median(rs, "cpu_seconds", 3),
-            "peak_rss_mib_median": benchlib.median(rs, "peak_rss_mib", 1),
-            "self_reported_seconds_median": benchlib.self_reported_median(rs),
-        }
+        summary[engine] = benchlib.summarise_runs(
+            rs, ("wall_seconds", "median", 3), ("wall_seconds", "min", 3), ("cpu_seconds", "median", 3),
+            ("peak_rss_mib", "median", 1))
     ratios = benchlib.ratios(summary, "duckdb", "stedi", {
         "wall_time": "wall_seconds_median", "cpu_time": "cpu_seconds_median", "peak_rss": "peak_rss_mib_median"})
 
@@ -201,7 +187,7 @@ def main(argv=None):
         for e in engines:
             removed = last[e]["removed"][t] if last.get(e) else None
             totals[e] += removed or 0
-            line += f" {fmt_int(removed):>15s}"
+            line += f" {benchlib.fmt(removed):>15s}"
         print(line + f" {expected_after[t]:>12,}")
     print(f"{'total':26s} {sum(before.values()):>12,} {sum(theirs.values()):>10,}" + "".join(
         f" {totals[e]:>15,}" for e in engines))
@@ -240,7 +226,6 @@ def main(argv=None):
         "finished": benchlib.finished(),
     }
     result_path = args.result or os.path.join(work, "result.json")
-    os.makedirs(os.path.dirname(os.path.abspath(result_path)), exist_ok=True)
     benchlib.write_result(result_path, result)
     print(f"\nresult: {result_path}")
 

@@ -25,158 +25,41 @@ Usage (run.sh passes these): compare.py --stedi PATH --locust PATH --work DIR --
 import argparse
 import bisect
 import json
-import math
 import os
-import queue
-import re
 import shutil
-import signal
 import statistics
-import subprocess
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "common"))
 import benchlib  # noqa: E402
+import benchhttp  # noqa: E402
+import benchproc  # noqa: E402
+from benchhttp import pin  # noqa: E402
+from benchlib import fmt  # noqa: E402
 
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 PATH = "/v1/step-trainer/readings"
 MIB = 1024 * 1024
 GIB_KIB = 1024 * 1024
-ACKED = re.compile(rb'^stedi_ingest_records_acknowledged_total\{source="(step_trainer|accelerometer)"\} (\d+)', re.M)
 
 
 # ------------------------------------------------------------ processes --
 
-def proc_cpu(pid):
-    """utime + stime of one process (all its threads), seconds; None once it is gone."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+def start_service(args, lake, prefix, cpu):
+    """`stedi serve` on a fresh lake, once it listens and answers /healthz."""
+    shutil.rmtree(lake, ignore_errors=True)
+    os.makedirs(lake)
+    argv = pin(cpu) + [args.stedi, "serve", "--lake", lake, "--port", "0",
+                       "--batch-max-age", str(args.batch_max_age)] + args.serve_flags
+    service = benchhttp.Service("stedi serve", argv, prefix + ".serve")
+    return service.wait_ready(timeout=60, healthz_timeout=30)
 
 
-def proc_status_kib(pid, field):
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith(field + ":"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return None
-
-
-def machine_busy():
-    """(busy CPU seconds, all CPU seconds) of the machine so far (/proc/stat)."""
-    with open("/proc/stat") as f:
-        fields = [int(x) for x in f.readline().split()[1:9]]
-    return (sum(fields) - fields[3] - fields[4]) / CLK_TCK, sum(fields) / CLK_TCK
-
-
-def http(method, url, body=None, headers=None, timeout=10):
-    request = urllib.request.Request(url, data=body, method=method, headers=headers or {})
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return response.status, response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, error.read()
-    except (urllib.error.URLError, OSError) as error:
-        return None, str(error).encode()
-
-
-def pin(cpu):
-    return ["taskset", "-c", str(cpu)] if cpu is not None else []
-
-
-class Service:
-    """`stedi serve` on a fresh lake: its process, port, and acknowledged counter."""
-
-    def __init__(self, args, lake, prefix, cpu):
-        shutil.rmtree(lake, ignore_errors=True)
-        os.makedirs(lake)
-        argv = pin(cpu) + [args.stedi, "serve", "--lake", lake, "--port", "0",
-                           "--batch-max-age", str(args.batch_max_age)] + args.serve_flags
-        self.argv = argv
-        self.lake = lake
-        self.err = open(prefix + ".serve.err", "wb")
-        self.out = open(prefix + ".serve.out", "w")
-        # taskset execs, so the pid is the service's own.
-        self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=self.err, stdin=subprocess.DEVNULL,
-                                     text=True, cwd=benchlib.REPO, start_new_session=True)
-        self.lines = queue.Queue()
-        threading.Thread(target=self._drain, daemon=True).start()
-        try:
-            first = self.lines.get(timeout=60)
-        except queue.Empty:
-            first = None
-        match = re.match(r"listening on (http://[^\s]+:(\d+))", first or "")
-        if not match:
-            self.kill()
-            raise RuntimeError(f"stedi serve: no 'listening on' line (got {first!r}); see {prefix}.serve.err")
-        self.url = f"http://127.0.0.1:{match.group(2)}"
-        deadline = time.monotonic() + 30
-        while http("GET", self.url + "/healthz", timeout=2)[0] != 200:
-            if time.monotonic() > deadline:
-                self.kill()
-                raise RuntimeError("stedi serve: /healthz never answered 200")
-            time.sleep(0.1)
-
-    def _drain(self):
-        for line in self.proc.stdout:
-            self.out.write(line)
-            self.out.flush()
-            self.lines.put(line)
-        self.lines.put(None)
-
-    def acknowledged(self):
-        """Readings acknowledged so far (step trainer + accelerometer), from /metrics; None if unreadable."""
-        status, body = http("GET", self.url + "/metrics", timeout=5)
-        if status != 200:
-            return None
-        return sum(int(m.group(2)) for m in ACKED.finditer(body))
-
-    def settled_acknowledged(self, quiet=0.3, timeout=15.0):
-        deadline = time.monotonic() + timeout
-        last = self.acknowledged()
-        while time.monotonic() < deadline:
-            time.sleep(quiet)
-            now = self.acknowledged()
-            if now == last:
-                return now
-            last = now
-        return last
-
-    def stop(self, timeout=180):
-        """SIGTERM and wait: (exit code, seconds to exit, CPU seconds, peak RSS KiB)."""
-        t0 = time.monotonic()
-        self.proc.send_signal(signal.SIGTERM)
-        while True:
-            pid, status, usage = os.wait4(self.proc.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.monotonic() > t0 + timeout:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                pid, status, usage = os.wait4(self.proc.pid, 0)
-                break
-            time.sleep(0.05)
-        self.proc.returncode = os.waitstatus_to_exitcode(status)
-        self.err.close()
-        return self.proc.returncode, time.monotonic() - t0, usage.ru_utime + usage.ru_stime, usage.ru_maxrss
-
-    def kill(self):
-        if self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            self.proc.wait()
+def acknowledged(service):
+    """Readings acknowledged so far (step trainer + accelerometer), from /metrics; None if unreadable."""
+    return benchhttp.acknowledged_readings(service.url(), ("step_trainer", "accelerometer"), timeout=5)
 
 
 def run_sampled(argv, prefix, env, service, interval):
@@ -184,30 +67,29 @@ def run_sampled(argv, prefix, env, service, interval):
     `interval` s, its CPU and RSS, the service's CPU and acknowledged counter, and the machine's
     busy CPU. Returns (exit code, wall s, CPU s and peak RSS KiB from wait4, samples)."""
     samples = []
-    with open(prefix + ".out", "wb") as out, open(prefix + ".err", "wb") as err:
-        t0 = time.monotonic()
-        proc = subprocess.Popen(argv, stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=env, cwd=benchlib.REPO)
+
+    def watch(proc, t0):
         done = threading.Event()
 
         def sample():
             while True:
-                busy, _ = machine_busy()
+                busy, _ = benchproc.machine_cpu_seconds()
                 samples.append({
-                    "t": round(time.monotonic() - t0, 3),
-                    "cpu": proc_cpu(proc.pid), "rssKiB": proc_status_kib(proc.pid, "VmRSS"),
-                    "serviceCpu": proc_cpu(service.proc.pid), "serviceRssKiB": proc_status_kib(service.proc.pid, "VmRSS"),
-                    "acked": service.acknowledged(), "machineBusy": busy,
+                    "t": round(time.perf_counter() - t0, 3),
+                    "cpu": benchproc.proc_cpu(proc.pid), "rssKiB": benchproc.status_kib(proc.pid, "VmRSS"),
+                    "serviceCpu": benchproc.proc_cpu(service.proc.pid),
+                    "serviceRssKiB": benchproc.status_kib(service.proc.pid, "VmRSS"),
+                    "acked": acknowledged(service), "machineBusy": busy,
                 })
                 if done.wait(interval):
                     return
 
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.monotonic() - t0
-        done.set()
-        sampler.join()
-    return os.waitstatus_to_exitcode(status), wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss, samples
+        return lambda: (done.set(), sampler.join())
+
+    child = benchlib.run_child(argv, prefix, env=env, watch=watch)
+    return child.code, child.wall, child.cpu, child.rss_kib, samples
 
 
 def window_rates(samples, start, end):
@@ -228,19 +110,7 @@ def window_rates(samples, start, end):
 
 def landed_lines(lake, folders=("step_trainer/landing", "accelerometer/landing")):
     """(NDJSON lines under the landing folders, files, leftover hidden temp files, bytes)."""
-    lines = files = temps = size = 0
-    for sub in folders:
-        for folder, _, names in os.walk(os.path.join(lake, sub)):
-            for name in names:
-                if name.startswith("."):
-                    temps += 1
-                    continue
-                files += 1
-                size += os.path.getsize(os.path.join(folder, name))
-                with open(os.path.join(folder, name), "rb") as f:
-                    while chunk := f.read(1 << 20):
-                        lines += chunk.count(b"\n")
-    return lines, files, temps, size
+    return benchhttp.landed_lines(lake, folders)
 
 
 def scenario_yaml(name, customers, seconds, ramp, pacing, batch, hz, phones):
@@ -248,15 +118,6 @@ def scenario_yaml(name, customers, seconds, ramp, pacing, batch, hz, phones):
             f"consentShare: 0.7\nphones: {'true' if phones else 'false'}\nstepTrainerHz: {hz:g}\nphoneHz: {hz:g}\n"
             f"sessionSeconds: 300\ndurationSeconds: {seconds:g}\nrampUpSeconds: {ramp:g}\npacing: {pacing}\n"
             f"batchReadings: {batch}\n")
-
-
-def wait_idle(limit):
-    """Waits (up to `limit` s) for the CPUs to be under 10% busy; the last sample."""
-    deadline = time.monotonic() + limit
-    busy = benchlib.cpu_busy(1.0)
-    while busy is not None and busy > 0.10 and time.monotonic() < deadline:
-        busy = benchlib.cpu_busy(1.0)
-    return busy
 
 
 # ------------------------------------------------------------------ scale --
@@ -353,16 +214,16 @@ def run_scale(customers, args):
     if os.path.exists(report_path):
         os.remove(report_path)
     cpus = (args.service_cpu, args.generator_cpu) if args.scale_placement == "pinned" else (None, None)
-    service = Service(args, lake, prefix, cpus[0])
+    service = start_service(args, lake, prefix, cpus[0])
     try:
-        argv = pin(cpus[1]) + [args.stedi, "fleet", "run", "--scenario", scenario, "--target", service.url,
+        argv = pin(cpus[1]) + [args.stedi, "fleet", "run", "--scenario", scenario, "--target", service.url(),
                                "--lake", lake, "--run-id", f"{customers:08x}", "--report-json", report_path, "--quiet",
                                "--connections", str(args.scale_connections)]
         benchlib.log(f"   {' '.join(argv)}")
         code, wall, cpu, maxrss, samples = run_sampled(argv, prefix + ".fleet", dict(os.environ), service,
                                                        args.sample_interval)
-        service_acked = service.settled_acknowledged()
-        service_code, stop_seconds, service_cpu, service_rss = service.stop()
+        service_acked = benchhttp.settled(lambda: acknowledged(service))
+        service_code, stop_seconds, service_cpu, service_rss = service.stop(poll=0.05)
     finally:
         service.kill()
     lines, files, temps, size = landed_lines(lake)
@@ -420,9 +281,7 @@ def issue_tokens(args, users):
     tokens = []
     for i in range(users):
         serial = f"0c057000-0000-4000-8000-{i:012x}"  # a UUID, as long as the fleet's serial numbers
-        out = subprocess.run([args.stedi, "token", "issue", "--lake", lake, "--device", serial],
-                             capture_output=True, text=True, check=True)
-        tokens.append([serial, out.stdout.strip().splitlines()[-1]])
+        tokens.append([serial, benchhttp.issue_token(args.stedi, lake, serial)])
     path = os.path.join(args.work, "locust-tokens.json")
     with open(path, "w") as f:
         json.dump(tokens, f)
@@ -463,13 +322,13 @@ def run_generator(name, args, round_index, extra):
     prefix = os.path.join(args.work, "logs", f"{name}-{round_index}")
     lake = os.path.join(args.work, "lakes", f"{name}-{round_index}")
     pinned = args.placement == "pinned"
-    service = Service(args, lake, prefix, args.service_cpu if pinned else None)
+    service = start_service(args, lake, prefix, args.service_cpu if pinned else None)
     gen_cpu = args.generator_cpu if pinned else None
     env = dict(os.environ)
     try:
         if name == "fleet":
             report_path = prefix + ".report.json"
-            argv = pin(gen_cpu) + [args.stedi, "fleet", "run", "--scenario", extra["scenario"], "--target", service.url,
+            argv = pin(gen_cpu) + [args.stedi, "fleet", "run", "--scenario", extra["scenario"], "--target", service.url(),
                                    "--report-json", report_path, "--quiet", "--connections", str(args.users),
                                    "--run-id", run_id(round_index)]
         else:
@@ -477,12 +336,12 @@ def run_generator(name, args, round_index, extra):
             env.update({"FLEET_BENCH_TOKENS": extra["tokens"], "FLEET_BENCH_BATCH": str(args.batch)})
             argv = pin(gen_cpu) + [args.locust, "-f", os.path.join(HERE, "locustfile.py"), "--headless",
                                    "-u", str(args.users), "-r", str(args.users), "-t", f"{args.locust_seconds}s",
-                                   "--host", service.url, "--csv", csv_prefix, "--only-summary",
+                                   "--host", service.url(), "--csv", csv_prefix, "--only-summary",
                                    "--loglevel", "WARNING"]
         benchlib.log(f"   {' '.join(argv)}")
         code, wall, cpu, maxrss, samples = run_sampled(argv, prefix + f".{name}", env, service, args.sample_interval)
-        service_acked = service.settled_acknowledged()
-        service_code, _, service_cpu, _ = service.stop()
+        service_acked = benchhttp.settled(lambda: acknowledged(service))
+        service_code, _, service_cpu, _ = service.stop(poll=0.05)
     finally:
         service.kill()
     lines, files, temps, size = landed_lines(lake, ("step_trainer/landing",))
@@ -576,34 +435,29 @@ def calibrate(args):
 
 # ------------------------------------------------------------------ output --
 
-def fmt(value, digits=0):
-    if value is None:
-        return "-"
-    if isinstance(value, float) and digits:
-        return f"{value:,.{digits}f}"
-    return f"{round(value):,}"
-
-
 def scale_table(runs, args):
     lines = [f"Scale: stedi fleet run, real time, N Step Trainers + N phones at {args.hz:g} Hz, {args.batch} readings "
              f"per request, {args.seconds:g} s after a {args.ramp:g} s ramp-up; stedi serve --batch-max-age "
              f"{args.batch_max_age:g} on the same host ({args.scale_placement_note})",
-             "",
-             "| customers | devices | planned readings/s | acked/s steady mean (min) | acked / planned | max lag s "
-             "| p50 / p99 ms | errors | fleet peak RSS MiB | fleet cores | serve cores | balanced | keeps up |",
-             "|---:|---:|---:|---|---:|---:|---|---:|---:|---:|---:|---|---|"]
+             ""]
+    rows = []
     for r in runs:
         lat = r.get("latencyMs") or {}
         steady = r.get("steadyWindow") or {}
         recon = r.get("reconciliation") or {}
         errors = sum((r.get("errors") or {}).values())
-        lines.append(
-            f"| {r['customers']:,} | {r['devices']:,} | {fmt(r.get('plannedPerSecond'))} | "
-            f"{fmt(r.get('steadyMeanAckedPerSecond'))} ({fmt(r.get('steadyMinAckedPerSecond'))}) | "
-            f"{(r.get('acknowledgedShare') or 0):.2%} | {fmt(r.get('maxLagSeconds'), 2)} | "
-            f"{fmt(lat.get('p50'), 1)} / {fmt(lat.get('p99'), 1)} | {errors:,} | {r['fleetPeakRssMiB']:,.0f} | "
-            f"{fmt(steady.get('generatorCores'), 2)} | {fmt(steady.get('serviceCores'), 2)} | "
-            f"{'yes' if recon.get('balanced') else 'NO'} | {'yes' if r['keepsUp'] else 'NO'} |")
+        rows.append([
+            f"{r['customers']:,}", f"{r['devices']:,}", fmt(r.get("plannedPerSecond")),
+            f"{fmt(r.get('steadyMeanAckedPerSecond'))} ({fmt(r.get('steadyMinAckedPerSecond'))})",
+            f"{(r.get('acknowledgedShare') or 0):.2%}", fmt(r.get("maxLagSeconds"), 2),
+            f"{fmt(lat.get('p50'), 1)} / {fmt(lat.get('p99'), 1)}", f"{errors:,}", f"{r['fleetPeakRssMiB']:,.0f}",
+            fmt(steady.get("generatorCores"), 2), fmt(steady.get("serviceCores"), 2),
+            "yes" if recon.get("balanced") else "NO", "yes" if r["keepsUp"] else "NO"])
+    lines += benchlib.markdown_table(
+        [("customers", "r"), ("devices", "r"), ("planned readings/s", "r"), ("acked/s steady mean (min)", "l"),
+         ("acked / planned", "r"), ("max lag s", "r"), ("p50 / p99 ms", "l"), ("errors", "r"),
+         ("fleet peak RSS MiB", "r"), ("fleet cores", "r"), ("serve cores", "r"), ("balanced", "l"),
+         ("keeps up", "l")], rows)
     for r in runs:
         if r["problems"]:
             lines.append(f"  {r['customers']:,} customers: " + "; ".join(r["problems"]))
@@ -634,21 +488,22 @@ def locust_table(runs, args, calibration):
     lines = [f"Side by side: {args.users} concurrent Step Trainers posting {args.batch}-reading NDJSON batches back to "
              f"back to {PATH}, each generator against a fresh stedi serve; {args.placement_note}. "
              f"Figures over the steady window (the service's acknowledged counter)",
-             "",
-             "| generator | round | requests/s | readings/s | generator cores | requests per generator CPU-s "
-             "| readings per generator CPU-s | own p50 / p99 ms | serve cores | failed | bytes/reading | acked = landed |",
-             "|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---|"]
+             ""]
     label = {"fleet": "stedi fleet run", "locust": "Locust FastHttpUser"}
+    rows = []
     for r in runs:
         w = r.get("steadyWindow") or {}
         own = r.get("own") or {}
-        lines.append(
-            f"| {label[r['generator']]} | {r['round'] + 1} | {fmt(w.get('requestsPerSecond'))} | "
-            f"{fmt(w.get('readingsPerSecond'))} | {fmt(w.get('generatorCores'), 2)} | "
-            f"{fmt(w.get('requestsPerGeneratorCpuSecond'))} | {fmt(w.get('readingsPerGeneratorCpuSecond'))} | "
-            f"{fmt(own.get('p50Ms'), 1)} / {fmt(own.get('p99Ms'), 1)} | {fmt(w.get('serviceCores'), 2)} | "
-            f"{fmt(own.get('failedRequests'))} | {fmt(r.get('landedBytesPerReading'), 1)} | "
-            f"{'yes' if not r['problems'] else 'NO'} |")
+        rows.append([
+            label[r["generator"]], r["round"] + 1, fmt(w.get("requestsPerSecond")), fmt(w.get("readingsPerSecond")),
+            fmt(w.get("generatorCores"), 2), fmt(w.get("requestsPerGeneratorCpuSecond")),
+            fmt(w.get("readingsPerGeneratorCpuSecond")), f"{fmt(own.get('p50Ms'), 1)} / {fmt(own.get('p99Ms'), 1)}",
+            fmt(w.get("serviceCores"), 2), fmt(own.get("failedRequests")), fmt(r.get("landedBytesPerReading"), 1),
+            "yes" if not r["problems"] else "NO"])
+    lines += benchlib.markdown_table(
+        [("generator", "l"), ("round", "r"), ("requests/s", "r"), ("readings/s", "r"), ("generator cores", "r"),
+         ("requests per generator CPU-s", "r"), ("readings per generator CPU-s", "r"), ("own p50 / p99 ms", "l"),
+         ("serve cores", "r"), ("failed", "r"), ("bytes/reading", "r"), ("acked = landed", "l")], rows)
     for r in runs:
         if r["problems"]:
             lines.append(f"  {r['generator']} round {r['round'] + 1}: " + "; ".join(r["problems"]))
@@ -744,7 +599,7 @@ def main():
         sizes = [int(x) for x in args.customers.split(",") if x.strip()]
         runs = []
         for customers in sizes:
-            before = wait_idle(args.wait_idle)
+            before = benchlib.wait_idle(args.wait_idle, then=1.0)
             benchlib.log(f"== scale: {customers:,} customers = {2 * customers:,} devices" + benchlib.busy_note(before))
             try:
                 r = run_scale(customers, args)
@@ -773,26 +628,24 @@ def main():
     if "locust" in parts:
         try:
             tokens = issue_tokens(args, args.users)
-            before = wait_idle(args.wait_idle)
+            before = benchlib.wait_idle(args.wait_idle, then=1.0)
             benchlib.log(f"== locust part: calibrating the fleet's asap run ({args.users} devices)"
                          + benchlib.busy_note(before))
             seconds, rate, probe = calibrate(args)
             calibration = {"secondsOfReadings": seconds, "requestsPerSecond": rate, "run": probe}
             scenario = asap_scenario(args, seconds, "measured")
             runs = []
-            for i in range(args.repeats):
-                for name in benchlib.round_order(["fleet", "locust"], "alternate", i):
-                    before = wait_idle(args.wait_idle)
-                    benchlib.log(f"== round {i + 1}/{args.repeats}: {name}" + benchlib.busy_note(before))
-                    r = run_generator(name, args, i, {"scenario": scenario, "tokens": tokens})
-                    r["cpuBusyBefore"] = before
-                    runs.append(r)
-                    w = r.get("steadyWindow") or {}
-                    benchlib.log(f"   {fmt(w.get('requestsPerSecond'))} requests/s, {fmt(w.get('readingsPerSecond'))} "
-                                 f"readings/s, generator {fmt(w.get('generatorCores'), 2)} cores -> "
-                                 f"{fmt(w.get('requestsPerGeneratorCpuSecond'))} requests per generator CPU-s, serve "
-                                 f"{fmt(w.get('serviceCores'), 2)} cores, machine {fmt(w.get('machineCores'), 2)}"
-                                 + (f"  PROBLEMS: {'; '.join(r['problems'])}" if r["problems"] else ""))
+            for i, name, before in benchlib.rounds_when_idle(["fleet", "locust"], args.repeats, args.wait_idle,
+                                                             then=1.0):
+                r = run_generator(name, args, i, {"scenario": scenario, "tokens": tokens})
+                r["cpuBusyBefore"] = before
+                runs.append(r)
+                w = r.get("steadyWindow") or {}
+                benchlib.log(f"   {fmt(w.get('requestsPerSecond'))} requests/s, {fmt(w.get('readingsPerSecond'))} "
+                             f"readings/s, generator {fmt(w.get('generatorCores'), 2)} cores -> "
+                             f"{fmt(w.get('requestsPerGeneratorCpuSecond'))} requests per generator CPU-s, serve "
+                             f"{fmt(w.get('serviceCores'), 2)} cores, machine {fmt(w.get('machineCores'), 2)}"
+                             + (f"  PROBLEMS: {'; '.join(r['problems'])}" if r["problems"] else ""))
             table, summary, ratios = locust_table(runs, args, calibration)
             text.append(table)
             result["locust"] = {"runs": runs, "summary": summary, "ratios": ratios, "calibration": calibration,
@@ -805,9 +658,7 @@ def main():
     print(output)
     result["table"] = output
     result["finished"] = benchlib.finished()
-    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    benchlib.write_result(args.out, result)
-    benchlib.log(f"== wrote {args.out}")
+    benchlib.write_result(args.out, result, announce=True)
     problems = any(r["problems"] for r in result.get("locust", {}).get("runs", []))
     return 2 if failed else (1 if problems else 0)
 

@@ -45,12 +45,8 @@ bench_enter_work
 VENV="$REPO/$VENV_DIR"
 PY="$VENV/bin/python"
 LOCUST="$VENV/bin/locust"
-if [[ ",$PARTS," == *",locust,"* ]] && ! "$PY" -c "import sys, locust
-from importlib.metadata import version
-sys.exit(version('locust') != sys.argv[1])" "$LOCUST_VERSION" >/dev/null 2>&1; then
-  echo "== creating $VENV with locust $LOCUST_VERSION" >&2
-  python3 -m venv "$VENV"
-  "$PY" -m pip install --quiet --disable-pip-version-check "locust==$LOCUST_VERSION"
+if [[ ",$PARTS," == *",locust,"* ]]; then
+  bench_venv_pinned "$VENV_DIR" locust "locust==$LOCUST_VERSION"
 fi
 [[ -x "$PY" ]] || PY=python3   # scale part alone: compare.py needs only the standard library
 
@@ -60,24 +56,15 @@ if [[ -n "$GIVEN_STEDI" ]]; then
 else
   STEDI="$SCRATCH/release/stedi"
   if [[ "$BUILD" == 1 || ! -x "$STEDI" ]]; then
-    echo "== swift build -c release --product stedi --scratch-path .build-bench (log: $WORK/build.log)" >&2
-    if ! swift build -c release --product stedi --scratch-path "$SCRATCH" >"$WORK/build.log" 2>&1; then
-      tail -n 30 "$WORK/build.log" >&2
-      echo "error: stedi release build failed; see $WORK/build.log" >&2
-      exit 2
-    fi
+    bench_build_stedi "$SCRATCH"
   fi
 fi
 if [[ ! -x "$STEDI" ]]; then echo "error: no stedi binary at $STEDI" >&2; exit 2; fi
 # A copy of the binary, so a rebuild meanwhile cannot change what is measured.
-if [[ ! "$STEDI" -ef "$WORK/stedi" ]]; then cp "$STEDI" "$WORK/stedi"; fi
-STEDI="$WORK/stedi"
+bench_copy_stedi
 
 # 3. One token key for the service, the fleet and the Locust users' tokens (random per invocation unless set).
-if [[ -z "${STEDI_TOKEN_KEY:-}" ]]; then
-  STEDI_TOKEN_KEY="bench-$(python3 -c 'import secrets; print(secrets.token_hex(32))')"
-fi
-export STEDI_TOKEN_KEY
+bench_token_key
 
 echo "== $(uptime)" >&2
 "$PY" "$HERE/compare.py" --stedi "$STEDI" --locust "$LOCUST" --work "$WORK" --out "$OUT" --parts "$PARTS" \

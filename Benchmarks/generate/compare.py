@@ -146,10 +146,6 @@ def check_formats(lake, per_file=5):
     return problems
 
 
-def fmt_int(v):
-    return "-" if v is None else f"{v:,.0f}"
-
-
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--work", required=True, help="folder for the two lakes, logs and result.json")
@@ -203,50 +199,45 @@ def main(argv=None):
     failed = []
     problems = []
     notes = []
-    for i in range(args.repeats):
-        for g in benchlib.round_order(gens, args.order, i):
-            if g in failed:
-                continue
+    for i, g in benchlib.rounds(gens, args.repeats, args.order, failed):
+        shutil.rmtree(lakes[g], ignore_errors=True)
+        os.sync()  # no dirty pages of an earlier run are written back during this one
+        prefix = os.path.join(logs, f"{g}-{i + 1}")
+        busy, (wall, cpu, rss_kib, code, _), report = benchlib.measure(commands[g], prefix)
+        t_sync = time.perf_counter()
+        os.sync()
+        sync_s = time.perf_counter() - t_sync
+        stats = table_stats(lakes[g])
+        readings = sum(stats[t]["lines"] or 0 for t in READING_TABLES)
+        nbytes = sum(s["bytes"] for s in stats.values())
+        run = {"run": i + 1, "exit_code": code, "wall_seconds": round(wall, 3),
+               "cpu_seconds": round(cpu, 3), "peak_rss_mib": round(rss_kib / 1024, 1),
+               "readings": readings, "bytes_written": nbytes,
+               "readings_per_second": round(readings / wall) if wall > 0 else None,
+               "readings_per_cpu_second": round(readings / cpu) if cpu > 0 else None,
+               "cores_used": round(cpu / wall, 2) if wall > 0 else None,
+               "sync_after_seconds": round(sync_s, 3), "cpu_busy_before": busy,
+               "tables": stats, "report": report}
+        runs[g].append(run)
+        log(f"  {g:5s} run {i + 1}: {wall:7.2f} s wall {cpu:7.2f} s CPU "
+            f"{rss_kib / 1024:8.1f} MiB  {readings:>12,} readings  exit {code}"
+            + benchlib.busy_note(busy))
+        if code != 0 or report is None:
+            failed.append(g)
+            benchlib.report_failure(g, code, prefix)
+            continue
+        # The rows it reports must be the lines in its files.
+        # With flaws, stedi writes malformed lines on purpose: then these are only notes.
+        sink = notes if (g == "stedi" and args.stedi_flaws != "none") else problems
+        reported = report.get("rows") if isinstance(report.get("rows"), dict) else {}
+        for t in TABLES:
+            if reported.get(t) != stats[t]["lines"]:
+                sink.append(f"{g} run {i + 1}: {t} reports {reported.get(t)} rows, "
+                            f"its files hold {stats[t]['lines']} lines")
+        if i == 0:
+            sink += [f"{g}: {p}" for p in check_formats(lakes[g])]
+        if i == args.repeats - 1 and not args.keep:
             shutil.rmtree(lakes[g], ignore_errors=True)
-            os.sync()  # no dirty pages of an earlier run are written back during this one
-            busy = benchlib.cpu_busy(0.5)
-            prefix = os.path.join(logs, f"{g}-{i + 1}")
-            wall, cpu, rss_kib, code, stdout = benchlib.run_child(commands[g], prefix)
-            report = benchlib.parse_report(stdout)
-            t_sync = time.perf_counter()
-            os.sync()
-            sync_s = time.perf_counter() - t_sync
-            stats = table_stats(lakes[g])
-            readings = sum(stats[t]["lines"] or 0 for t in READING_TABLES)
-            nbytes = sum(s["bytes"] for s in stats.values())
-            run = {"run": i + 1, "exit_code": code, "wall_seconds": round(wall, 3),
-                   "cpu_seconds": round(cpu, 3), "peak_rss_mib": round(rss_kib / 1024, 1),
-                   "readings": readings, "bytes_written": nbytes,
-                   "readings_per_second": round(readings / wall) if wall > 0 else None,
-                   "readings_per_cpu_second": round(readings / cpu) if cpu > 0 else None,
-                   "cores_used": round(cpu / wall, 2) if wall > 0 else None,
-                   "sync_after_seconds": round(sync_s, 3), "cpu_busy_before": busy,
-                   "tables": stats, "report": report}
-            runs[g].append(run)
-            log(f"  {g:5s} run {i + 1}: {wall:7.2f} s wall {cpu:7.2f} s CPU "
-                f"{rss_kib / 1024:8.1f} MiB  {readings:>12,} readings  exit {code}"
-                + benchlib.busy_note(busy))
-            if code != 0 or report is None:
-                failed.append(g)
-                benchlib.report_failure(g, code, prefix)
-                continue
-            # The rows it reports must be the lines in its files.
-            # With flaws, stedi writes malformed lines on purpose: then these are only notes.
-            sink = notes if (g == "stedi" and args.stedi_flaws != "none") else problems
-            reported = report.get("rows") if isinstance(report.get("rows"), dict) else {}
-            for t in TABLES:
-                if reported.get(t) != stats[t]["lines"]:
-                    sink.append(f"{g} run {i + 1}: {t} reports {reported.get(t)} rows, "
-                                f"its files hold {stats[t]['lines']} lines")
-            if i == 0:
-                sink += [f"{g}: {p}" for p in check_formats(lakes[g])]
-            if i == args.repeats - 1 and not args.keep:
-                shutil.rmtree(lakes[g], ignore_errors=True)
 
     # ------------------------------------------------------------ summary --
     summary = {}
@@ -291,17 +282,17 @@ def main(argv=None):
     print(f"machine: {cpus} CPU(s); medians of {args.repeats} run(s) each; "
           f"readings = accelerometer + step_trainer lines in the files")
     cols = [("size (customers x days)", lambda m: f"{m['customers']} x {m['days']}"),
-            ("readings written", lambda m: fmt_int(m["readings"])),
-            ("  accelerometer", lambda m: fmt_int(m["rows"]["accelerometer"])),
-            ("  step_trainer", lambda m: fmt_int(m["rows"]["step_trainer"])),
-            ("step_events rows", lambda m: fmt_int(m["rows"]["step_events"])),
-            ("customer rows", lambda m: fmt_int(m["rows"]["customer"])),
+            ("readings written", lambda m: benchlib.fmt(m["readings"])),
+            ("  accelerometer", lambda m: benchlib.fmt(m["rows"]["accelerometer"])),
+            ("  step_trainer", lambda m: benchlib.fmt(m["rows"]["step_trainer"])),
+            ("step_events rows", lambda m: benchlib.fmt(m["rows"]["step_events"])),
+            ("customer rows", lambda m: benchlib.fmt(m["rows"]["customer"])),
             ("MB written (all tables)", lambda m: f"{m['bytes_written'] / 1e6:,.0f}"),
             ("wall s", lambda m: f"{m['wall_seconds_median']:.2f}"),
             ("CPU s (user+sys)", lambda m: f"{m['cpu_seconds_median']:.2f}"),
             ("cores used (CPU/wall)", lambda m: f"{m['cores_used_median']:.2f}"),
-            ("readings / s", lambda m: fmt_int(m["readings_per_second_median"])),
-            ("readings / CPU-s (per core)", lambda m: fmt_int(m["readings_per_cpu_second_median"])),
+            ("readings / s", lambda m: benchlib.fmt(m["readings_per_second_median"])),
+            ("readings / CPU-s (per core)", lambda m: benchlib.fmt(m["readings_per_cpu_second_median"])),
             ("peak RSS MiB", lambda m: f"{m['peak_rss_mib_median']:.1f}"),
             ("os.sync() after, s (untimed)", lambda m: f"{m['sync_after_seconds_median']:.2f}")]
     print(f"{'':30s}" + "".join(f"{g:>18s}" for g in gens))

@@ -21,23 +21,18 @@ import hashlib
 import hmac
 import json
 import os
-import queue
-import re
 import shutil
-import signal
 import statistics
-import subprocess
 import sys
-import threading
 import time
-import urllib.error
-import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "common"))
 import benchlib  # noqa: E402
+import benchhttp  # noqa: E402
+import benchproc  # noqa: E402
+from benchhttp import http  # noqa: E402
 
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 SERVICES = ("stedi", "fastapi", "fastapi2")
 LABELS = {"stedi": "stedi serve", "fastapi": "FastAPI/uvicorn 1 worker", "fastapi2": "FastAPI/uvicorn 2 workers"}
 TARGET_READINGS_PER_SECOND = 500_000
@@ -46,63 +41,6 @@ PATH = "/v1/step-trainer/readings"
 
 
 # ------------------------------------------------------------ processes --
-
-def tree_pids(root):
-    """root and every descendant still alive (from /proc/*/stat parent ids)."""
-    children = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            continue
-        children.setdefault(ppid, []).append(int(entry))
-    pids, todo = [], [root]
-    while todo:
-        pid = todo.pop()
-        pids.append(pid)
-        todo.extend(children.get(pid, []))
-    return pids
-
-
-def cpu_seconds(pids):
-    """utime + stime of these processes (all their threads) and of their reaped children."""
-    total = 0.0
-    for pid in pids:
-        try:
-            with open(f"/proc/{pid}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += sum(int(x) for x in fields[11:15]) / CLK_TCK  # utime stime cutime cstime
-    return total
-
-
-def status_kib(pid, field):
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith(field + ":"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
-def machine_busy_seconds(cpu=None):
-    """(busy CPU seconds, total CPU seconds) so far of the whole machine, or of one CPU, from /proc/stat."""
-    name = "cpu" if cpu is None else f"cpu{cpu}"
-    with open("/proc/stat") as f:
-        for line in f:
-            if line.split()[0] == name:
-                fields = [int(x) for x in line.split()[1:]]
-                break
-    total = sum(fields[:8])
-    idle = fields[3] + fields[4]
-    return (total - idle) / CLK_TCK, total / CLK_TCK
-
 
 def disk_busy_ms(path):
     """Milliseconds the block device holding `path` has spent doing I/O (/proc/diskstats io_ticks),
@@ -120,102 +58,14 @@ def disk_busy_ms(path):
     return None
 
 
-def http(method, url, body=None, headers=None, timeout=10):
-    """(status, body bytes) of one request; (None, error text) when it could not be made."""
-    request = urllib.request.Request(url, data=body, method=method, headers=headers or {})
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return response.status, response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, error.read()
-    except (urllib.error.URLError, OSError) as error:
-        return None, str(error).encode()
-
-
-class Service:
-    """A running service: its process, port, stdout lines (drained in a thread) and log files."""
-
-    def __init__(self, name, argv, env, prefix, cpu):
-        self.name = name
-        self.prefix = prefix
-        if cpu is not None:
-            argv = ["taskset", "-c", str(cpu)] + argv  # taskset execs: the pid is the service's
-        self.err = open(prefix + ".err", "wb")
-        self.out = open(prefix + ".out", "w")
-        self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=self.err, stdin=subprocess.DEVNULL,
-                                     env=env, cwd=benchlib.REPO, text=True, start_new_session=True)
-        self.lines = queue.Queue()
-        threading.Thread(target=self._drain, daemon=True).start()
-        self.port = None
-        self.started = time.monotonic()
-
-    def _drain(self):
-        for line in self.proc.stdout:
-            self.out.write(line)
-            self.out.flush()
-            self.lines.put(line)
-        self.lines.put(None)
-
-    def wait_ready(self, timeout=60):
-        deadline = time.monotonic() + timeout
-        try:
-            first = self.lines.get(timeout=timeout)
-        except queue.Empty:
-            first = None
-        match = re.match(r"listening on http://[^:]+:(\d+)", first or "")
-        if not match:
-            raise RuntimeError(f"{self.name}: no 'listening on' line (got {first!r}); see {self.prefix}.err")
-        self.port = int(match.group(1))
-        while time.monotonic() < deadline:
-            status, _ = http("GET", self.url("/healthz"), timeout=2)
-            if status == 200:
-                self.ready_seconds = time.monotonic() - self.started
-                return
-            time.sleep(0.1)
-        raise RuntimeError(f"{self.name}: /healthz never answered 200")
-
-    def url(self, path=""):
-        return f"http://127.0.0.1:{self.port}{path}"
-
-    def acknowledged(self):
-        """The service's own count of readings acknowledged with 202 (None if unreadable)."""
-        if self.name == "stedi":
-            status, body = http("GET", self.url("/metrics"))
-            if status != 200:
-                return None
-            match = re.search(rb'^stedi_ingest_records_acknowledged_total\{source="step_trainer"\} (\d+)', body, re.M)
-            return int(match.group(1)) if match else 0
-        if self.name == "fastapi":
-            status, body = http("GET", self.url("/stats"))
-            return json.loads(body)["acknowledged"] if status == 200 else None
-        return None  # several workers: each answers for itself; the stats files after exit count
-
-    def stop(self, timeout=180):
-        """SIGTERM, wait for the exit; (exit code, seconds to exit, ru_maxrss KiB, CPU s of the tree)."""
-        t0 = time.monotonic()
-        self.proc.send_signal(signal.SIGTERM)
-        deadline = t0 + timeout
-        while True:
-            pid, status, usage = os.wait4(self.proc.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.monotonic() > deadline:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                pid, status, usage = os.wait4(self.proc.pid, 0)
-                break
-            time.sleep(0.02)
-        self.proc.returncode = os.waitstatus_to_exitcode(status)
-        seconds = time.monotonic() - t0
-        self.err.close()
-        return self.proc.returncode, seconds, usage.ru_maxrss, usage.ru_utime + usage.ru_stime
-
-    def kill(self):
-        if self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            self.proc.wait()
+def service_acknowledged(service):
+    """The service's own count of readings acknowledged with 202 (None if unreadable)."""
+    if service.name == "stedi":
+        return benchhttp.acknowledged_readings(service.url(), ("step_trainer",))
+    if service.name == "fastapi":
+        status, body = http("GET", service.url("/stats"))
+        return json.loads(body)["acknowledged"] if status == 200 else None
+    return None  # several workers: each answers for itself; the stats files after exit count
 
 
 # ------------------------------------------------------------------ runs --
@@ -239,29 +89,15 @@ def service_argv(name, args, lake):
 def start(name, args, lake, prefix):
     shutil.rmtree(lake, ignore_errors=True)
     os.makedirs(lake)
-    service = Service(name, service_argv(name, args, lake), dict(os.environ), prefix,
-                      args.service_cpu if args.placement == "pinned" else None)
-    try:
-        service.wait_ready()
-    except Exception:
-        service.kill()
-        raise
-    return service
+    cpu = args.service_cpu if args.placement == "pinned" else None
+    service = benchhttp.Service(name, benchhttp.pin(cpu) + service_argv(name, args, lake), prefix,
+                                env=dict(os.environ))
+    return service.wait_ready()
 
 
 def landed_lines(lake):
     """(NDJSON lines in <lake>/step_trainer/landing, files, leftover hidden temp files)."""
-    lines = files = temps = 0
-    for folder, _, names in os.walk(os.path.join(lake, "step_trainer", "landing")):
-        for name in names:
-            if name.startswith("."):
-                temps += 1
-                continue
-            files += 1
-            with open(os.path.join(folder, name), "rb") as f:
-                while chunk := f.read(1 << 20):
-                    lines += chunk.count(b"\n")
-    return lines, files, temps
+    return benchhttp.landed_lines(lake, ("step_trainer/landing",))[:3]
 
 
 def peer_stats_files(lake):
@@ -301,14 +137,14 @@ def run_wrk(args, url, seconds, connections, rate, prefix):
 
 def measure_phase(service, args, seconds, connections, rate, prefix):
     """One wrk run against the service, with the service's CPU (and its CPU's) over the window."""
-    pids = tree_pids(service.proc.pid)
-    core0 = machine_busy_seconds(args.service_cpu)
+    pids = benchproc.tree_pids(service.proc.pid)
+    core0 = benchproc.machine_cpu_seconds(args.service_cpu)
     disk0 = disk_busy_ms(args.work)
-    cpu0, (busy0, _), t0 = cpu_seconds(pids), machine_busy_seconds(), time.monotonic()
+    cpu0, (busy0, _), t0 = benchproc.tree_cpu(pids), benchproc.machine_cpu_seconds(), time.monotonic()
     wrk, raw, wrk_wall, wrk_cpu, code = run_wrk(args, service.url(), seconds, connections, rate, prefix)
-    pids = tree_pids(service.proc.pid)
-    cpu1, (busy1, _), t1 = cpu_seconds(pids), machine_busy_seconds(), time.monotonic()
-    core1 = machine_busy_seconds(args.service_cpu)
+    pids = benchproc.tree_pids(service.proc.pid)
+    cpu1, (busy1, _), t1 = benchproc.tree_cpu(pids), benchproc.machine_cpu_seconds(), time.monotonic()
+    core1 = benchproc.machine_cpu_seconds(args.service_cpu)
     disk1 = disk_busy_ms(args.work)
     if wrk is None:
         raise RuntimeError(f"wrk failed (exit {code}); see {prefix}.err")
@@ -344,19 +180,6 @@ def measure_phase(service, args, seconds, connections, rate, prefix):
     }
 
 
-def settled_acknowledged(service, quiet=0.3, timeout=15.0):
-    """The acknowledged counter once two readings `quiet` seconds apart agree."""
-    deadline = time.monotonic() + timeout
-    last = service.acknowledged()
-    while time.monotonic() < deadline:
-        time.sleep(quiet)
-        now = service.acknowledged()
-        if now == last:
-            return now
-        last = now
-    return last
-
-
 def run_once(name, args, round_index):
     """One service, fresh lake: warm-up, the closed-loop phase, the paced phase, SIGTERM, reconcile."""
     prefix = os.path.join(args.work, "logs", f"{name}-{round_index}")
@@ -377,10 +200,10 @@ def run_once(name, args, round_index):
             result["paced"] = measure_phase(service, args, args.seconds, args.rate_connections, args.rate,
                                             prefix + ".paced.wrk")
             ok_requests += result["paced"]["okRequests"]
-        acknowledged = settled_acknowledged(service)
-        hwm_kib = sum(status_kib(pid, "VmHWM") for pid in tree_pids(service.proc.pid))
+        acknowledged = benchhttp.settled(lambda: service_acknowledged(service))
+        hwm_kib = sum(benchproc.status_kib(pid, "VmHWM", 0) for pid in benchproc.tree_pids(service.proc.pid))
         alive = service.proc.poll() is None
-        code, stop_seconds, ru_maxrss, total_cpu = service.stop()
+        code, stop_seconds, total_cpu, ru_maxrss = service.stop()
     finally:
         service.kill()
     lines, files, temps = landed_lines(lake)
@@ -462,7 +285,7 @@ def conformance(name, args):
                 problems.append(f"{case}: {status} (expected {want}): {answer[:200]!r}")
             elif accepted is not None and json.loads(answer).get("accepted") != accepted:
                 problems.append(f"{case}: answer {answer!r}")
-        code, _, _, _ = service.stop()
+        code = service.stop().code
     finally:
         service.kill()
     lines, _, _ = landed_lines(lake)
@@ -479,11 +302,8 @@ def conformance(name, args):
 def issue_token(args):
     """A device token from `stedi token issue` (or minted here, same format, without stedi)."""
     if os.access(args.stedi, os.X_OK):
-        lake = os.path.join(args.work, "lakes", "token")
-        os.makedirs(lake, exist_ok=True)
-        out = subprocess.run([args.stedi, "token", "issue", "--lake", lake, "--device", args.serial],
-                             capture_output=True, text=True, check=True)
-        return out.stdout.strip(), "stedi token issue"
+        return benchhttp.issue_token(args.stedi, os.path.join(args.work, "lakes", "token"), args.serial), \
+            "stedi token issue"
     key = os.environ["STEDI_TOKEN_KEY"].encode()
     enc = lambda b: base64.urlsafe_b64encode(b).rstrip(b"=").decode()
     claims = enc(json.dumps({"exp": int(time.time()) + 86400, "role": "device", "sub": args.serial},
@@ -492,33 +312,20 @@ def issue_token(args):
     return f"stedi1.{claims}.{mac}", "minted by compare.py"
 
 
-def wait_idle(limit):
-    waited_until = time.monotonic() + limit
-    busy = benchlib.cpu_busy(1.0)
-    while busy is not None and busy > 0.10 and time.monotonic() < waited_until:
-        busy = benchlib.cpu_busy(2.0)
-    return busy
-
-
-def med(runs, key):
-    values = [r[key] for r in runs if r.get(key) is not None]
-    return statistics.median(values) if values else None
-
-
 def phase_summary(phases):
     return {
-        "readingsPerSecond": med(phases, "readingsPerSecond"),
+        "readingsPerSecond": benchlib.median_present(phases, "readingsPerSecond"),
         "readingsPerSecondRuns": [r["readingsPerSecond"] for r in phases],
-        "requestsPerSecond": med(phases, "requestsPerSecond"),
-        "p50Ms": med(phases, "p50Ms"), "p99Ms": med(phases, "p99Ms"),
+        "requestsPerSecond": benchlib.median_present(phases, "requestsPerSecond"),
+        "p50Ms": benchlib.median_present(phases, "p50Ms"), "p99Ms": benchlib.median_present(phases, "p99Ms"),
         "p50MsRuns": [r["p50Ms"] for r in phases], "p99MsRuns": [r["p99Ms"] for r in phases],
         "p999Ms": statistics.median(r["latencyMs"]["p999"] for r in phases),
         "non2xx": sum(r["non2xx"] for r in phases),
         "socketErrors": sum(sum(r["socketErrors"].values()) for r in phases),
         "behindSchedule": sum(r["behindSchedule"] for r in phases),
-        "serviceCpuSeconds": med(phases, "serviceCpuSeconds"), "serviceCores": med(phases, "serviceCores"),
-        "serviceCpuBusy": med(phases, "serviceCpuBusy"),
-        "readingsPerCpuSecond": med(phases, "readingsPerCpuSecond"),
+        "serviceCpuSeconds": benchlib.median_present(phases, "serviceCpuSeconds"), "serviceCores": benchlib.median_present(phases, "serviceCores"),
+        "serviceCpuBusy": benchlib.median_present(phases, "serviceCpuBusy"),
+        "readingsPerCpuSecond": benchlib.median_present(phases, "readingsPerCpuSecond"),
         "wrkCores": round(statistics.median(r["wrkCpuSeconds"] / r["wrkWallSeconds"] for r in phases), 2),
         "othersCoresMax": max(r["othersCores"] for r in phases),
         "diskBusyMax": max((r.get("diskBusy") or 0) for r in phases),
@@ -534,7 +341,7 @@ def summarise(runs, names):
         summary[name] = phase_summary(mine)
         summary[name].update({
             "runs": len(mine),
-            "peakRssMiB": med(mine, "peakRssMiB"),
+            "peakRssMiB": benchlib.median_present(mine, "peakRssMiB"),
             "inFlightReadingsMax": max((r["inFlightReadings"] or 0) for r in mine),
             "reconciled": all(not r["problems"] for r in mine),
         })
@@ -557,21 +364,18 @@ def table(summary, names, args, ratios, verdict):
         "",
         f"Saturation (closed loop: {args.connections} connections, each sends its next request when answered):",
         "",
-        "| service | readings/s | req/s | p50 ms | p99 ms | p99.9 ms | non-2xx | sock err | CPU s | cores "
-        "| its CPU busy | readings/CPU-s | peak RSS MiB | acked = landed | in flight max | others | disk busy |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|",
     ]
-    for name in names:
-        if name not in summary:
-            continue
-        s = summary[name]
-        lines.append(
-            f"| {LABELS[name]} | {s['readingsPerSecond']:,.0f} | {s['requestsPerSecond']:,.1f} | {s['p50Ms']:.1f} "
-            f"| {s['p99Ms']:.1f} | {s['p999Ms']:.1f} | {s['non2xx']} | {s['socketErrors']} "
-            f"| {s['serviceCpuSeconds']:.1f} | {s['serviceCores']:.2f} | {busy(s)} "
-            f"| {s['readingsPerCpuSecond'] or 0:,.0f} | {s['peakRssMiB']:.0f} "
-            f"| {'yes' if s['reconciled'] else 'NO'} | {s['inFlightReadingsMax']:,} | {s['othersCoresMax']:.2f} "
-            f"| {s['diskBusyMax']:.2f} |")
+    lines += benchlib.markdown_table(
+        [("service", "l"), ("readings/s", "r"), ("req/s", "r"), ("p50 ms", "r"), ("p99 ms", "r"), ("p99.9 ms", "r"),
+         ("non-2xx", "r"), ("sock err", "r"), ("CPU s", "r"), ("cores", "r"), ("its CPU busy", "r"),
+         ("readings/CPU-s", "r"), ("peak RSS MiB", "r"), ("acked = landed", "l"), ("in flight max", "r"),
+         ("others", "r"), ("disk busy", "r")],
+        [[LABELS[name], f"{s['readingsPerSecond']:,.0f}", f"{s['requestsPerSecond']:,.1f}", f"{s['p50Ms']:.1f}",
+          f"{s['p99Ms']:.1f}", f"{s['p999Ms']:.1f}", s["non2xx"], s["socketErrors"], f"{s['serviceCpuSeconds']:.1f}",
+          f"{s['serviceCores']:.2f}", busy(s), f"{s['readingsPerCpuSecond'] or 0:,.0f}", f"{s['peakRssMiB']:.0f}",
+          "yes" if s["reconciled"] else "NO", f"{s['inFlightReadingsMax']:,}", f"{s['othersCoresMax']:.2f}",
+          f"{s['diskBusyMax']:.2f}"]
+         for name, s in ((n, summary[n]) for n in names if n in summary)])
     if any("paced" in summary.get(n, {}) for n in names):
         lines += [
             "",
@@ -579,18 +383,15 @@ def table(summary, names, args, ratios, verdict):
             f"schedule over {args.rate_connections} connections; 'behind' = slots sent late because every "
             "connection was still waiting):",
             "",
-            "| service | achieved readings/s | p50 ms | p99 ms | p99.9 ms | behind | non-2xx | cores | its CPU busy "
-            "| others | disk busy |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
-        for name in names:
-            s = summary.get(name, {}).get("paced")
-            if not s:
-                continue
-            lines.append(
-                f"| {LABELS[name]} | {s['readingsPerSecond']:,.0f} | {s['p50Ms']:.1f} | {s['p99Ms']:.1f} "
-                f"| {s['p999Ms']:.1f} | {s['behindSchedule']} | {s['non2xx']} | {s['serviceCores']:.2f} "
-                f"| {busy(s)} | {s['othersCoresMax']:.2f} | {s['diskBusyMax']:.2f} |")
+        lines += benchlib.markdown_table(
+            [("service", "l"), ("achieved readings/s", "r"), ("p50 ms", "r"), ("p99 ms", "r"), ("p99.9 ms", "r"),
+             ("behind", "r"), ("non-2xx", "r"), ("cores", "r"), ("its CPU busy", "r"), ("others", "r"),
+             ("disk busy", "r")],
+            [[LABELS[name], f"{s['readingsPerSecond']:,.0f}", f"{s['p50Ms']:.1f}", f"{s['p99Ms']:.1f}",
+              f"{s['p999Ms']:.1f}", s["behindSchedule"], s["non2xx"], f"{s['serviceCores']:.2f}", busy(s),
+              f"{s['othersCoresMax']:.2f}", f"{s['diskBusyMax']:.2f}"]
+             for name, s in ((n, summary.get(n, {}).get("paced")) for n in names) if s])
     lines.append("")
     for peer, r in ratios.items():
         lines.append(f"stedi / {LABELS[peer]} at saturation: throughput {r['throughput']:.2f}x, p50 latency "
@@ -669,28 +470,25 @@ def main():
 
     busy = benchlib.busy_before_runs(" (another engineer compiling?)")
     runs = []
-    for i in range(args.repeats):
-        for name in benchlib.round_order(names, "alternate", i):
-            before = wait_idle(args.wait_idle)
-            benchlib.log(f"== round {i + 1}/{args.repeats}: {name}" + benchlib.busy_note(before))
-            try:
-                result = run_once(name, args, i)
-            except Exception as error:  # noqa: BLE001
-                benchlib.log(f"error: {name} round {i + 1}: {error}")
-                return 2
-            result["cpuBusyBefore"] = before
-            runs.append(result)
-            paced = result.get("paced")
-            benchlib.log(
-                f"   {result['readingsPerSecond']:,.0f} readings/s, p50 {result['p50Ms']} ms, p99 {result['p99Ms']} ms, "
-                f"disk busy {result['diskBusy']}, "
-                f"non-2xx {result['non2xx']}, CPU {result['serviceCpuSeconds']} s, RSS {result['peakRssMiB']} MiB, "
-                f"acked {result['acknowledged']} landed {result['landed']} in flight {result['inFlightReadings']}, "
-                f"others {result['othersCores']}"
-                + (f"; paced: {paced['readingsPerSecond']:,.0f} readings/s, p50 {paced['p50Ms']} ms, p99 "
-                   f"{paced['p99Ms']} ms, behind {paced['behindSchedule']}, others {paced['othersCores']}"
-                   if paced else "")
-                + (f"  PROBLEMS: {'; '.join(result['problems'])}" if result["problems"] else ""))
+    for i, name, before in benchlib.rounds_when_idle(names, args.repeats, args.wait_idle):
+        try:
+            result = run_once(name, args, i)
+        except Exception as error:  # noqa: BLE001
+            benchlib.log(f"error: {name} round {i + 1}: {error}")
+            return 2
+        result["cpuBusyBefore"] = before
+        runs.append(result)
+        paced = result.get("paced")
+        benchlib.log(
+            f"   {result['readingsPerSecond']:,.0f} readings/s, p50 {result['p50Ms']} ms, p99 {result['p99Ms']} ms, "
+            f"disk busy {result['diskBusy']}, "
+            f"non-2xx {result['non2xx']}, CPU {result['serviceCpuSeconds']} s, RSS {result['peakRssMiB']} MiB, "
+            f"acked {result['acknowledged']} landed {result['landed']} in flight {result['inFlightReadings']}, "
+            f"others {result['othersCores']}"
+            + (f"; paced: {paced['readingsPerSecond']:,.0f} readings/s, p50 {paced['p50Ms']} ms, p99 "
+               f"{paced['p99Ms']} ms, behind {paced['behindSchedule']}, others {paced['othersCores']}"
+               if paced else "")
+            + (f"  PROBLEMS: {'; '.join(result['problems'])}" if result["problems"] else ""))
 
     summary = summarise(runs, names)
     ratios = {}
@@ -743,9 +541,7 @@ def main():
         "conformance": checks, "summary": summary, "ratios": ratios, "target": target, "runs": runs,
         "table": text,
     }
-    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    benchlib.write_result(args.out, result)
-    benchlib.log(f"== wrote {args.out}")
+    benchlib.write_result(args.out, result, announce=True)
     return 0 if all(not r["problems"] for r in runs) else 1
 
 

@@ -47,19 +47,9 @@ bench_parse_args "$@"
 bench_enter_work
 
 # 1. The peer's virtualenv (gitignored .venv-ingest-bench at the repository root), pinned versions.
-VENV="$REPO/$VENV_DIR"
-PY="$VENV/bin/python"
-WANT="fastapi==$FASTAPI_VERSION uvicorn==$UVICORN_VERSION pydantic==$PYDANTIC_VERSION uvloop==$UVLOOP_VERSION httptools==$HTTPTOOLS_VERSION"
-if ! "$PY" -c "import fastapi, uvicorn, uvloop, httptools, pydantic, sys
-from importlib.metadata import version as v
-want = dict(s.split('==') for s in sys.argv[1:])
-sys.exit(any(v(k) != want[k] for k in want))" $WANT >/dev/null 2>&1; then
-  echo "== creating $VENV with $WANT uvicorn[standard]" >&2
-  python3 -m venv "$VENV"
-  # shellcheck disable=SC2086
-  "$PY" -m pip install --quiet --disable-pip-version-check \
-    "fastapi==$FASTAPI_VERSION" "uvicorn[standard]==$UVICORN_VERSION" $WANT
-fi
+bench_venv_pinned "$VENV_DIR" fastapi,uvicorn,uvloop,httptools,pydantic "fastapi==$FASTAPI_VERSION" \
+  "uvicorn[standard]==$UVICORN_VERSION" "pydantic==$PYDANTIC_VERSION" "uvloop==$UVLOOP_VERSION" \
+  "httptools==$HTTPTOOLS_VERSION"
 
 # 2. wrk (Debian's package) when missing.
 if ! command -v wrk >/dev/null 2>&1; then
@@ -69,27 +59,15 @@ if ! command -v wrk >/dev/null 2>&1; then
   fi
 fi
 
-# 3. stedi release, in our own build folder.
+# 3. stedi release, in our own build folder; a copy of it, so a rebuild of .build-bench during
+#    the run cannot change the contender.
 if [[ ",$SERVICES," == *",stedi,"* ]] && [[ "$BUILD" == 1 || ! -x "$STEDI" ]]; then
-  echo "== swift build -c release --product stedi --scratch-path .build-bench (log: $WORK/build.log)" >&2
-  if ! swift build -c release --product stedi --scratch-path "$SCRATCH" >"$WORK/build.log" 2>&1; then
-    tail -n 30 "$WORK/build.log" >&2
-    echo "error: stedi release build failed; see $WORK/build.log" >&2
-    exit 2
-  fi
+  bench_build_stedi "$SCRATCH"
 fi
-
-# A copy of the binary, so a rebuild of .build-bench during the run cannot change the contender.
-if [[ -x "$STEDI" ]]; then
-  cp "$STEDI" "$WORK/stedi"
-  STEDI="$WORK/stedi"
-fi
+bench_copy_stedi
 
 # 4. One token key for both services (a token from `stedi token issue` works on both).
-if [[ -z "${STEDI_TOKEN_KEY:-}" ]]; then
-  STEDI_TOKEN_KEY="bench-$("$PY" -c 'import secrets; print(secrets.token_hex(32))')"
-fi
-export STEDI_TOKEN_KEY
+bench_token_key
 
 echo "== $(uptime)" >&2
 "$PY" "$HERE/compare.py" --stedi "$STEDI" --python "$PY" --work "$WORK" --out "$OUT" \

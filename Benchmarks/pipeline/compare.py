@@ -13,7 +13,6 @@ Exit status: 0 all counts agree (and match the expected counts when
 
 import argparse
 import os
-import shutil
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -21,39 +20,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "common"))
 import benchlib  # noqa: E402
 from benchlib import log  # noqa: E402
 
-from benchlib import TABLE_ORDER, BASE_COUNTS, OUTPUT_DIRS, SOURCES, ZONES_WRITTEN, clear_outputs  # noqa: E402
-
-
-def warm_cache(lake):
-    """Read the landing files once so the first engine timed is not the one paying for a cold cache."""
-    nbytes = 0
-    for source in SOURCES:
-        folder = os.path.join(lake, source, "landing")
-        for name in sorted(os.listdir(folder)):
-            with open(os.path.join(folder, name), "rb") as f:
-                while True:
-                    chunk = f.read(1 << 22)
-                    if not chunk:
-                        break
-                    nbytes += len(chunk)
-    return nbytes
-
-
-def count_lines(folder):
-    """Rows in an NDJSON output folder: non-empty lines of its visible files."""
-    if not os.path.isdir(folder):
-        return None
-    rows = 0
-    for dirpath, dirnames, filenames in os.walk(folder):
-        dirnames[:] = [d for d in dirnames if not d.startswith((".", "_"))]
-        for name in filenames:
-            if name.startswith((".", "_")):
-                continue
-            with open(os.path.join(dirpath, name), "rb") as f:
-                for line in f:
-                    if line.strip():
-                        rows += 1
-    return rows
+from benchlib import TABLE_ORDER, BASE_COUNTS, OUTPUT_DIRS, clear_outputs, warm_cache  # noqa: E402
 
 
 def main(argv=None):
@@ -110,25 +77,20 @@ def main(argv=None):
 
     runs = {e: [] for e in engines}
     failed = []
-    for i in range(args.repeats):
-        for engine in benchlib.round_order(engines, args.order, i):
-            if engine in failed:
-                continue
-            clear_outputs(output_roots[engine])
-            prefix = os.path.join(logs, f"{engine}-{i + 1}")
-            busy = benchlib.cpu_busy(0.5)
-            child = benchlib.run_child(commands[engine], prefix)
-            report = benchlib.parse_report(child.stdout)
-            run = {"run": i + 1, "wall_seconds": round(child.wall, 3),
-                   "peak_rss_mib": round(child.rss_kib / 1024, 1), "exit_code": child.code,
-                   "cpu_busy_before": busy,
-                   "report": report}
-            runs[engine].append(run)
-            log(f"  {engine:6s} run {i + 1}: {child.wall:7.2f} s  {child.rss_kib / 1024:8.1f} MiB  "
-                f"exit {child.code}" + benchlib.busy_note(busy))
-            if child.code != 0 or report is None or not isinstance(report.get("tables"), dict):
-                failed.append(engine)
-                benchlib.report_failure(engine, child.code, prefix)
+    for i, engine in benchlib.rounds(engines, args.repeats, args.order, failed):
+        clear_outputs(output_roots[engine])
+        prefix = os.path.join(logs, f"{engine}-{i + 1}")
+        busy, child, report = benchlib.measure(commands[engine], prefix)
+        run = {"run": i + 1, "wall_seconds": round(child.wall, 3),
+               "peak_rss_mib": round(child.rss_kib / 1024, 1), "exit_code": child.code,
+               "cpu_busy_before": busy,
+               "report": report}
+        runs[engine].append(run)
+        log(f"  {engine:6s} run {i + 1}: {child.wall:7.2f} s  {child.rss_kib / 1024:8.1f} MiB  "
+            f"exit {child.code}" + benchlib.busy_note(busy))
+        if child.code != 0 or report is None or not isinstance(report.get("tables"), dict):
+            failed.append(engine)
+            benchlib.report_failure(engine, child.code, prefix)
 
     # ---- row counts -------------------------------------------------------
     problems = []
@@ -152,7 +114,7 @@ def main(argv=None):
         for engine in engines:
             if engine in failed:
                 continue
-            file_counts[engine] = {t: count_lines(os.path.join(output_roots[engine], d))
+            file_counts[engine] = {t: benchlib.count_rows(os.path.join(output_roots[engine], d))
                                    for t, d in OUTPUT_DIRS.items()}
 
     count_rows = []
@@ -183,15 +145,10 @@ def main(argv=None):
         rs = [r for r in runs[engine] if r["exit_code"] == 0 and r["report"]]
         if not rs:
             continue
-        summary[engine] = {
-            "runs": len(rs),
-            "wall_seconds_median": benchlib.median(rs, "wall_seconds", 3),
-            "wall_seconds_min": round(min(r["wall_seconds"] for r in rs), 3),
-            "peak_rss_mib_median": benchlib.median(rs, "peak_rss_mib", 1),
-            "peak_rss_mib_max": round(max(r["peak_rss_mib"] for r in rs), 1),
-            "self_reported_seconds_median": benchlib.self_reported_median(rs),
-            "quarantined": rs[-1]["report"].get("quarantined"),
-        }
+        summary[engine] = benchlib.summarise_runs(
+            rs, ("wall_seconds", "median", 3), ("wall_seconds", "min", 3), ("peak_rss_mib", "median", 1),
+            ("peak_rss_mib", "max", 1))
+        summary[engine]["quarantined"] = rs[-1]["report"].get("quarantined")
     ratios = benchlib.ratios(summary, "stedi", "duckdb", {"wall_time": "wall_seconds_median",
                                                           "peak_rss": "peak_rss_mib_median"})
 

@@ -21,21 +21,11 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "common"))
 import benchlib  # noqa: E402
+import benchproc  # noqa: E402
 
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 NAMES = ("stedi-termios", "stedi-libserialport", "pyserial")
 #: How long the contenders listen beyond the streaming window (handshake before, linger after).
 EXTRA_SECONDS = 3.0
-
-
-def cpu_seconds(pid):
-    """utime + stime of a running process (all its threads), or None once it is gone."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK  # fields 14 and 15 of proc(5)
 
 
 def contender_argv(name, args, port, lake):
@@ -73,36 +63,33 @@ def run_once(name, args, round_index):
         raise SystemExit(f"error: the feeder did not start; see {prefix}.feeder.err")
     port = first["path"]
 
-    with open(prefix + ".out", "wb") as out, open(prefix + ".err", "wb") as err:
-        t0 = time.perf_counter()
-        child = subprocess.Popen(contender_argv(name, args, port, lake), stdout=out, stderr=err,
-                                 stdin=subprocess.DEVNULL, env=contender_env(name, args), cwd=benchlib.REPO)
-        window = {}
-        feeder_events = []
+    window = {}
+    feeder_events = []
+    followers = []
 
+    def watch(child, t0):
         def follow_feeder():
             for line in feeder.stdout:
                 event = json.loads(line)
                 feeder_events.append(event)
                 if event["event"] in ("start", "end"):
-                    window[event["event"]] = (time.monotonic(), cpu_seconds(child.pid))
+                    window[event["event"]] = (time.monotonic(), benchproc.proc_cpu(child.pid))
 
-        follower = threading.Thread(target=follow_feeder, daemon=True)
-        follower.start()
-        _, status, usage = os.wait4(child.pid, 0)
-        wall = time.perf_counter() - t0
-        child.returncode = os.waitstatus_to_exitcode(status)
+        followers.append(threading.Thread(target=follow_feeder, daemon=True))
+        followers[0].start()
+
+    child = benchlib.run_child(contender_argv(name, args, port, lake), prefix, env=contender_env(name, args),
+                               watch=watch)
     try:
         feeder.wait(timeout=60)
     except subprocess.TimeoutExpired:
         feeder.kill()
-    follower.join(timeout=5)
+    followers[0].join(timeout=5)
 
-    with open(prefix + ".out", encoding="utf-8", errors="replace") as f:
-        report = benchlib.parse_report(f.read())
+    report = benchlib.parse_report(child.stdout)
     summary = next((e for e in feeder_events if e["event"] == "summary"), None)
-    if child.returncode != 0 or report is None or summary is None or "readingsGenerated" not in summary:
-        benchlib.report_failure(name, child.returncode, prefix)
+    if child.code != 0 or report is None or summary is None or "readingsGenerated" not in summary:
+        benchlib.report_failure(name, child.code, prefix)
         benchlib.log(f"feeder: {summary}")
         return None
     stream_cpu = stream_seconds = None
@@ -121,8 +108,8 @@ def run_once(name, args, round_index):
         "framesPerSecond": received / summary["streamSeconds"],
         "streamCpuSeconds": stream_cpu, "windowSeconds": stream_seconds,
         "cpuPercent": 100.0 * stream_cpu / stream_seconds if stream_cpu is not None else None,
-        "totalCpuSeconds": usage.ru_utime + usage.ru_stime, "wallSeconds": wall,
-        "peakRssMiB": usage.ru_maxrss / 1024.0, "feeder": summary, "report": report,
+        "totalCpuSeconds": child.cpu, "wallSeconds": child.wall,
+        "peakRssMiB": child.rss_kib / 1024.0, "feeder": summary, "report": report,
     }
     if name.startswith("stedi"):
         result["landed"] = report.get("landed")
@@ -146,21 +133,15 @@ def main():
 
     busy = benchlib.busy_before_runs(" (another engineer compiling?)")
     runs = []
-    for i in range(args.repeats):
-        for name in benchlib.round_order(names, "alternate", i):
-            waited_until = time.monotonic() + args.wait_idle
-            before = benchlib.cpu_busy(1.0)
-            while before is not None and before > 0.10 and time.monotonic() < waited_until:
-                before = benchlib.cpu_busy(2.0)
-            benchlib.log(f"== round {i + 1}/{args.repeats}: {name}, {args.seconds:g} s of READING frames"
-                         + benchlib.busy_note(before))
-            result = run_once(name, args, i)
-            if result is None:
-                return 1
-            result["cpuBusyBefore"] = before
-            runs.append(result)
-            benchlib.log(f"   {result['received']}/{result['generated']} readings, lost {result['lost']}, "
-                         f"missing {result['missing']}, CPU {result['cpuPercent']:.1f}%")
+    for i, name, before in benchlib.rounds_when_idle(names, args.repeats, args.wait_idle,
+                                                     f", {args.seconds:g} s of READING frames"):
+        result = run_once(name, args, i)
+        if result is None:
+            return 1
+        result["cpuBusyBefore"] = before
+        runs.append(result)
+        benchlib.log(f"   {result['received']}/{result['generated']} readings, lost {result['lost']}, "
+                     f"missing {result['missing']}, CPU {result['cpuPercent']:.1f}%")
 
     summary = {}
     for name in names:
@@ -185,17 +166,19 @@ def main():
         f"Serial capture at 921,600 baud over a pty: {args.seconds:g} s of READING frames "
         f"({runs[0]['feeder']['frameBytes']} wire bytes each), median of {args.repeats} run(s) per contender",
         "",
-        "| host | frames/s received | line bytes/s | missing | lost (gaps) | rejected | CPU % (streaming) "
-        "| CPU s total | peak RSS MiB | CPU vs pyserial |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
+    rows = []
     for name in names:
         s = summary[name]
         ratio = ratios.get(name, {}) or {}
-        lines.append(
-            f"| {name} | {s['framesPerSecond']:,.1f} | {s['lineBytesPerSecond']:,.0f} | {s['missing']} | {s['lost']} "
-            f"| {s['rejected']} | {s['cpuPercent']:.2f} | {s['totalCpuSeconds']:.2f} | {s['peakRssMiB']:.1f} "
-            f"| {('%.2f' % ratio['cpu']) if ratio.get('cpu') is not None else '1.00' if name == 'pyserial' else '-'} |")
+        rows.append([
+            name, f"{s['framesPerSecond']:,.1f}", f"{s['lineBytesPerSecond']:,.0f}", s["missing"], s["lost"],
+            s["rejected"], f"{s['cpuPercent']:.2f}", f"{s['totalCpuSeconds']:.2f}", f"{s['peakRssMiB']:.1f}",
+            ("%.2f" % ratio["cpu"]) if ratio.get("cpu") is not None else "1.00" if name == "pyserial" else "-"])
+    lines += benchlib.markdown_table(
+        [("host", "l"), ("frames/s received", "r"), ("line bytes/s", "r"), ("missing", "r"), ("lost (gaps)", "r"),
+         ("rejected", "r"), ("CPU % (streaming)", "r"), ("CPU s total", "r"), ("peak RSS MiB", "r"),
+         ("CPU vs pyserial", "r")], rows)
     lines.append("")
     lines.append("missing = readings the feeder generated minus readings the host reported (0 = no frame lost); "
                  "CPU % = the host's user+sys CPU seconds while the feeder streamed / that window's wall seconds.")

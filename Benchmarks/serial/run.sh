@@ -40,10 +40,7 @@ bench_venv .venv-serialbench serial pyserial "$PYSERIAL_VERSION"
 
 # 2. Our host: the release stedi, in our own build folder; the libserialport pty shim.
 if [[ "$BUILD" == 1 || ! -x "$STEDI" ]]; then
-  echo "== swift build -c release --scratch-path .build-serialbench --product stedi (log: $WORK/build.log)" >&2
-  if ! swift build -c release --scratch-path "$SCRATCH" --product stedi >"$WORK/build.log" 2>&1; then
-    tail -n 30 "$WORK/build.log" >&2; exit 2
-  fi
+  bench_build_stedi "$SCRATCH"
 fi
 SHIM="$WORK/libserialport_pty_shim.so"
 if [[ "$BUILD" == 1 || ! -f "$SHIM" ]]; then

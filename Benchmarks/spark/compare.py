@@ -35,9 +35,11 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "common"))
 import benchlib  # noqa: E402
+import benchproc  # noqa: E402
 from benchlib import log  # noqa: E402
+from benchproc import descendants, process_table  # noqa: E402
 
-from benchlib import TABLE_ORDER, BASE_COUNTS, OUTPUT_DIRS, SOURCES, ZONES_WRITTEN, clear_outputs  # noqa: E402
+from benchlib import TABLE_ORDER, BASE_COUNTS, OUTPUT_DIRS, SOURCES, clear_outputs, count_rows, warm_cache  # noqa: E402
 ENGINES = ("stedi", "spark")
 REPLICA_FILE = re.compile(r"-r(\d+)\.json$")
 PR_SET_CHILD_SUBREAPER = 36
@@ -83,16 +85,6 @@ def make_lake(source_lake, dest, replicas, key_file, mode):
     return nfiles, nbytes
 
 
-def warm_cache(lake):
-    """Read the landing files once, so no engine pays for a cold page cache."""
-    for source in SOURCES:
-        folder = os.path.join(lake, source, "landing")
-        for name in os.listdir(folder):
-            with open(os.path.join(folder, name), "rb") as f:
-                while f.read(1 << 22):
-                    pass
-
-
 def output_files(folder):
     if not os.path.isdir(folder):
         return None
@@ -101,18 +93,6 @@ def output_files(folder):
         dirnames[:] = [d for d in dirnames if not d.startswith((".", "_"))]
         paths += [os.path.join(dirpath, n) for n in sorted(filenames) if not n.startswith((".", "_"))]
     return paths
-
-
-def count_lines(folder):
-    """Rows in an NDJSON output folder: non-empty lines of its visible files (None: no folder)."""
-    paths = output_files(folder)
-    if paths is None:
-        return None
-    rows = 0
-    for path in paths:
-        with open(path, "rb") as f:
-            rows += sum(1 for line in f if line.strip())
-    return rows
 
 
 def content_digest(folder):
@@ -173,34 +153,6 @@ def shares_memory_with(pid, ppid):
     except OSError:
         return False
     return exe == parent_exe and os.path.basename(parent_exe) == "java"
-
-
-def process_table():
-    """{pid: ppid} of every process, from /proc/<pid>/stat."""
-    table = {}
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{name}/stat", "rb") as f:
-                data = f.read()
-        except OSError:
-            continue
-        fields = data[data.rfind(b")") + 2:].split()
-        table[int(name)] = int(fields[1])
-    return table
-
-
-def descendants(root, table):
-    children = {}
-    for pid, ppid in table.items():
-        children.setdefault(ppid, []).append(pid)
-    found, stack = [], [root]
-    while stack:
-        for child in children.get(stack.pop(), ()):
-            found.append(child)
-            stack.append(child)
-    return found
 
 
 def pss_of(pid):
@@ -328,30 +280,24 @@ def drain_zombies():
 
 def busy_cpu_seconds():
     """CPU seconds all CPUs have spent not idle since boot (from /proc/stat), or None."""
-    try:
-        with open("/proc/stat") as f:
-            fields = [int(x) for x in f.readline().split()[1:]]
-    except (OSError, ValueError):
-        return None
-    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
-    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+    seconds = benchproc.machine_cpu_seconds()
+    return seconds[0] if seconds else None
 
 
 def run_tree(argv, log_prefix, interval, linger_timeout, env=None):
     """Run argv as a child with stdout/stderr in <log_prefix>.out/.err and measure its tree."""
-    out_path, err_path = log_prefix + ".out", log_prefix + ".err"
     drain_zombies()
     machine0 = busy_cpu_seconds()
     ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     sampler = TreeSampler(interval)
-    with open(out_path, "wb") as out, open(err_path, "wb") as err:
-        t0 = time.perf_counter()
-        proc = subprocess.Popen(argv, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
-                                cwd=benchlib.REPO, env=env)
+    spawned = []
+
+    def watch(proc, t0):
+        spawned.append(proc)
         sampler.start()
-        _, status, ru = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - t0
-    proc.returncode = os.waitstatus_to_exitcode(status)
+
+    child = benchlib.run_child(argv, log_prefix, env=env, watch=watch)
+    proc, wall = spawned[0], child.wall
     reaped, linger, killed = reap_rest(linger_timeout)
     tree_wall = wall + linger  # until the last leftover process (the JVM) was reaped
     sampler.finish()
@@ -365,13 +311,11 @@ def run_tree(argv, log_prefix, interval, linger_timeout, env=None):
 
     # Each process's own peak: exact (ru_maxrss) for the ones reaped here, else its last VmHWM.
     peaks = dict(sampler.hwm)
-    peaks[proc.pid] = max(peaks.get(proc.pid, 0), ru.ru_maxrss)
+    peaks[proc.pid] = max(peaks.get(proc.pid, 0), child.rss_kib)
     for pid, maxrss in reaped.items():
         peaks[pid] = max(peaks.get(pid, 0), maxrss)
     largest_pid = max(peaks, key=peaks.get)
     tree_peak = max(sampler.peak_sum_kib, peaks[largest_pid])
-    with open(out_path, encoding="utf-8", errors="replace") as f:
-        stdout = f.read()
     return {
         "wall_seconds": round(wall, 3),
         "cpu_seconds": round(cpu, 2),
@@ -383,7 +327,7 @@ def run_tree(argv, log_prefix, interval, linger_timeout, env=None):
                                     key=lambda x: -x[1])[:8],
         "peak_rss_largest_process_mib": round(peaks[largest_pid] / 1024, 1),
         "largest_process": sampler.names.get(largest_pid, "?"),
-        "child_ru_maxrss_mib": round(ru.ru_maxrss / 1024, 1),
+        "child_ru_maxrss_mib": round(child.rss_kib / 1024, 1),
         "processes_seen": len(peaks),
         "vfork_children_skipped": len(sampler.vm_sharing_seen),
         "samples": sampler.samples,
@@ -391,8 +335,8 @@ def run_tree(argv, log_prefix, interval, linger_timeout, env=None):
         "linger_seconds": linger,
         "tree_wall_seconds": round(tree_wall, 3),
         "killed_after_timeout": killed,
-        "exit_code": proc.returncode,
-        "stdout": stdout,
+        "exit_code": child.code,
+        "stdout": child.stdout,
     }
 
 
@@ -485,11 +429,7 @@ def analyse(sizes, summary, startup_wall):
 def settle(wait_idle, threshold=0.25):
     """The CPU busy fraction over 0.5 s just before a run; with wait_idle > 0, first wait up to
     that many seconds for the machine to be less than `threshold` busy."""
-    deadline = time.monotonic() + wait_idle
-    busy = benchlib.cpu_busy(0.5)
-    while wait_idle > 0 and busy is not None and busy > threshold and time.monotonic() < deadline:
-        busy = benchlib.cpu_busy(1.0)
-    return busy
+    return benchlib.wait_idle(wait_idle, threshold, first=0.5, then=1.0)
 
 
 def parse_sizes(text):
@@ -719,7 +659,7 @@ def main(argv=None):
                     if check_content:
                         row[f"{engine}_in_files"], row[f"{engine}_digest"] = content_digest(folder)
                     else:
-                        row[f"{engine}_in_files"] = count_lines(folder)
+                        row[f"{engine}_in_files"] = count_rows(folder)
                     ok = ok and row[f"{engine}_in_files"] == row[engine]
                 if check_content:
                     row["content_equal"] = row["stedi_digest"] == row["spark_digest"]
@@ -733,19 +673,11 @@ def main(argv=None):
         summary = {}
         for engine in ENGINES:
             rs = detail["runs"][engine]
-            summary[engine] = {
-                "runs": len(rs),
-                "wall_seconds_median": benchlib.median(rs, "wall_seconds", 3),
-                "wall_seconds_min": round(min(r["wall_seconds"] for r in rs), 3),
-                "peak_rss_tree_mib_median": benchlib.median(rs, "peak_rss_tree_mib", 1),
-                "peak_pss_tree_mib_median": benchlib.median(rs, "peak_pss_tree_mib", 1),
-                "peak_rss_sum_of_process_peaks_mib_median":
-                    benchlib.median(rs, "peak_rss_sum_of_process_peaks_mib", 1),
-                "child_ru_maxrss_mib_median": benchlib.median(rs, "child_ru_maxrss_mib", 1),
-                "cpu_seconds_median": benchlib.median(rs, "cpu_seconds", 2),
-                "self_reported_seconds_median": benchlib.self_reported_median(rs),
-                "other_cores_busy_max": max((r["other_cores_busy_during"] or 0) for r in rs),
-            }
+            summary[engine] = benchlib.summarise_runs(
+                rs, ("wall_seconds", "median", 3), ("wall_seconds", "min", 3), ("peak_rss_tree_mib", "median", 1),
+                ("peak_pss_tree_mib", "median", 1), ("peak_rss_sum_of_process_peaks_mib", "median", 1),
+                ("child_ru_maxrss_mib", "median", 1), ("cpu_seconds", "median", 2))
+            summary[engine]["other_cores_busy_max"] = max((r["other_cores_busy_during"] or 0) for r in rs)
         result["summary"][n] = summary
         log(f"   counts {'agree' if not problems else 'DISAGREE'} at {n} replica(s)"
             + (" (content too)" if check_content and not problems else ""))
