@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Hummingbird
+import IngestAPI
 import Ingestion
 import Lakehouse
 import Logging
