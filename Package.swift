@@ -75,7 +75,8 @@ let package = Package(
         .product(name: "Crypto", package: "swift-crypto"),
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
         .product(name: "NIOCore", package: "swift-nio"),
-      ]
+      ],
+      exclude: ["README.md"]
     ),
     // Batching into landing storage, the write-ahead log and the HTTP ingest service.
     .target(

@@ -56,7 +56,8 @@ public struct IngestService: Sendable {
     let router = Router()
     for source in IngestPath.postedSources {
       // A refusal is thrown as a `RejectionResponse` (an `HTTPResponseError`): the router answers it.
-      router.post(RouterPath(IngestPath.records(source))) { request, _ in try await self.ingest(request, source: source)
+      router.post(RouterPath(IngestPath.records(source))) { request, _ in
+        try await self.ingest(request, source: source)
       }
     }
     router.get(RouterPath(IngestPath.healthz)) { _, _ in
@@ -68,8 +69,8 @@ public struct IngestService: Sendable {
     router.get(RouterPath(IngestPath.metrics)) { _, _ in metricsResponse() }
     if let folder = configuration.phonePageFolder {
       // A route of its own rather than Hummingbird's FileMiddleware, which would answer a path
-      // with `..` 400 instead of 404, serve dot-files and subfolders (the page's `test/` driver)
-      // and send other content types; see Sources/IngestAPI/README.md.
+      // with `..` 400 instead of 404 (and not with the JSON body), serve dot-files and subfolders
+      // (the page's `test/` driver) and send other content types (no charset; none for other files).
       router.get(RouterPath(IngestPath.phone)) { _, _ in Self.file(folder, "index.html") }
       router.get(RouterPath(IngestPath.phone + "/{file}")) { _, context in
         Self.file(folder, context.parameters.get("file") ?? "")
