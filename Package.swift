@@ -12,6 +12,7 @@ let package = Package(
     .library(name: "SerialPort", targets: ["SerialPort"]),
     .library(name: "StepTrainerHost", targets: ["StepTrainerHost"]),
     .library(name: "StepTrainerSimulator", targets: ["StepTrainerSimulator"]),
+    .library(name: "IngestAPI", targets: ["IngestAPI"]),
     .library(name: "Ingestion", targets: ["Ingestion"]),
   ],
   dependencies: [
@@ -64,10 +65,24 @@ let package = Package(
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
       ]
     ),
+    // The ingest service's HTTP contract: paths, request and response bodies, access tokens and
+    // the one client. No server framework here: the fleet and the capture command use it too.
+    .target(
+      name: "IngestAPI",
+      dependencies: [
+        // The lake's storage for the token key, its identities and landing sources.
+        "Lakehouse",
+        .product(name: "Crypto", package: "swift-crypto"),
+        .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        .product(name: "NIOCore", package: "swift-nio"),
+      ],
+      exclude: ["README.md"]
+    ),
     // Batching into landing storage, the write-ahead log and the HTTP ingest service.
     .target(
       name: "Ingestion",
       dependencies: [
+        "IngestAPI",
         "Lakehouse",
         // Only for its CRC-32C, the checksum of the write-ahead log's records.
         "StepTrainerProtocol",
@@ -90,8 +105,8 @@ let package = Package(
       dependencies: [
         "Motion",
         "Lakehouse",
-        // Only for access tokens: the fleet mints its devices' tokens from the lake's key.
-        "Ingestion",
+        // The ingest contract: its client, and the tokens the fleet mints for its devices.
+        "IngestAPI",
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
         .product(name: "Yams", package: "Yams"),
         .product(name: "Histogram", package: "hdrhistogram-swift"),
@@ -107,6 +122,7 @@ let package = Package(
         "SerialPort",
         "StepTrainerHost",
         "StepTrainerSimulator",
+        "IngestAPI",
         "Ingestion",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Hummingbird", package: "hummingbird"),
@@ -137,6 +153,7 @@ let package = Package(
     .testTarget(
       name: "IngestionTests",
       dependencies: [
+        "IngestAPI",
         "Ingestion",
         "Lakehouse",
         "Motion",
@@ -148,7 +165,20 @@ let package = Package(
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
       ]
     ),
-    .testTarget(name: "FleetTests", dependencies: ["Fleet", "Motion", "Lakehouse", "Ingestion"]),
+    .testTarget(
+      name: "IngestAPITests",
+      dependencies: [
+        "IngestAPI",
+        // A real service in process, for the client's tests.
+        "Ingestion",
+        "Lakehouse",
+        .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "HummingbirdTesting", package: "hummingbird"),
+        .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        .product(name: "NIOCore", package: "swift-nio"),
+      ]
+    ),
+    .testTarget(name: "FleetTests", dependencies: ["Fleet", "Motion", "Lakehouse", "IngestAPI"]),
     .testTarget(
       name: "MotionTests",
       dependencies: ["Motion"]
@@ -156,8 +186,9 @@ let package = Package(
     .testTarget(
       name: "stediTests",
       dependencies: [
-        "stedi", "Lakehouse", "Motion", "Fleet", "StediTestSupport",
+        "stedi", "Lakehouse", "Motion", "Fleet", "IngestAPI", "StediTestSupport",
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        .product(name: "NIOCore", package: "swift-nio"),
       ],
       // A stand-in for AWS Glue's Python module, run by GlueExportTests; not Swift sources.
       exclude: ["Fixtures"]

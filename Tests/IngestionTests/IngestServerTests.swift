@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import IngestAPI
 import Lakehouse
 import Logging
 import NIOCore

@@ -1,4 +1,5 @@
 import Foundation
+import IngestAPI
 import Lakehouse
 import Synchronization
 import Testing

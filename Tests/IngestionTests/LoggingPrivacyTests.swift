@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import InMemoryLogging
+import IngestAPI
 import Lakehouse
 import Logging
 import Testing

@@ -1,6 +1,5 @@
-import AsyncHTTPClient
 import Foundation
-import NIOCore
+import IngestAPI
 import Testing
 
 /// The first line `handle` yields (nil at end of file). Reading a pipe blocks: it is done on a
@@ -62,19 +61,9 @@ struct ServeProcess {
   }
 
   /// POSTs `body` with a bearer token; returns the status, or nil when no response came.
-  func post(_ path: String, token: String, body: String, timeout: TimeAmount = .seconds(10)) async -> Int? {
-    var request = HTTPClientRequest(url: baseURL + path)
-    request.method = .POST
-    request.headers.add(name: "Authorization", value: "Bearer \(token)")
-    request.headers.add(name: "Content-Type", value: "application/x-ndjson")
-    request.body = .bytes(ByteBuffer(string: body))
-    do {
-      let response = try await HTTPClient.shared.execute(request, timeout: timeout)
-      _ = try await response.body.collect(upTo: 1 << 20)
-      return Int(response.status.code)
-    } catch {
-      return nil
-    }
+  func post(_ path: String, token: String, body: String, timeout: Duration = .seconds(10)) async -> Int? {
+    try? await IngestClient(baseURL: baseURL).post(path: path, token: token, ndjson: Array(body.utf8), timeout: timeout)
+      .status
   }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import IngestAPI
 import Lakehouse
 import Motion
 
@@ -48,7 +49,7 @@ struct SimulatedDevice {
 
   private var scenario: Scenario { plan.scenario }
   private var rate: Double { device.kind == .stepTrainer ? scenario.stepTrainerHz : scenario.phoneHz }
-  private var path: String { device.kind == .stepTrainer ? "/v1/step-trainer/readings" : "/v1/accelerometer/readings" }
+  private var source: LandingSource { device.kind == .stepTrainer ? .stepTrainer : .accelerometer }
 
   /// Runs the device from `start` (its ramp-up offset included) until the scenario's duration is
   /// over; `epochStart` is the wall-clock time of the run's start in ms.
@@ -149,11 +150,11 @@ struct SimulatedDevice {
         ? .microseconds(200) : .milliseconds(Int64(scenario.requestTimeoutSeconds * 1000))
       recorder.sent(readings: readings)
       let started = ContinuousClock.now
-      let answer: FleetTarget.Answer
+      let answer: IngestResponse
       do {
-        answer = try await target.post(path, token: token, ndjson: body, timeout: timeout)
+        answer = try await target.ingest.post(source, token: token, ndjson: body, timeout: timeout)
       } catch {
-        let timedOut = FleetTarget.isTimeout(error)
+        let timedOut = IngestClient.isTimeout(error)
         recorder.failed(kind: timedOut ? .timeout : .network, readings: readings)
         mayHaveLanded = true
         try? await Task.sleep(for: delay)
@@ -162,12 +163,14 @@ struct SimulatedDevice {
       }
       switch answer.status {
       case 202:
-        let accepted = readings - answer.refused
+        // Decoded only when the body is long enough to hold a refusal count.
+        let refused = answer.refused
+        let accepted = readings - refused
         recorder.acknowledged(readings: accepted, latency: .now - started)
         totals.acknowledged += accepted
-        if answer.refused > 0 {
-          recorder.refused(readings: answer.refused, reason: "erased")
-          totals.refused["erased", default: 0] += answer.refused
+        if refused > 0 {
+          recorder.refused(readings: refused, reason: "erased")
+          totals.refused["erased", default: 0] += refused
         }
         if mayHaveLanded { totals.ambiguous += readings }
         if roll() < scenario.faults.duplicateDeliveries {
@@ -182,7 +185,7 @@ struct SimulatedDevice {
         recorder.failed(kind: .backpressure, readings: readings)
         try? await Task.sleep(for: .seconds(1))
       case 400..<500:
-        let reason = answer.reason ?? "http_\(answer.status)"
+        let reason = answer.rejection?.reason ?? "http_\(answer.status)"
         if answer.status == 403 {
           recorder.refused(readings: readings, reason: reason)
           totals.refused[reason, default: 0] += readings

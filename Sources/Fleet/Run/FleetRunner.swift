@@ -1,4 +1,5 @@
 import Foundation
+import IngestAPI
 import Lakehouse
 
 /// Runs a plan's devices against a target: registers the customers, then starts every device
@@ -30,11 +31,11 @@ public struct FleetRunner: Sendable {
           shareWithResearchAsOfDate: customer.consents ? epochStart - day : nil
         ).render(into: &buffer)
       }
-      let answer = try await target.post(
-        "/v1/customers", token: admin, ndjson: buffer.bytes, timeout: .seconds(30))
-      guard answer.status == 202 else {
+      let answer = try await target.ingest.post(.customer, token: admin, ndjson: buffer.bytes, timeout: .seconds(30))
+      guard answer.isAccepted else {
         throw ScenarioError(
-          "the service refused the fleet's customers (HTTP \(answer.status)\(answer.reason.map { ": \($0)" } ?? ""))")
+          "the service refused the fleet's customers (HTTP \(answer.status)"
+            + "\(answer.rejection.map { ": \($0.reason)" } ?? ""))")
       }
     }
   }

@@ -1,4 +1,5 @@
 import Foundation
+import IngestAPI
 import Synchronization
 
 /// Tokens already verified, so a device posting every second is not re-checked: JSON decoding and

@@ -1,3 +1,4 @@
+import IngestAPI
 import Lakehouse
 
 /// A request's records, validated, authorised and rendered as landing NDJSON.

@@ -5,6 +5,7 @@
 
 import Foundation
 import Hummingbird
+import IngestAPI
 import Lakehouse
 import Logging
 

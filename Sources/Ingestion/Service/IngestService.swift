@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import IngestAPI
 import Lakehouse
 import Logging
 import NIOCore
@@ -53,28 +54,32 @@ public struct IngestService: Sendable {
   /// The router with every endpoint.
   public func router() -> Router<BasicRequestContext> {
     let router = Router()
-    for (path, source) in [
-      ("/v1/step-trainer/readings", LandingSource.stepTrainer),
-      ("/v1/accelerometer/readings", .accelerometer),
-      ("/v1/customers", .customer),
-    ] {
-      router.post(RouterPath(path)) { request, _ in await self.ingest(request, source: source) }
+    for source in IngestPath.postedSources {
+      // A refusal is thrown as a `RejectionResponse` (an `HTTPResponseError`): the router answers it.
+      router.post(RouterPath(IngestPath.records(source))) { request, _ in
+        try await self.ingest(request, source: source)
+      }
     }
-    router.get("/healthz") { _, _ in
+    router.get(RouterPath(IngestPath.healthz)) { _, _ in
       let (status, body) = Self.health(ingestor)
-      var response = Self.json(HTTPResponse.Status(code: status), body)
+      var response = Self.json(HTTPResponse.Status(code: status), Array(body.utf8))
       if status == 503 { response.headers[.retryAfter] = String(configuration.retryAfterSeconds) }
       return response
     }
-    router.get("/metrics") { _, _ in metricsResponse() }
+    router.get(RouterPath(IngestPath.metrics)) { _, _ in metricsResponse() }
     if let folder = configuration.phonePageFolder {
-      router.get("/phone") { _, _ in Self.file(folder, "index.html") }
-      router.get("/phone/{file}") { _, context in Self.file(folder, context.parameters.get("file") ?? "") }
+      // A route of its own rather than Hummingbird's FileMiddleware, which would answer a path
+      // with `..` 400 instead of 404 (and not with the JSON body), serve dot-files and subfolders
+      // (the page's `test/` driver) and send other content types (no charset; none for other files).
+      router.get(RouterPath(IngestPath.phone)) { _, _ in Self.file(folder, "index.html") }
+      router.get(RouterPath(IngestPath.phone + "/{file}")) { _, context in
+        Self.file(folder, context.parameters.get("file") ?? "")
+      }
     }
     return router
   }
 
-  private func ingest(_ request: Request, source: LandingSource) async -> Response {
+  private func ingest(_ request: Request, source: LandingSource) async throws(RejectionResponse) -> Response {
     let started = ContinuousClock.now
     var request = request
     do {
@@ -119,12 +124,11 @@ public struct IngestService: Sendable {
       let accepted = try await ingestor.accept(batch)
       metrics.acknowledged(accepted, source)
       metrics.acknowledgementLatency(.now - started)
-      let refused = batch.refused > 0 ? #","refused":\#(batch.refused)"# : ""
-      return Self.json(.accepted, #"{"accepted":\#(accepted)\#(refused)}"#)
+      return Self.json(.accepted, IngestJSON.encode(IngestAcknowledgement(accepted: accepted, refused: batch.refused)))
     } catch let rejection as IngestRejection {
-      return reject(rejection, path: request.uri.path)
+      throw reject(rejection, path: request.uri.path)
     } catch {
-      return reject(
+      throw reject(
         IngestRejection(status: 400, reason: "unreadable_body", message: "cannot read the request body: \(error)"),
         path: request.uri.path)
     }
@@ -154,7 +158,8 @@ public struct IngestService: Sendable {
       message: "the body is larger than \(configuration.maxBodyBytes) bytes; send smaller batches")
   }
 
-  private func reject(_ rejection: IngestRejection, path: String) -> Response {
+  /// Counts and logs `rejection`, and returns it as the error the route throws.
+  private func reject(_ rejection: IngestRejection, path: String) -> RejectionResponse {
     metrics.rejected(rejection.reason, status: rejection.status)
     // Never the token, and no record contents: logs must not carry credentials or personal data.
     logger.notice(
@@ -163,26 +168,20 @@ public struct IngestService: Sendable {
         "path": "\(path)", "status": "\(rejection.status)", "reason": "\(rejection.reason)",
         "line": "\(rejection.line.map(String.init) ?? "-")", "field": "\(rejection.field ?? "-")",
       ])
-    var response = Self.json(HTTPResponse.Status(code: rejection.status), rejection.json)
-    if rejection.status == 503 { response.headers[.retryAfter] = String(configuration.retryAfterSeconds) }
-    if rejection.status == 401 { response.headers[.wwwAuthenticate] = "Bearer" }
-    return response
+    return RejectionResponse(rejection: rejection, retryAfterSeconds: configuration.retryAfterSeconds)
   }
 
   /// `/healthz`'s status and JSON body, from what `ingestor` has published: no waiting for it, so
   /// that the connection guard can answer it on the network threads however busy the workers are.
   public static func health(_ ingestor: Ingestor) -> (status: Int, body: String) {
     let health = ingestor.health
-    let figures =
-      #""bufferedBytes":\#(health.bufferedBytes),"reservedBytes":\#(ingestor.memory.reservedBytes),"#
-      + #""batchesLanding":\#(health.batchesLanding),"batchesFailing":\#(health.batchesFailing)"#
-    guard let problem = health.problem else { return (200, #"{"status":"ok",\#(figures)}"#) }
     // Unhealthy while records cannot reach landing (or the log), although requests may still be
     // acknowledged from the log meanwhile: probes and load balancers must see it.
-    return (
-      503,
-      #"{"status":"unhealthy","reason":"\#(problem)","error":\#(jsonString(health.error ?? "")),\#(figures)}"#
-    )
+    let report = IngestHealth(
+      problem: health.problem, error: health.error, bufferedBytes: health.bufferedBytes,
+      reservedBytes: ingestor.memory.reservedBytes, batchesLanding: health.batchesLanding,
+      batchesFailing: health.batchesFailing)
+    return (report.isHealthy ? 200 : 503, IngestJSON.string(report))
   }
 
   /// `GET /metrics`: the service's metrics and the connection limits' counts, in Prometheus text format.
@@ -209,23 +208,16 @@ public struct IngestService: Sendable {
       """
   }
 
-  /// `text` as a JSON string literal.
-  private static func jsonString(_ text: String) -> String {
-    let data =
-      (try? JSONSerialization.data(withJSONObject: [text], options: [.fragmentsAllowed])) ?? Data("[\"\"]".utf8)
-    return String(decoding: data.dropFirst().dropLast(), as: UTF8.self)
-  }
-
-  private static func json(_ status: HTTPResponse.Status, _ text: String) -> Response {
+  static func json(_ status: HTTPResponse.Status, _ bytes: [UInt8]) -> Response {
     Response(
-      status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: text)))
+      status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
   }
 
   private static func file(_ folder: String, _ name: String) -> Response {
     // Only plain names from the page's own folder: no path traversal.
     guard !name.isEmpty, !name.contains("/"), !name.hasPrefix("."),
       let data = FileManager.default.contents(atPath: "\(folder)/\(name)")
-    else { return json(.notFound, #"{"error":"no such file"}"#) }
+    else { return json(.notFound, Array(#"{"error":"no such file"}"#.utf8)) }
     let type =
       switch (name as NSString).pathExtension {
       case "html": "text/html; charset=utf-8"
@@ -236,6 +228,22 @@ public struct IngestService: Sendable {
     return Response(
       status: .ok, headers: [.contentType: type, .cacheControl: "no-store"],
       body: .init(byteBuffer: ByteBuffer(bytes: data)))
+  }
+}
+
+/// A refusal as the router answers it: the JSON error body (`IngestErrorBody`) with the
+/// rejection's status, `Retry-After` on 503 and `WWW-Authenticate` on 401.
+struct RejectionResponse: HTTPResponseError {
+  let rejection: IngestRejection
+  let retryAfterSeconds: Int
+
+  var status: HTTPResponse.Status { HTTPResponse.Status(code: rejection.status) }
+
+  func response(from request: Request, context: some RequestContext) throws -> Response {
+    var response = IngestService.json(status, IngestJSON.encode(rejection.body))
+    if rejection.status == 503 { response.headers[.retryAfter] = String(retryAfterSeconds) }
+    if rejection.status == 401 { response.headers[.wwwAuthenticate] = "Bearer" }
+    return response
   }
 }
 

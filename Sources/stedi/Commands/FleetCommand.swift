@@ -1,7 +1,7 @@
 import ArgumentParser
 import Fleet
 import Foundation
-import Ingestion
+import IngestAPI
 import Lakehouse
 
 /// `stedi fleet`: many simulated Step Trainers and phones against an ingest service.

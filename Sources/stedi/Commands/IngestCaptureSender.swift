@@ -1,7 +1,6 @@
-import AsyncHTTPClient
 import Foundation
+import IngestAPI
 import Lakehouse
-import NIOCore
 import StepTrainerHost
 
 /// Sends captured readings to `stedi serve` in batches instead of writing the lake directly.
@@ -11,7 +10,7 @@ import StepTrainerHost
 /// memory); a refusal that retrying cannot fix (400, 401, 403, 413) stops the capture with the
 /// service's own explanation.
 final class IngestCaptureSender: CaptureDestination {
-  let url: String
+  let client: IngestClient
   let token: String
   let maxRecords: Int
   let maxAgeMs: Int64
@@ -25,14 +24,14 @@ final class IngestCaptureSender: CaptureDestination {
   private var retryAfterMs: Int64 = 0
 
   init(serviceURL: String, token: String, maxRecords: Int, maxAgeMs: Int64) {
-    let base = serviceURL.hasSuffix("/") ? String(serviceURL.dropLast()) : serviceURL
-    url = base + "/v1/step-trainer/readings"
+    client = IngestClient(baseURL: serviceURL)
     self.token = token
     self.maxRecords = maxRecords
     self.maxAgeMs = maxAgeMs
   }
 
   var pending: Int { count }
+  private var url: String { client.url(for: .stepTrainer) }
   var summaryOfWrites: String {
     "\(recordsWritten) readings acknowledged by \(url) in \(filesWritten) request\(filesWritten == 1 ? "" : "s")"
   }
@@ -69,25 +68,15 @@ final class IngestCaptureSender: CaptureDestination {
   @discardableResult
   private func send(now: Int64, force: Bool = false) async throws -> Bool {
     guard force || now >= retryAfterMs else { return false }
-    var request = HTTPClientRequest(url: url)
-    request.method = .POST
-    request.headers.add(name: "Authorization", value: "Bearer \(token)")
-    request.headers.add(name: "Content-Type", value: "application/x-ndjson")
-    request.body = .bytes(ByteBuffer(bytes: buffer.bytes))
-    let status: Int
-    let body: String
-    let retryAfter: Int64
+    let response: IngestResponse
     do {
-      let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
-      status = Int(response.status.code)
-      body = String(buffer: try await response.body.collect(upTo: 1 << 20))
-      retryAfter = response.headers.first(name: "Retry-After").flatMap { Int64($0) } ?? 1
+      response = try await client.post(.stepTrainer, token: token, ndjson: buffer.bytes, timeout: .seconds(10))
     } catch {
       retries += 1
       retryAfterMs = now + 1000
       return false
     }
-    switch status {
+    switch response.status {
     case 202:
       recordsWritten += count
       filesWritten += 1
@@ -96,10 +85,15 @@ final class IngestCaptureSender: CaptureDestination {
       return true
     case 503, 500...599, 429:
       retries += 1
-      retryAfterMs = now + retryAfter * 1000
+      retryAfterMs = now + Int64(response.retryAfterSeconds ?? 1) * 1000
       return false
     default:
-      throw IngestSendError(message: "the ingest service refused the readings (HTTP \(status)): \(body)")
+      let why =
+        response.rejection.map { rejection in
+          "\(rejection.reason): \(rejection.message)"
+            + (rejection.line.map { " (line \($0)" + (rejection.field.map { ", field '\($0)'" } ?? "") + ")" } ?? "")
+        } ?? response.text
+      throw IngestSendError(message: "the ingest service refused the readings (HTTP \(response.status)): \(why)")
     }
   }
 }

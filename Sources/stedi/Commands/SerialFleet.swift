@@ -1,6 +1,6 @@
 import Fleet
 import Foundation
-import Ingestion
+import IngestAPI
 
 /// The fleet's Step Trainers that run the real serial path: each a simulated device on a
 /// pseudo-terminal (`stedi device simulate`) read by `stedi capture --ingest`, so the whole
@@ -26,9 +26,7 @@ struct SerialFleet {
         "--rate", rate, "--duration", String(Int(scenario.durationSeconds + 30)),
       ])
       let path = try firstLine(of: simulator)
-      let token = AccessToken(
-        role: .device, subject: device.subject, expiresAt: Int64(Date().timeIntervalSince1970) + 86_400
-      ).signed(with: key)
+      let token = AccessToken.mint(.device, device.subject, validFor: 86_400, key: key)
       let output = Pipe()
       let capture = try launch(
         [

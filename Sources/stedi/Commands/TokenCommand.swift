@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import IngestAPI
 import Ingestion
 import Lakehouse
 
@@ -47,12 +48,7 @@ struct TokenCommand: AsyncParsableCommand {
       let key = try await runReportingStorageErrors { try await TokenKey.load(storage: storage) }
       let (role, subject, days): (AccessToken.Role, String, Double) =
         if let device { (.device, device, 365) } else if let user { (.user, user, 30) } else { (.admin, "admin", 1) }
-      let now = Date()
-      let expiry = now.addingTimeInterval((expiresIn ?? days) * 86_400)
-      let token = AccessToken(
-        role: role, subject: subject, expiresAt: Int64(expiry.timeIntervalSince1970),
-        issuedAt: Int64(now.timeIntervalSince1970))
-      print(token.signed(with: key))
+      print(AccessToken.mint(role, subject, validFor: (expiresIn ?? days) * 86_400, key: key))
     }
   }
 

@@ -4,7 +4,7 @@ import Lakehouse
 
 /// The secret that signs and checks access tokens.
 public struct TokenKey: Sendable {
-  let symmetricKey: SymmetricKey
+  package let symmetricKey: SymmetricKey
 
   /// A key from raw bytes (at least 32: an HMAC-SHA256 key shorter than its output weakens it).
   public init(bytes: [UInt8]) throws(TokenKeyError) {

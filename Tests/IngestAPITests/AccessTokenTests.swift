@@ -2,7 +2,7 @@ import Foundation
 import Lakehouse
 import Testing
 
-@testable import Ingestion
+@testable import IngestAPI
 
 @Suite struct AccessTokenTests {
   @Test func aSignedTokenVerifiesWithItsKeyOnly() throws {

@@ -62,6 +62,16 @@ public struct AccessToken: Sendable, Equatable, Codable {
     return "\(signingInput).\(Base64URL.encode(Data(mac)))"
   }
 
+  /// Mints a token: `subject` in `role`, issued `now`, valid for `seconds`, signed with `key`.
+  public static func mint(
+    _ role: Role, _ subject: String, validFor seconds: Double, now: Date = Date(), key: TokenKey
+  ) -> String {
+    AccessToken(
+      role: role, subject: subject, expiresAt: Int64(now.timeIntervalSince1970 + seconds),
+      issuedAt: Int64(now.timeIntervalSince1970)
+    ).signed(with: key)
+  }
+
   /// Checks a token's signature and expiry and returns its claims.
   public static func verify(_ token: String, with key: TokenKey, now: Date = Date()) throws(TokenError) -> AccessToken {
     let parts = token.split(separator: ".", omittingEmptySubsequences: false)
@@ -112,15 +122,15 @@ public enum TokenError: Error, Sendable, Equatable, CustomStringConvertible {
 }
 
 /// base64url without padding (RFC 4648 §5), as tokens travel in headers and URL fragments.
-enum Base64URL {
-  static func encode(_ data: Data) -> String {
+package enum Base64URL {
+  package static func encode(_ data: Data) -> String {
     data.base64EncodedString()
       .replacingOccurrences(of: "+", with: "-")
       .replacingOccurrences(of: "/", with: "_")
       .replacingOccurrences(of: "=", with: "")
   }
 
-  static func decode(_ text: Substring) -> Data? {
+  package static func decode(_ text: Substring) -> Data? {
     var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
     while base64.count % 4 != 0 { base64.append("=") }
     return Data(base64Encoded: base64)
@@ -129,7 +139,7 @@ enum Base64URL {
   /// The bytes of `text` only when `text` is exactly how `encode` writes them: no padding, no
   /// standard-alphabet characters, no unused bits set in the last character. So a token has one
   /// spelling, and revocation or de-duplication keyed on the string cannot be sidestepped.
-  static func decodeCanonical(_ text: Substring) -> Data? {
+  package static func decodeCanonical(_ text: Substring) -> Data? {
     guard text.utf8.allSatisfy(isAlphabet), let data = decode(text), encode(data) == text else { return nil }
     return data
   }
