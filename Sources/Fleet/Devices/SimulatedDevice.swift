@@ -1,6 +1,6 @@
 import Foundation
 import Lakehouse
-import Motion
+import SeededRandom
 
 /// What one device got through: readings acknowledged, refused on purpose, and sent without
 /// knowing whether they arrived (a timeout after the service may have accepted them).
