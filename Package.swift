@@ -8,7 +8,10 @@ let package = Package(
     .executable(name: "stedi", targets: ["stedi"]),
     .library(name: "Lakehouse", targets: ["Lakehouse"]),
     .library(name: "Motion", targets: ["Motion"]),
+    .library(name: "PhoneCapture", targets: ["PhoneCapture"]),
+    .library(name: "SeededRandom", targets: ["SeededRandom"]),
     .library(name: "StepTrainerProtocol", targets: ["StepTrainerProtocol"]),
+    .library(name: "Checksums", targets: ["Checksums"]),
     .library(name: "SerialPort", targets: ["SerialPort"]),
     .library(name: "StepTrainerHost", targets: ["StepTrainerHost"]),
     .library(name: "StepTrainerSimulator", targets: ["StepTrainerSimulator"]),
@@ -29,8 +32,11 @@ let package = Package(
     .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
   ],
   targets: [
-    // The wire format. Depends on nothing (not even Foundation): it also compiles as Embedded Swift.
-    .target(name: "StepTrainerProtocol"),
+    // CRC-32C, for the wire format's frames and the write-ahead log's records. Depends on nothing
+    // (not even Foundation): it also compiles as Embedded Swift, before the protocol module.
+    .target(name: "Checksums"),
+    // The wire format. Depends on Checksums only (not even Foundation): it also compiles as Embedded Swift.
+    .target(name: "StepTrainerProtocol", dependencies: ["Checksums"]),
     .systemLibrary(
       name: "CLibSerialPort",
       pkgConfig: "libserialport",
@@ -47,20 +53,25 @@ let package = Package(
     // A Step Trainer in software, speaking the protocol on a pseudo-terminal like a USB device.
     .target(
       name: "StepTrainerSimulator",
-      dependencies: ["StepTrainerProtocol", "SerialPort", "Motion"]
+      dependencies: ["StepTrainerProtocol", "SerialPort", "Motion", "SeededRandom"]
     ),
     // libFuzzer entry point for the frame decoder; see README "Fuzzing". Without -DSTEDI_FUZZ it
     // builds as a small program that says how to build it, so a plain `swift build` still links.
     .executableTarget(name: "stedi-fuzz-decoder", dependencies: ["StepTrainerProtocol"], path: "Fuzz/Decoder"),
-    .target(name: "Motion"),
+    // A seedable random generator (SplitMix64); no STEDI knowledge, used wherever runs must repeat.
+    .target(name: "SeededRandom"),
+    .target(name: "Motion", dependencies: ["SeededRandom"]),
+    // The phyphox and Sensor Logger importers; Motion only for PhoneSample, the sample type that
+    // Motion's phone model produces and its step counter reads.
+    .target(name: "PhoneCapture", dependencies: ["Motion"]),
     // For tests only: a real SeaweedFS S3 server on loopback (see scripts/install-seaweedfs.sh).
     .target(name: "StediTestSupport", dependencies: ["Lakehouse"]),
     .target(
       name: "Lakehouse",
-      // Motion only for its seedable random generator (the sample lake is deterministic);
-      // AsyncHTTPClient and Crypto for the S3 storage (SigV4 signing is ours: no S3 SDK here).
+      // SeededRandom for the sample lake (it is deterministic); AsyncHTTPClient and Crypto for
+      // the S3 storage (SigV4 signing is ours: no S3 SDK here).
       dependencies: [
-        "Motion",
+        "SeededRandom",
         .product(name: "Crypto", package: "swift-crypto"),
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
       ]
@@ -84,8 +95,8 @@ let package = Package(
       dependencies: [
         "IngestAPI",
         "Lakehouse",
-        // Only for its CRC-32C, the checksum of the write-ahead log's records.
-        "StepTrainerProtocol",
+        // CRC-32C, the checksum of the write-ahead log's records.
+        "Checksums",
         .product(name: "Crypto", package: "swift-crypto"),
         .product(name: "Hummingbird", package: "hummingbird"),
         // The server's child channel and NIO's HTTP/1 parts: for the connection limits.
@@ -104,6 +115,7 @@ let package = Package(
       name: "Fleet",
       dependencies: [
         "Motion",
+        "SeededRandom",
         "Lakehouse",
         // The ingest contract: its client, and the tokens the fleet mints for its devices.
         "IngestAPI",
@@ -118,6 +130,7 @@ let package = Package(
         "Fleet",
         "Lakehouse",
         "Motion",
+        "PhoneCapture",
         "StepTrainerProtocol",
         "SerialPort",
         "StepTrainerHost",
@@ -130,13 +143,17 @@ let package = Package(
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
       ]
     ),
-    .testTarget(name: "StepTrainerProtocolTests", dependencies: ["StepTrainerProtocol"]),
+    .testTarget(name: "StepTrainerProtocolTests", dependencies: ["StepTrainerProtocol", "Checksums", "SeededRandom"]),
     .testTarget(name: "SerialPortTests", dependencies: ["SerialPort"]),
     .testTarget(
       name: "StepTrainerHostTests",
       dependencies: ["StepTrainerHost", "StepTrainerProtocol", "StepTrainerSimulator", "SerialPort", "Lakehouse"]
     ),
-    .testTarget(name: "StepTrainerFirmwareTests", dependencies: ["StepTrainerFirmware", "StepTrainerProtocol"]),
+    .testTarget(
+      name: "StepTrainerFirmwareTests",
+      dependencies: ["StepTrainerFirmware", "StepTrainerProtocol", "Checksums", "SeededRandom"]
+    ),
+    .testTarget(name: "ChecksumsTests", dependencies: ["Checksums"]),
     .testTarget(
       name: "StepTrainerSimulatorTests",
       dependencies: ["StepTrainerSimulator", "StepTrainerProtocol", "SerialPort"]
@@ -145,7 +162,7 @@ let package = Package(
       name: "LakehouseTests",
       dependencies: [
         "Lakehouse",
-        "Motion",
+        "SeededRandom",
         "StediTestSupport",
         .product(name: "PropertyBased", package: "swift-property-based"),
       ]
@@ -156,7 +173,7 @@ let package = Package(
         "IngestAPI",
         "Ingestion",
         "Lakehouse",
-        "Motion",
+        "SeededRandom",
         "StediTestSupport",
         .product(name: "HummingbirdTesting", package: "hummingbird"),
         .product(name: "Crypto", package: "swift-crypto"),
@@ -181,8 +198,9 @@ let package = Package(
     .testTarget(name: "FleetTests", dependencies: ["Fleet", "Motion", "Lakehouse", "IngestAPI"]),
     .testTarget(
       name: "MotionTests",
-      dependencies: ["Motion"]
+      dependencies: ["Motion", "SeededRandom"]
     ),
+    .testTarget(name: "PhoneCaptureTests", dependencies: ["PhoneCapture", "Motion"]),
     .testTarget(
       name: "stediTests",
       dependencies: [

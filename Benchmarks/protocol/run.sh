@@ -53,7 +53,7 @@ if [[ "$BUILD" == 1 || ! -x "$WORK/stedi_decode" || ! -x "$WORK/mavlink_decode" 
   fi
   echo "== swiftc -O stedi_decode.swift" >&2
   swiftc -O -parse-as-library -I "$REPO/.build-bench/release/Modules" "$HERE/stedi_decode.swift" \
-    "$REPO"/.build-bench/release/StepTrainerProtocol.build/*.o -o "$WORK/stedi_decode"
+    "$REPO"/.build-bench/release/StepTrainerProtocol.build/*.o "$REPO"/.build-bench/release/Checksums.build/*.o -o "$WORK/stedi_decode"
 fi
 
 # 3. One core: both pinned to the last CPU when taskset exists.

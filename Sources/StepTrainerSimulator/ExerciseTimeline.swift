@@ -1,4 +1,5 @@
 import Motion
+import SeededRandom
 
 /// One person on the Step Trainer for as long as the simulator runs: exercise sessions of 30 to 120 s with short
 /// rests between them, each from the Motion model, giving the true foot distance at any time.

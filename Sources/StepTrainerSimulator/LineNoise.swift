@@ -1,5 +1,5 @@
 import Foundation
-import Motion
+import SeededRandom
 
 /// The noise of the serial line between device and host: random bursts of bytes between frames, and single bit
 /// flips inside frames, drawn from the seed.

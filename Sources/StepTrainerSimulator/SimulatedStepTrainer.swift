@@ -1,4 +1,4 @@
-import Motion
+import SeededRandom
 import StepTrainerProtocol
 
 /// A Step Trainer's firmware as a pure state machine (PROTOCOL.md section 4): bytes and time in, wire bytes out.

@@ -1,4 +1,4 @@
-import Motion
+import SeededRandom
 import StepTrainerProtocol
 
 /// How a simulated Step Trainer is built and how noisy its line is.

@@ -1,4 +1,4 @@
-import Motion
+import SeededRandom
 import StepTrainerProtocol
 
 /// The device's HC-SR04-style sensor: the true foot distance plus a few millimetres of jitter, occasional missing

@@ -1,6 +1,6 @@
 import Foundation
 import Ingestion
-import Motion
+import SeededRandom
 import Testing
 
 #if canImport(Glibc)

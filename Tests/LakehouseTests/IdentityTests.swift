@@ -1,5 +1,5 @@
 import Foundation
-import Motion
+import SeededRandom
 import Testing
 
 @testable import Lakehouse

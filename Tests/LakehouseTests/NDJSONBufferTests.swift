@@ -1,4 +1,4 @@
-import Motion
+import SeededRandom
 import Testing
 
 @testable import Lakehouse

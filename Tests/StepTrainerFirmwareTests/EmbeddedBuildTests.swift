@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// The firmware must build as Embedded Swift for a Cortex-M: no Foundation, no existentials, no
-/// heap. This compiles the protocol module, the firmware module and a stub board (C functions
+/// heap. This compiles the checksums, protocol and firmware modules and a stub board (C functions
 /// for the hardware, so nothing is optimised away) with the toolchain's swiftc for armv7em,
 /// links them with unused functions removed, and checks the result's size and symbols.
 @Suite struct EmbeddedBuildTests {
@@ -101,6 +101,7 @@ import Testing
     let stub = folder.appendingPathComponent("StubBoard.swift")
     try Self.stubBoard.write(to: stub, atomically: true, encoding: .utf8)
     let steps: [(module: String, files: [String], extra: [String])] = [
+      ("Checksums", try Self.sources("Checksums"), []),
       ("StepTrainerProtocol", try Self.sources("StepTrainerProtocol"), []),
       ("StepTrainerFirmware", firmwareSources, []),
       ("FirmwareCheck", [stub.path], ["-enable-experimental-feature", "Extern"]),
@@ -120,7 +121,7 @@ import Testing
       objects.append(object)
     }
     // An ELF object for ARM (e_machine 40).
-    let header = try FileHandle(forReadingFrom: URL(fileURLWithPath: objects[1])).readData(ofLength: 20)
+    let header = try FileHandle(forReadingFrom: URL(fileURLWithPath: objects[2])).readData(ofLength: 20)
     #expect(Array(header.prefix(4)) == [0x7F, 0x45, 0x4C, 0x46])
     #expect(header[18] == 40)
 

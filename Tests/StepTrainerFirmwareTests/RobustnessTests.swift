@@ -1,3 +1,5 @@
+import Checksums
+import SeededRandom
 import StepTrainerFirmware
 import StepTrainerProtocol
 import Testing
@@ -5,18 +7,6 @@ import Testing
 /// Whatever a host (or the line) sends, the device never crashes, never acts on a corrupt frame,
 /// answers what it must, and keeps working (PROTOCOL.md 3.5, 4.6).
 @Suite struct RobustnessTests {
-  /// A deterministic generator, so a failure reproduces.
-  struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-      state &+= 0x9E37_79B9_7F4A_7C15
-      var z = state
-      z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-      z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-      return z ^ (z >> 31)
-    }
-  }
-
   /// A frame built by hand: COBS(version type sequence length payload crc) 0x00, with any
   /// version or type (the CRC uses the type's seed when known, else 0).
   static func rawFrame(version: UInt8, type: UInt8, sequence: UInt16, payload: [UInt8]) -> [UInt8] {
@@ -34,7 +24,8 @@ import Testing
 
   @Test func garbageAndBitFlippedFramesNeverCrashOrActAndTheDeviceKeepsWorking() {
     var host = TestHost()
-    var random = SplitMix(state: 42)
+    // A deterministic generator, so a failure reproduces.
+    var random = SplitMix64(seed: 42)
     host.connect(sessionId: 1)
     host.keepAlive = true
     host.run(forMs: 500)

@@ -1,4 +1,5 @@
 import Foundation
+import SeededRandom
 import Testing
 
 @testable import StepTrainerProtocol
@@ -47,7 +48,7 @@ import Testing
   @Test func everyCaseDecodesAsStatedHoweverSliced() throws {
     let cases = try Self.load()
     #expect(cases.count >= 50)
-    var random = TestRandom(seed: 5)
+    var random = SplitMix64(testSeed: 5)
     for item in cases {
       let name = item["name"] as? String ?? "?"
       let bytes = Self.bytes(hex: try #require(item["hex"] as? String))

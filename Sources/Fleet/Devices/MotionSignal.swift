@@ -1,4 +1,5 @@
 import Motion
+import SeededRandom
 
 /// One customer's exercise as their devices sense it, from the motion model: back-to-back
 /// sessions of one person, so a customer's Step Trainer and phone (built from the same seed)

@@ -1,7 +1,7 @@
 import Foundation
 import IngestAPI
 import Lakehouse
-import Motion
+import SeededRandom
 
 /// What one device got through: readings acknowledged, refused on purpose, and sent without
 /// knowing whether they arrived (a timeout after the service may have accepted them).

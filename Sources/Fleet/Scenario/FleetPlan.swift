@@ -1,5 +1,5 @@
 import Foundation
-import Motion
+import SeededRandom
 
 /// Every customer and device of a scenario, with its identifiers, seed and faults: the same
 /// scenario, seed and run id give the same plan on every machine, so shards agree on it.

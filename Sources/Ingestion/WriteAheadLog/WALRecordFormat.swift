@@ -1,4 +1,4 @@
-import StepTrainerProtocol
+import Checksums
 
 /// The byte layout of one log record; the table is in the documentation of `WriteAheadLog`.
 enum WALRecordFormat {

@@ -1,5 +1,5 @@
 import Foundation
-import Motion
+import SeededRandom
 
 /// Writes a small, deterministic landing zone that carries every flaw the pipeline must handle.
 ///

@@ -1,4 +1,5 @@
 import Foundation
+import SeededRandom
 
 /// Generates whole STEDI landing zones from the motion model, deterministically from a seed.
 ///

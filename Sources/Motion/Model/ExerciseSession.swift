@@ -1,4 +1,5 @@
 import Foundation
+import SeededRandom
 
 /// One exercise session of one person: the true steps, and the signals the Step Trainer's
 /// distance sensor and the phone's accelerometer see, as functions of time.

@@ -1,3 +1,5 @@
+import SeededRandom
+
 /// How one person does the STEDI step exercise: varies from person to person.
 public struct PersonProfile: Sendable, Equatable {
   /// Steps per second at the start of a session. Balance-test stepping is slower and less

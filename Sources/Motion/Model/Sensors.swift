@@ -1,3 +1,5 @@
+import SeededRandom
+
 /// The Step Trainer's ultrasonic distance sensor: a reading every 1/rate s, with noise, dropouts
 /// (no echo) and a limited range; readings are whole centimetres, as the device reports them.
 public struct DistanceSensor: Sendable, Equatable {

@@ -1,3 +1,5 @@
+import Checksums
+
 /// The incremental frame decoder of PROTOCOL.md section 3.5.
 ///
 /// Fed bytes in any slicing, it reports the same events. It looks for the next 0x00 delimiter

@@ -1,3 +1,5 @@
+import Checksums
+
 /// Encodes messages into wire frames, `COBS(header payload crc) 0x00`, numbering them (PROTOCOL.md 3).
 public struct FrameEncoder {
   /// The sequence the next frame gets.

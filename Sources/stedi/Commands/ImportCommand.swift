@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Lakehouse
 import Motion
+import PhoneCapture
 
 /// `stedi import`: recordings made outside the platform, brought into a lake's landing zone.
 struct ImportCommand: ParsableCommand {

@@ -1,6 +1,5 @@
+import Checksums
 import Testing
-
-@testable import StepTrainerProtocol
 
 @Suite struct CRC32CTests {
   @Test func checkValueOfTheStandardInput() {
@@ -19,12 +18,5 @@ import Testing
         }
       }
     }
-  }
-
-  @Test(arguments: MessageType.allCases)
-  func seedIsTheLowByteOfTheSignaturesCRC(_ type: MessageType) {
-    let signature = type.signature
-    let crc = CRC32C.checksum(UnsafeBufferPointer(start: signature.utf8Start, count: signature.utf8CodeUnitCount))
-    #expect(type.seed == UInt8(truncatingIfNeeded: crc))
   }
 }

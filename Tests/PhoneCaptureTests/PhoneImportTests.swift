@@ -1,7 +1,8 @@
 import Foundation
+import Motion
 import Testing
 
-@testable import Motion
+@testable import PhoneCapture
 
 /// Reads a test-written export.
 private func read(

@@ -1,4 +1,5 @@
 import Foundation
+import Motion
 
 // Byte-level helpers the importers share: lines, CSV fields and exact number parsing.
 //

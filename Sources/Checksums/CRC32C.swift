@@ -1,7 +1,7 @@
-/// CRC-32C (Castagnoli), the frame checksum of PROTOCOL.md section 3.2.
+/// CRC-32C (Castagnoli), the frame checksum of PROTOCOL.md section 3.2 and the write-ahead log's.
 ///
-/// Written by hand because the protocol module depends on nothing (it must build as Embedded
-/// Swift), and swift-crypto has no CRC. Two implementations of one function: slicing-by-16 on
+/// Written by hand because the protocol module depends on nothing but this module (both must build
+/// as Embedded Swift), and swift-crypto has no CRC. Two implementations of one function: slicing-by-16 on
 /// hosts, where the decoder must keep up with thousands of devices per core, and a 16-entry
 /// nibble table on microcontrollers, where 16 KiB of tables would not fit in RAM.
 public enum CRC32C {
@@ -111,7 +111,7 @@ public enum CRC32C {
 
     /// One slicing-by-16 step: sixteen bytes, given as two little-endian words, through the tables.
     @inlinable @inline(__always)
-    static func step16(_ crc: UInt32, _ low: UInt64, _ high: UInt64, _ t: UnsafePointer<UInt32>) -> UInt32 {
+    public static func step16(_ crc: UInt32, _ low: UInt64, _ high: UInt64, _ t: UnsafePointer<UInt32>) -> UInt32 {
       @inline(__always) func lookup(_ table: Int, _ byte: UInt64) -> UInt32 {
         t[table &* 256 &+ Int(truncatingIfNeeded: byte & 0xFF)]
       }
@@ -125,8 +125,7 @@ public enum CRC32C {
     }
 
     /// Table k holds the CRC of a byte followed by k zero bytes (built once, on first use).
-    @usableFromInline
-    static let sliceTables: [UInt32] = {
+    public static let sliceTables: [UInt32] = {
       var tables = [UInt32](repeating: 0, count: 16 * 256)
       for byte in 0..<256 {
         var c = UInt32(byte)

@@ -1,3 +1,5 @@
+import Motion
+
 // The vocabulary of phone-recording imports: which export a file is, what came out of it, and
 // why a file or a row could not be used.
 
