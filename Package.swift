@@ -6,6 +6,7 @@ let package = Package(
   platforms: [.macOS(.v15)],
   products: [
     .executable(name: "stedi", targets: ["stedi"]),
+    .library(name: "LakeStorage", targets: ["LakeStorage"]),
     .library(name: "Lakehouse", targets: ["Lakehouse"]),
     .library(name: "Motion", targets: ["Motion"]),
     .library(name: "StepTrainerProtocol", targets: ["StepTrainerProtocol"]),
@@ -53,15 +54,25 @@ let package = Package(
     .executableTarget(name: "stedi-fuzz-decoder", dependencies: ["StepTrainerProtocol"], path: "Fuzz/Decoder"),
     .target(name: "Motion"),
     // For tests only: a real SeaweedFS S3 server on loopback (see scripts/install-seaweedfs.sh).
-    .target(name: "StediTestSupport", dependencies: ["Lakehouse"]),
+    .target(name: "StediTestSupport", dependencies: ["LakeStorage"]),
+    // Where a lake's objects live: a folder or an S3 bucket, and a local working copy of an S3 lake.
+    // Knows nothing of STEDI. AsyncHTTPClient and Crypto for S3 (SigV4 signing is ours: no S3 SDK here).
+    .target(
+      name: "LakeStorage",
+      dependencies: [
+        .product(name: "Crypto", package: "swift-crypto"),
+        .product(name: "AsyncHTTPClient", package: "async-http-client"),
+      ],
+      exclude: ["README.md"]
+    ),
     .target(
       name: "Lakehouse",
       // Motion only for its seedable random generator (the sample lake is deterministic);
-      // AsyncHTTPClient and Crypto for the S3 storage (SigV4 signing is ours: no S3 SDK here).
+      // Crypto for pseudonyms, erasure keys and quarantine digests.
       dependencies: [
+        "LakeStorage",
         "Motion",
         .product(name: "Crypto", package: "swift-crypto"),
-        .product(name: "AsyncHTTPClient", package: "async-http-client"),
       ]
     ),
     // Batching into landing storage, the write-ahead log and the HTTP ingest service.
@@ -69,6 +80,7 @@ let package = Package(
       name: "Ingestion",
       dependencies: [
         "Lakehouse",
+        "LakeStorage",
         // Only for its CRC-32C, the checksum of the write-ahead log's records.
         "StepTrainerProtocol",
         .product(name: "Crypto", package: "swift-crypto"),
@@ -90,6 +102,7 @@ let package = Package(
       dependencies: [
         "Motion",
         "Lakehouse",
+        "LakeStorage",
         // Only for access tokens: the fleet mints its devices' tokens from the lake's key.
         "Ingestion",
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -102,6 +115,7 @@ let package = Package(
       dependencies: [
         "Fleet",
         "Lakehouse",
+        "LakeStorage",
         "Motion",
         "StepTrainerProtocol",
         "SerialPort",
@@ -126,11 +140,16 @@ let package = Package(
       dependencies: ["StepTrainerSimulator", "StepTrainerProtocol", "SerialPort"]
     ),
     .testTarget(
+      name: "LakeStorageTests",
+      // StediTestSupport for the SeaweedFS server the S3 tests run against.
+      dependencies: ["LakeStorage", "StediTestSupport"]
+    ),
+    .testTarget(
       name: "LakehouseTests",
       dependencies: [
         "Lakehouse",
+        "LakeStorage",
         "Motion",
-        "StediTestSupport",
         .product(name: "PropertyBased", package: "swift-property-based"),
       ]
     ),
@@ -139,6 +158,7 @@ let package = Package(
       dependencies: [
         "Ingestion",
         "Lakehouse",
+        "LakeStorage",
         "Motion",
         "StediTestSupport",
         .product(name: "HummingbirdTesting", package: "hummingbird"),
@@ -153,7 +173,7 @@ let package = Package(
     .testTarget(
       name: "stediTests",
       dependencies: [
-        "stedi", "Lakehouse", "Motion", "Fleet", "StediTestSupport",
+        "stedi", "Lakehouse", "LakeStorage", "Motion", "Fleet", "StediTestSupport",
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
       ],
       // A stand-in for AWS Glue's Python module, run by GlueExportTests; not Swift sources.

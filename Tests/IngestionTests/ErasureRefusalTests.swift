@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import LakeStorage
 import Lakehouse
 import Synchronization
 import Testing

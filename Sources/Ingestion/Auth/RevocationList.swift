@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import LakeStorage
 import Lakehouse
 
 /// Tokens the lake no longer accepts before they expire: single tokens, or every token of a

@@ -35,6 +35,7 @@
 // key management and leaves nothing to break.
 
 import Foundation
+import LakeStorage
 import Lakehouse
 import Logging
 import Synchronization

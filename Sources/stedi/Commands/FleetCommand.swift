@@ -2,6 +2,7 @@ import ArgumentParser
 import Fleet
 import Foundation
 import Ingestion
+import LakeStorage
 import Lakehouse
 
 /// `stedi fleet`: many simulated Step Trainers and phones against an ingest service.

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Hummingbird
 import Ingestion
+import LakeStorage
 import Lakehouse
 import Logging
 
