@@ -8,6 +8,7 @@ let package = Package(
     .executable(name: "stedi", targets: ["stedi"]),
     .library(name: "LakeStorage", targets: ["LakeStorage"]),
     .library(name: "Lakehouse", targets: ["Lakehouse"]),
+    .library(name: "LakeExport", targets: ["LakeExport"]),
     .library(name: "Motion", targets: ["Motion"]),
     .library(name: "StepTrainerProtocol", targets: ["StepTrainerProtocol"]),
     .library(name: "SerialPort", targets: ["SerialPort"]),
@@ -75,6 +76,8 @@ let package = Package(
         .product(name: "Crypto", package: "swift-crypto"),
       ]
     ),
+    // The zone rules rendered for other engines: Spark SQL and a PySpark runner, AWS Glue jobs, Athena DDL.
+    .target(name: "LakeExport", dependencies: ["Lakehouse"], exclude: ["README.md"]),
     // Batching into landing storage, the write-ahead log and the HTTP ingest service.
     .target(
       name: "Ingestion",
@@ -115,6 +118,7 @@ let package = Package(
       dependencies: [
         "Fleet",
         "Lakehouse",
+        "LakeExport",
         "LakeStorage",
         "Motion",
         "StepTrainerProtocol",
@@ -153,6 +157,7 @@ let package = Package(
         .product(name: "PropertyBased", package: "swift-property-based"),
       ]
     ),
+    .testTarget(name: "LakeExportTests", dependencies: ["LakeExport", "Lakehouse"]),
     .testTarget(
       name: "IngestionTests",
       dependencies: [
@@ -173,7 +178,7 @@ let package = Package(
     .testTarget(
       name: "stediTests",
       dependencies: [
-        "stedi", "Lakehouse", "LakeStorage", "Motion", "Fleet", "StediTestSupport",
+        "stedi", "Lakehouse", "LakeExport", "LakeStorage", "Motion", "Fleet", "StediTestSupport",
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
       ],
       // A stand-in for AWS Glue's Python module, run by GlueExportTests; not Swift sources.
