@@ -6,7 +6,9 @@ let package = Package(
   platforms: [.macOS(.v15)],
   products: [
     .executable(name: "stedi", targets: ["stedi"]),
+    .library(name: "LakeStorage", targets: ["LakeStorage"]),
     .library(name: "Lakehouse", targets: ["Lakehouse"]),
+    .library(name: "LakeExport", targets: ["LakeExport"]),
     .library(name: "Motion", targets: ["Motion"]),
     .library(name: "PhoneCapture", targets: ["PhoneCapture"]),
     .library(name: "SeededRandom", targets: ["SeededRandom"]),
@@ -65,15 +67,25 @@ let package = Package(
     // Motion's phone model produces and its step counter reads.
     .target(name: "PhoneCapture", dependencies: ["Motion"]),
     // For tests only: a real SeaweedFS S3 server on loopback (see scripts/install-seaweedfs.sh).
-    .target(name: "StediTestSupport", dependencies: ["Lakehouse"]),
+    .target(name: "StediTestSupport", dependencies: ["LakeStorage"]),
+    // Where a lake's objects live: a folder or an S3 bucket, and a local working copy of an S3 lake.
+    // Knows nothing of STEDI. AsyncHTTPClient and Crypto for S3 (SigV4 signing is ours: no S3 SDK here).
     .target(
-      name: "Lakehouse",
-      // SeededRandom for the sample lake (it is deterministic); AsyncHTTPClient and Crypto for
-      // the S3 storage (SigV4 signing is ours: no S3 SDK here).
+      name: "LakeStorage",
       dependencies: [
-        "SeededRandom",
         .product(name: "Crypto", package: "swift-crypto"),
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
+      ],
+      exclude: ["README.md"]
+    ),
+    .target(
+      name: "Lakehouse",
+      // SeededRandom for the sample lake (it is deterministic); Crypto for pseudonyms, erasure
+      // keys and quarantine digests.
+      dependencies: [
+        "LakeStorage",
+        "SeededRandom",
+        .product(name: "Crypto", package: "swift-crypto"),
       ]
     ),
     // The ingest service's HTTP contract: paths, request and response bodies, access tokens and
@@ -81,14 +93,17 @@ let package = Package(
     .target(
       name: "IngestAPI",
       dependencies: [
-        // The lake's storage for the token key, its identities and landing sources.
+        // Identities and landing sources; the lake's storage for the token key.
         "Lakehouse",
+        "LakeStorage",
         .product(name: "Crypto", package: "swift-crypto"),
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
         .product(name: "NIOCore", package: "swift-nio"),
       ],
       exclude: ["README.md"]
     ),
+    // The zone rules rendered for other engines: Spark SQL and a PySpark runner, AWS Glue jobs, Athena DDL.
+    .target(name: "LakeExport", dependencies: ["Lakehouse"], exclude: ["README.md"]),
     // Batching into landing storage, the write-ahead log and the HTTP ingest service.
     .target(
       name: "Ingestion",
@@ -97,6 +112,7 @@ let package = Package(
         "Lakehouse",
         // CRC-32C, the checksum of the write-ahead log's records.
         "Checksums",
+        "LakeStorage",
         .product(name: "Crypto", package: "swift-crypto"),
         .product(name: "Hummingbird", package: "hummingbird"),
         // The server's child channel and NIO's HTTP/1 parts: for the connection limits.
@@ -119,6 +135,7 @@ let package = Package(
         "Lakehouse",
         // The ingest contract: its client, and the tokens the fleet mints for its devices.
         "IngestAPI",
+        "LakeStorage",
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
         .product(name: "Yams", package: "Yams"),
         .product(name: "Histogram", package: "hdrhistogram-swift"),
@@ -129,6 +146,8 @@ let package = Package(
       dependencies: [
         "Fleet",
         "Lakehouse",
+        "LakeExport",
+        "LakeStorage",
         "Motion",
         "PhoneCapture",
         "StepTrainerProtocol",
@@ -159,20 +178,28 @@ let package = Package(
       dependencies: ["StepTrainerSimulator", "StepTrainerProtocol", "SerialPort"]
     ),
     .testTarget(
+      name: "LakeStorageTests",
+      // StediTestSupport for the SeaweedFS server the S3 tests run against.
+      dependencies: ["LakeStorage", "StediTestSupport"]
+    ),
+    .testTarget(
       name: "LakehouseTests",
       dependencies: [
         "Lakehouse",
+        "LakeStorage",
         "SeededRandom",
         "StediTestSupport",
         .product(name: "PropertyBased", package: "swift-property-based"),
       ]
     ),
+    .testTarget(name: "LakeExportTests", dependencies: ["LakeExport", "Lakehouse"]),
     .testTarget(
       name: "IngestionTests",
       dependencies: [
         "IngestAPI",
         "Ingestion",
         "Lakehouse",
+        "LakeStorage",
         "SeededRandom",
         "StediTestSupport",
         .product(name: "HummingbirdTesting", package: "hummingbird"),
@@ -189,6 +216,7 @@ let package = Package(
         // A real service in process, for the client's tests.
         "Ingestion",
         "Lakehouse",
+        "LakeStorage",
         .product(name: "Hummingbird", package: "hummingbird"),
         .product(name: "HummingbirdTesting", package: "hummingbird"),
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -204,7 +232,7 @@ let package = Package(
     .testTarget(
       name: "stediTests",
       dependencies: [
-        "stedi", "Lakehouse", "Motion", "Fleet", "IngestAPI", "StediTestSupport",
+        "stedi", "Lakehouse", "LakeExport", "LakeStorage", "Motion", "Fleet", "IngestAPI", "StediTestSupport",
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
         .product(name: "NIOCore", package: "swift-nio"),
       ],

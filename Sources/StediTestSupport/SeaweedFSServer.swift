@@ -1,5 +1,5 @@
 import Foundation
-import Lakehouse
+import LakeStorage
 import Synchronization
 
 #if canImport(Glibc)

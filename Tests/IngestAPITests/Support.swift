@@ -1,5 +1,6 @@
 import Foundation
 import IngestAPI
+import LakeStorage
 import Lakehouse
 
 /// A fresh lake folder for one test, removed by `remove()`.

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import IngestAPI
+import LakeStorage
 import Lakehouse
 import Logging
 import NIOCore

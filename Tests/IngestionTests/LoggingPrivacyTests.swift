@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdTesting
 import InMemoryLogging
 import IngestAPI
+import LakeStorage
 import Lakehouse
 import Logging
 import Testing

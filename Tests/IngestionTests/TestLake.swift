@@ -1,5 +1,6 @@
 import Foundation
 import IngestAPI
+import LakeStorage
 import Lakehouse
 
 @testable import Ingestion

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import IngestAPI
+import LakeStorage
 import Lakehouse
 import Testing
 

@@ -1,4 +1,5 @@
 import Foundation
+import LakeStorage
 import Testing
 
 @testable import Lakehouse
@@ -328,30 +329,5 @@ import Testing
     let example = try #require(findings.first?["example"] as? [String: Any])
     #expect(example["file"] as? String == "customer/quarantine/part-00000.json" && example["line"] as? Int == 1)
     #expect(findings.first?["check"] as? String == "quarantine_retention" && findings.first?["rows"] as? Int == 4)
-  }
-
-  @Test func listingsCarryWhenEachObjectWasLastWritten() async throws {
-    let root = try LakeFixtures.scratch()
-    defer { LakeFixtures.removeScratch(root) }
-    let storage = FileSystemStorage(root: root)
-    try await storage.put("a/b.json", bytes: [1])
-    let written = Date(timeIntervalSince1970: 1_700_000_000.25)
-    try FileManager.default.setAttributes([.modificationDate: written], ofItemAtPath: "\(root)/a/b.json")
-    let listed = try #require(try await storage.list(prefix: "a/").first?.lastModified)
-    #expect(abs(listed.timeIntervalSince(written)) < 0.001)
-
-    let xml = """
-      <ListBucketResult><Contents><Key>a.json</Key><Size>1</Size>\
-      <LastModified>2024-05-01T12:00:00.500Z</LastModified></Contents>\
-      <Contents><Key>b.json</Key><Size>2</Size><LastModified>2024-05-01T12:00:00Z</LastModified></Contents>\
-      <Contents><Key>c.json</Key><Size>3</Size></Contents></ListBucketResult>
-      """
-    let page = try #require(S3Response.ListPage(Array(xml.utf8)))
-    #expect(
-      page.objects.map(\.lastModified) == [
-        Date(timeIntervalSince1970: 1_714_564_800.5), Date(timeIntervalSince1970: 1_714_564_800), nil,
-      ])
-    // The time is not part of an object's identity: listings of the same objects stay equal.
-    #expect(StoredObject(key: "a", size: 1, lastModified: written) == StoredObject(key: "a", size: 1))
   }
 }

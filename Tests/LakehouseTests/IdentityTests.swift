@@ -1,4 +1,5 @@
 import Foundation
+import LakeStorage
 import SeededRandom
 import Testing
 

@@ -1,4 +1,5 @@
 import Foundation
+import LakeStorage
 import Testing
 
 @testable import Lakehouse

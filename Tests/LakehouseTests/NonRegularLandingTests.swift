@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import LakeStorage
 import Testing
 
 @testable import Lakehouse

@@ -1,4 +1,5 @@
 import Foundation
+import LakeExport
 import Lakehouse
 import Testing
 

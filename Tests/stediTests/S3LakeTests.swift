@@ -1,4 +1,5 @@
 import Foundation
+import LakeStorage
 import Lakehouse
 import StediTestSupport
 import Testing

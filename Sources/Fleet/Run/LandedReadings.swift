@@ -1,4 +1,5 @@
 import Foundation
+import LakeStorage
 import Lakehouse
 
 /// Counts the readings of one fleet run that have landed in a lake, to reconcile against what

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import LakeStorage
 import Lakehouse
 
 /// The secret that signs and checks access tokens.

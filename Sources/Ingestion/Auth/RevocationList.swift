@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import IngestAPI
+import LakeStorage
 import Lakehouse
 
 /// Tokens the lake no longer accepts before they expire: single tokens, or every token of a

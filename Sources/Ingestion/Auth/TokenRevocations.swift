@@ -1,3 +1,4 @@
+import LakeStorage
 import Lakehouse
 import Logging
 import Synchronization

@@ -1,4 +1,5 @@
 import Foundation
+import LakeStorage
 import Lakehouse
 
 /// What `stedi lake erase` does with an ingest service's write-ahead log on the same machine.

@@ -36,6 +36,7 @@
 
 import Foundation
 import IngestAPI
+import LakeStorage
 import Lakehouse
 import Logging
 import Synchronization

@@ -5,6 +5,7 @@
 // read whole: a damaged or unreadable list (or one without its key) keeps the previous state,
 // since reading it as empty would let erased customers back in.
 
+import LakeStorage
 import Lakehouse
 import Logging
 import Synchronization

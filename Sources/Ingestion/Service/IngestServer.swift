@@ -6,6 +6,7 @@
 import Foundation
 import Hummingbird
 import IngestAPI
+import LakeStorage
 import Lakehouse
 import Logging
 

@@ -1,4 +1,5 @@
 import Foundation
+import LakeStorage
 
 #if canImport(Glibc)
   import Glibc

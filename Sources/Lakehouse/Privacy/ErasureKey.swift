@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import LakeStorage
 
 /// The lake's secret behind the erasure list: keyed hashes of erased emails and serial numbers.
 ///

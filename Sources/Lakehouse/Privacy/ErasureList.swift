@@ -1,4 +1,5 @@
 import Foundation
+import LakeStorage
 
 /// The customers erased from a lake, as keyed hashes: kept in the lake's metadata so that the
 /// pipeline and the ingest service refuse their records for good. It never holds an email.

@@ -1,4 +1,5 @@
 import Foundation
+import LakeStorage
 
 /// Removes customers from every zone of a lake, keeps them out for good, and logs each erasure.
 ///

@@ -2,6 +2,7 @@ import ArgumentParser
 import Fleet
 import Foundation
 import IngestAPI
+import LakeStorage
 import Lakehouse
 
 /// `stedi fleet`: many simulated Step Trainers and phones against an ingest service.

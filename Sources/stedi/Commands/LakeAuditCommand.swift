@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LakeStorage
 import Lakehouse
 
 /// `stedi lake audit`: the compliance report of a lake, for an auditor.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Ingestion
+import LakeStorage
 import Lakehouse
 
 /// `stedi lake erase`: the right to erasure, across every zone of a lake.

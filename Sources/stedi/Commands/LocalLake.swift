@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LakeStorage
 import Lakehouse
 
 /// Runs `body` on the lake named by `options`: a folder as it is, or an S3 lake through a local
@@ -11,7 +12,7 @@ func withLocalLake<Result>(
   guard options.lake.hasPrefix("s3://") else { return try body(try options.openLake()) }
   let storage = try s3.storage(url: options.lake)
   let folder = work ?? defaultWorkingCopy(for: options.lake)
-  let mirror = LakeMirror(storage: storage, localRoot: folder)
+  let mirror = LakeMirror(storage: storage, localRoot: folder, rules: .stediLake)
   progress.show("pulling \(options.lake) into \(folder)")
   let snapshot = try await runReportingStorageErrors { try await mirror.pull() }
   progress.show(

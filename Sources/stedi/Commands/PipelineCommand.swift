@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LakeExport
 import Lakehouse
 
 struct PipelineCommand: AsyncParsableCommand {

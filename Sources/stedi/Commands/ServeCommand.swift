@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Ingestion
+import LakeStorage
 import Lakehouse
 import Logging
 

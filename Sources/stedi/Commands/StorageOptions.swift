@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LakeStorage
 import Lakehouse
 
 /// Where a lake lives: a folder, or `s3://bucket/prefix` on S3 or an S3-compatible server.

@@ -2,7 +2,7 @@ import Foundation
 import Synchronization
 import Testing
 
-@testable import Lakehouse
+@testable import LakeStorage
 
 /// What every `LakeStorage` must do, written once and run on each backend by
 /// FileSystemStorageTests and S3StorageTests.

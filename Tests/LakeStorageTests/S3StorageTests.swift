@@ -2,7 +2,7 @@ import Foundation
 import StediTestSupport
 import Testing
 
-@testable import Lakehouse
+@testable import LakeStorage
 
 /// S3Storage against a real SeaweedFS server (one per test process, see SeaweedFSServer), which
 /// checks our signatures: the shared storage behaviours, multipart uploads, and the errors a

@@ -2,8 +2,8 @@ import Foundation
 
 /// Where a lake's objects live: a folder on this machine or an S3 bucket (and prefix).
 ///
-/// Keys are lake-relative paths with `/` separators (`step_trainer/landing/x.json`), the same on
-/// every backend, so a landing file or a table has one name wherever the lake is.
+/// Keys are lake-relative paths with `/` separators (`orders/landing/x.json`), the same on every
+/// backend, so a landing file or a table has one name wherever the lake is.
 public protocol LakeStorage: Sendable {
   /// The lake's location for messages: a folder path or `s3://bucket/prefix`.
   var location: String { get }

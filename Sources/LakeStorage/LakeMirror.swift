@@ -1,38 +1,58 @@
 import Crypto
 import Foundation
 
-/// A local working copy of a lake kept in object storage, so the zone pipeline (which reads and
-/// publishes files with pread/rename on all cores) runs on S3 lakes unchanged.
+/// A local working copy of a lake kept in object storage, so programs that read and write files
+/// (with pread/rename, on all cores) run on lakes in object storage unchanged.
 ///
-/// `pull` makes the copy equal to the lake: landing files are immutable once written, so a file
-/// already present with the same size is kept (a second run downloads only new batches);
-/// everything else is downloaded every time, and local files the lake no longer holds are
-/// removed (an erased customer's batch must not come back from a cache). `push` uploads every
-/// file the run created or changed, each one PUT (atomic per object), and deletes the objects
-/// the run removed. Landing objects are never written or deleted by a push.
+/// Which keys are the lake's input and which files belong to this machine only is the caller's to
+/// say (`Rules`). `pull` makes the copy equal to the lake: input files are immutable once written,
+/// so a file already present with the same size is kept (a second run downloads only new input);
+/// everything else is downloaded every time, and local files the lake no longer holds are removed
+/// (data erased from the lake must not come back from a cache). `push` uploads every file the run
+/// created or changed, each one PUT (atomic per object), and deletes the objects the run removed.
+/// Input objects are never written or deleted by a push.
 public struct LakeMirror: Sendable {
+  /// Which keys the mirror treats apart from the rest.
+  public struct Rules: Sendable {
+    /// Whether a key is the lake's input: written by others, never by the run, and never changed
+    /// once written, so a local file of the same size is kept and a push leaves it alone.
+    public var isInput: @Sendable (String) -> Bool
+    /// Whether a key belongs to this machine only (a lock, a local log): never pushed, and its
+    /// objects in the lake are not pulled. Hidden files (a part starting with `.`) always are.
+    public var isLocalOnly: @Sendable (String) -> Bool
+
+    /// Rules from the two predicates.
+    public init(isInput: @escaping @Sendable (String) -> Bool, isLocalOnly: @escaping @Sendable (String) -> Bool) {
+      self.isInput = isInput
+      self.isLocalOnly = isLocalOnly
+    }
+  }
+
   /// The lake in object storage.
   public let storage: any LakeStorage
   /// The local folder holding the copy.
   public let localRoot: String
+  /// Which keys are input and which are local only.
+  public let rules: Rules
   /// Downloads and uploads in flight at once.
   public var concurrency = 16
 
-  /// A mirror of `storage` in `localRoot` (created if missing).
-  public init(storage: any LakeStorage, localRoot: String) {
+  /// A mirror of `storage` in `localRoot` (created if missing), treating keys as `rules` say.
+  public init(storage: any LakeStorage, localRoot: String, rules: Rules) {
     self.storage = storage
     self.localRoot = localRoot.hasSuffix("/") ? String(localRoot.dropLast()) : localRoot
+    self.rules = rules
   }
 
   /// What a pull found, for the push that follows the run.
   public struct Snapshot: Sendable {
-    /// Every object of the lake with its content digest (nil for landing files, never pushed).
+    /// Every object of the lake with its content digest (nil for input files, never pushed).
     var objects: [String: SHA256Digest?]
     /// Objects downloaded by this pull.
     public var downloaded: Int
     /// Bytes downloaded by this pull.
     public var downloadedBytes: Int
-    /// Landing objects already present locally.
+    /// Input objects already present locally.
     public var reused: Int
   }
 
@@ -49,9 +69,9 @@ public struct LakeMirror: Sendable {
     var local = Set(try localFiles())
     var snapshot = Snapshot(objects: [:], downloaded: 0, downloadedBytes: 0, reused: 0)
     var toDownload: [StoredObject] = []
-    for object in objects where !Self.isLocalOnly(object.key) {
+    for object in objects where !isLocalOnly(object.key) {
       local.remove(object.key)
-      if Self.isLanding(object.key), fileSize(object.key) == object.size {
+      if rules.isInput(object.key), fileSize(object.key) == object.size {
         snapshot.objects[object.key] = .some(nil)
         snapshot.reused += 1
       } else {
@@ -59,10 +79,11 @@ public struct LakeMirror: Sendable {
       }
     }
     for stale in local { try? FileManager.default.removeItem(atPath: path(stale)) }
+    let isInput = rules.isInput
     let results = try await forEachBounded(toDownload, limit: concurrency) { object in
       let bytes = try await storage.get(object.key)
       try write(bytes, to: object.key)
-      return (object.key, Self.isLanding(object.key) ? nil : SHA256.hash(data: bytes), bytes.count)
+      return (object.key, isInput(object.key) ? nil : SHA256.hash(data: bytes), bytes.count)
     }
     for (key, digest, size) in results {
       snapshot.objects[key] = .some(digest)
@@ -75,7 +96,7 @@ public struct LakeMirror: Sendable {
   /// Uploads what the run changed since `snapshot` and deletes what it removed.
   public func push(since snapshot: Snapshot) async throws -> PushSummary {
     var changed: [(String, [UInt8])] = []
-    let files = try localFiles().filter { !Self.isLanding($0) && !Self.isLocalOnly($0) }
+    let files = try localFiles().filter { !rules.isInput($0) && !isLocalOnly($0) }
     for key in files {
       guard let data = FileManager.default.contents(atPath: path(key)) else { continue }
       if let known = snapshot.objects[key], let digest = known, digest == SHA256.hash(data: data) { continue }
@@ -86,20 +107,14 @@ public struct LakeMirror: Sendable {
       return bytes.count
     }
     let present = Set(files)
-    let removed = snapshot.objects.keys.filter { !Self.isLanding($0) && !present.contains($0) }
+    let removed = snapshot.objects.keys.filter { !rules.isInput($0) && !present.contains($0) }
     _ = try await forEachBounded(removed, limit: concurrency) { key in try await storage.delete(key) }
     return PushSummary(uploaded: uploaded.count, uploadedBytes: uploaded.reduce(0, +), deleted: removed.count)
   }
 
-  /// Landing objects are the lake's input: written by ingestion, never by the pipeline.
-  static func isLanding(_ key: String) -> Bool {
-    key.split(separator: "/").dropFirst().first == "landing"
-  }
-
-  /// Files that belong to this machine only: the pipeline's lock, and hidden temporary files.
-  static func isLocalOnly(_ key: String) -> Bool {
-    key == "_stedi/pipeline.lock" || key.split(separator: "/").contains { $0.hasPrefix(".") }
-      || key.hasPrefix("_stedi/ingest-wal/")
+  /// Files that belong to this machine only: hidden temporary files, and what the rules say.
+  private func isLocalOnly(_ key: String) -> Bool {
+    key.split(separator: "/").contains { $0.hasPrefix(".") } || rules.isLocalOnly(key)
   }
 
   private func path(_ key: String) -> String { "\(localRoot)/\(key)" }

@@ -1,6 +1,6 @@
 import Testing
 
-@testable import Lakehouse
+@testable import LakeStorage
 
 /// `s3://` locations and how endpoint, region and credentials are found (no server needed).
 struct S3ConfigurationTests {

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import Lakehouse
+@testable import LakeStorage
 
 #if canImport(Glibc)
   import Glibc
@@ -85,5 +85,31 @@ struct FileSystemStorageTests {
   @Test func aMissingLakeListsEmpty() async throws {
     let storage = FileSystemStorage(root: "/nonexistent/stedi-\(UUID().uuidString)")
     #expect(try await storage.list(prefix: "").isEmpty)
+  }
+
+  /// Listings carry when each object was last written (a file's modification time here, S3's
+  /// LastModified in a listing page); the time is not part of an object's identity.
+  @Test func listingsCarryWhenEachObjectWasLastWritten() async throws {
+    try await Self.withStorage { storage in
+      try await storage.put("a/b.json", bytes: [1])
+      let written = Date(timeIntervalSince1970: 1_700_000_000.25)
+      try FileManager.default.setAttributes([.modificationDate: written], ofItemAtPath: "\(storage.root)/a/b.json")
+      let listed = try #require(try await storage.list(prefix: "a/").first?.lastModified)
+      #expect(abs(listed.timeIntervalSince(written)) < 0.001)
+
+      let xml = """
+        <ListBucketResult><Contents><Key>a.json</Key><Size>1</Size>\
+        <LastModified>2024-05-01T12:00:00.500Z</LastModified></Contents>\
+        <Contents><Key>b.json</Key><Size>2</Size><LastModified>2024-05-01T12:00:00Z</LastModified></Contents>\
+        <Contents><Key>c.json</Key><Size>3</Size></Contents></ListBucketResult>
+        """
+      let page = try #require(S3Response.ListPage(Array(xml.utf8)))
+      #expect(
+        page.objects.map(\.lastModified) == [
+          Date(timeIntervalSince1970: 1_714_564_800.5), Date(timeIntervalSince1970: 1_714_564_800), nil,
+        ])
+      // The time is not part of an object's identity: listings of the same objects stay equal.
+      #expect(StoredObject(key: "a", size: 1, lastModified: written) == StoredObject(key: "a", size: 1))
+    }
   }
 }

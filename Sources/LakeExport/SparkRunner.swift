@@ -1,3 +1,5 @@
+import Lakehouse
+
 /// The PySpark runner that `stedi pipeline export --target spark` writes beside the SQL files.
 ///
 /// It reads the landing tables with the same schema and validation as the embedded engine

@@ -2,6 +2,8 @@
 // them (`stedi pipeline export --target athena`). The Glue jobs read their inputs through the same
 // declarations, so a table's columns are written down once, here.
 
+import Lakehouse
+
 /// A column of a lake table, typed as the catalog declares it.
 public struct CatalogColumn: Sendable, Equatable {
   public enum Kind: String, Sendable {

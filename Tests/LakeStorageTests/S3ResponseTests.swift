@@ -1,6 +1,6 @@
 import Testing
 
-@testable import Lakehouse
+@testable import LakeStorage
 
 /// Reading S3's XML answers and wording its errors (no server needed).
 struct S3ResponseTests {

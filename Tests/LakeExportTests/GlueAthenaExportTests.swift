@@ -1,7 +1,8 @@
 import Foundation
+import Lakehouse
 import Testing
 
-@testable import Lakehouse
+@testable import LakeExport
 
 /// The glue and athena export targets, checked as text (no Python or AWS needed). GlueExportTests in
 /// stediTests runs the Glue scripts on local Spark.
@@ -223,8 +224,10 @@ struct GlueAthenaExportTests {
   }
 
   @Test func writeCreatesTheFiles() throws {
-    let folder = try LakeFixtures.scratch()
-    defer { LakeFixtures.removeScratch(folder) }
+    let folder = FileManager.default.temporaryDirectory
+      .appendingPathComponent("lakeexport-\(#function.filter { $0.isLetter })-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: folder) }
     let glue = try PipelineExport(target: .glue, rules: ZoneRules(profile: .strict)).write(to: folder)
     let athena = try PipelineExport(target: .athena, rules: ZoneRules(profile: .strict)).write(to: folder)
     #expect(glue.map { ($0 as NSString).lastPathComponent } == Self.seedScripts)

@@ -5,6 +5,8 @@
 // `stedi_identity` (`Identity.canonical` in Python): identities are compared in canonical form,
 // and tables show the least spelling (MIN, UTF-8 byte order) as the embedded engine does.
 
+import Lakehouse
+
 /// One zone job: the table it builds and the Spark SQL that builds it.
 public struct ZoneJob: Sendable, Equatable {
   public var table: ZoneTable

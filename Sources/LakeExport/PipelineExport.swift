@@ -1,4 +1,5 @@
 import Foundation
+import Lakehouse
 
 /// Where a pipeline export runs.
 public enum ExportTarget: String, CaseIterable, Sendable {

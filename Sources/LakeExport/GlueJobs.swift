@@ -1,4 +1,5 @@
 import Foundation
+import Lakehouse
 
 /// The AWS Glue job scripts of `stedi pipeline export --target glue`: one script per zone job, named
 /// as in the seed project, each running its `ZoneJob.sql` (the same text the Spark export runs) over

@@ -2,7 +2,7 @@ import Foundation
 import Synchronization
 import Testing
 
-@testable import Lakehouse
+@testable import LakeStorage
 
 #if canImport(Glibc)
   import Glibc

@@ -1,6 +1,6 @@
 /// Runs `body` on every element with at most `limit` running at once, and returns the results
 /// (in completion order): storage round trips overlap without opening a connection per object.
-func forEachBounded<Element: Sendable, Result: Sendable>(
+public func forEachBounded<Element: Sendable, Result: Sendable>(
   _ elements: [Element], limit: Int, _ body: @escaping @Sendable (Element) async throws -> Result
 ) async throws -> [Result] {
   try await withThrowingTaskGroup(of: Result.self) { group in

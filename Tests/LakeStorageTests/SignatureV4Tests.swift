@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import Lakehouse
+@testable import LakeStorage
 
 /// SignatureV4 against AWS's published SigV4 test suite (aws-sig-v4-test-suite: the request, its
 /// canonical request, string to sign and Authorization header for each case) and against the
