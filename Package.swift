@@ -36,38 +36,40 @@ let package = Package(
   targets: [
     // CRC-32C, for the wire format's frames and the write-ahead log's records. Depends on nothing
     // (not even Foundation): it also compiles as Embedded Swift, before the protocol module.
-    .target(name: "Checksums"),
+    .target(name: "Checksums", exclude: ["README.md"]),
     // The wire format. Depends on Checksums only (not even Foundation): it also compiles as Embedded Swift.
-    .target(name: "StepTrainerProtocol", dependencies: ["Checksums"]),
+    .target(name: "StepTrainerProtocol", dependencies: ["Checksums"], exclude: ["README.md"]),
     .systemLibrary(
       name: "CLibSerialPort",
       pkgConfig: "libserialport",
       providers: [.apt(["libserialport-dev"])]
     ),
-    .target(name: "SerialPort", dependencies: ["CLibSerialPort"]),
+    .target(name: "SerialPort", dependencies: ["CLibSerialPort"], exclude: ["README.md"]),
     .target(
       name: "StepTrainerHost",
-      dependencies: ["StepTrainerProtocol", "SerialPort", "Lakehouse"]
+      dependencies: ["StepTrainerProtocol", "SerialPort", "Lakehouse"],
+      exclude: ["README.md"]
     ),
     // The device side, written against a hardware-abstraction protocol; no Foundation, builds as
     // Embedded Swift for the Cortex-M firmware (firmware-protocol/firmware) and natively for tests.
-    .target(name: "StepTrainerFirmware", dependencies: ["StepTrainerProtocol"]),
+    .target(name: "StepTrainerFirmware", dependencies: ["StepTrainerProtocol"], exclude: ["README.md"]),
     // A Step Trainer in software, speaking the protocol on a pseudo-terminal like a USB device.
     .target(
       name: "StepTrainerSimulator",
-      dependencies: ["StepTrainerProtocol", "SerialPort", "Motion", "SeededRandom"]
+      dependencies: ["StepTrainerProtocol", "SerialPort", "Motion", "SeededRandom"],
+      exclude: ["README.md"]
     ),
     // libFuzzer entry point for the frame decoder; see README "Fuzzing". Without -DSTEDI_FUZZ it
     // builds as a small program that says how to build it, so a plain `swift build` still links.
     .executableTarget(name: "stedi-fuzz-decoder", dependencies: ["StepTrainerProtocol"], path: "Fuzz/Decoder"),
     // A seedable random generator (SplitMix64); no STEDI knowledge, used wherever runs must repeat.
-    .target(name: "SeededRandom"),
-    .target(name: "Motion", dependencies: ["SeededRandom"]),
+    .target(name: "SeededRandom", exclude: ["README.md"]),
+    .target(name: "Motion", dependencies: ["SeededRandom"], exclude: ["README.md"]),
     // The phyphox and Sensor Logger importers; Motion only for PhoneSample, the sample type that
     // Motion's phone model produces and its step counter reads.
-    .target(name: "PhoneCapture", dependencies: ["Motion"]),
+    .target(name: "PhoneCapture", dependencies: ["Motion"], exclude: ["README.md"]),
     // For tests only: a real SeaweedFS S3 server on loopback (see scripts/install-seaweedfs.sh).
-    .target(name: "StediTestSupport", dependencies: ["LakeStorage"]),
+    .target(name: "StediTestSupport", dependencies: ["LakeStorage"], exclude: ["README.md"]),
     // Where a lake's objects live: a folder or an S3 bucket, and a local working copy of an S3 lake.
     // Knows nothing of STEDI. AsyncHTTPClient and Crypto for S3 (SigV4 signing is ours: no S3 SDK here).
     .target(
@@ -86,7 +88,8 @@ let package = Package(
         "LakeStorage",
         "SeededRandom",
         .product(name: "Crypto", package: "swift-crypto"),
-      ]
+      ],
+      exclude: ["README.md"]
     ),
     // The ingest service's HTTP contract: paths, request and response bodies, access tokens and
     // the one client. No server framework here: the fleet and the capture command use it too.
@@ -124,7 +127,8 @@ let package = Package(
         .product(name: "Logging", package: "swift-log"),
         .product(name: "Metrics", package: "swift-metrics"),
         .product(name: "Prometheus", package: "swift-prometheus"),
-      ]
+      ],
+      exclude: ["README.md"]
     ),
     // Many simulated Step Trainers and phones driving the ingest service; load reports.
     .target(
@@ -139,7 +143,8 @@ let package = Package(
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
         .product(name: "Yams", package: "Yams"),
         .product(name: "Histogram", package: "hdrhistogram-swift"),
-      ]
+      ],
+      exclude: ["README.md"]
     ),
     .executableTarget(
       name: "stedi",
@@ -160,7 +165,8 @@ let package = Package(
         .product(name: "Hummingbird", package: "hummingbird"),
         .product(name: "Logging", package: "swift-log"),
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
-      ]
+      ],
+      exclude: ["README.md"]
     ),
     .testTarget(name: "StepTrainerProtocolTests", dependencies: ["StepTrainerProtocol", "Checksums", "SeededRandom"]),
     .testTarget(name: "SerialPortTests", dependencies: ["SerialPort"]),
