@@ -47,7 +47,8 @@ let package = Package(
     .target(name: "SerialPort", dependencies: ["CLibSerialPort"], exclude: ["README.md"]),
     .target(
       name: "StepTrainerHost",
-      dependencies: ["StepTrainerProtocol", "SerialPort", "Lakehouse"],
+      // IngestAPI for the capture's ingest sender: the capture reaches the service only through its contract.
+      dependencies: ["StepTrainerProtocol", "SerialPort", "Lakehouse", "IngestAPI"],
       exclude: ["README.md"]
     ),
     // The device side, written against a hardware-abstraction protocol; no Foundation, builds as
@@ -66,8 +67,9 @@ let package = Package(
     .target(name: "SeededRandom", exclude: ["README.md"]),
     .target(name: "Motion", dependencies: ["SeededRandom"], exclude: ["README.md"]),
     // The phyphox and Sensor Logger importers; Motion only for PhoneSample, the sample type that
-    // Motion's phone model produces and its step counter reads.
-    .target(name: "PhoneCapture", dependencies: ["Motion"], exclude: ["README.md"]),
+    // Motion's phone model produces and its step counter reads; Lakehouse for the import run, which
+    // lands the samples and quarantines the rejected rows.
+    .target(name: "PhoneCapture", dependencies: ["Motion", "Lakehouse"], exclude: ["README.md"]),
     // For tests only: a real SeaweedFS S3 server on loopback (see scripts/install-seaweedfs.sh).
     .target(name: "StediTestSupport", dependencies: ["LakeStorage"], exclude: ["README.md"]),
     // Where a lake's objects live: a folder or an S3 bucket, and a local working copy of an S3 lake.
@@ -234,7 +236,7 @@ let package = Package(
       name: "MotionTests",
       dependencies: ["Motion", "SeededRandom"]
     ),
-    .testTarget(name: "PhoneCaptureTests", dependencies: ["PhoneCapture", "Motion"]),
+    .testTarget(name: "PhoneCaptureTests", dependencies: ["PhoneCapture", "Motion", "Lakehouse"]),
     .testTarget(
       name: "stediTests",
       dependencies: [

@@ -31,4 +31,19 @@ public struct FleetReconciliation: Sendable, Codable, Equatable {
       missing == 0 && unexpected == 0 && readingsAcknowledged == readingsLanded
       && refusedByReason.values.reduce(0, +) == readingsRefused
   }
+
+  /// The reconciliation of a run's `totals` (every device kind's) against the readings found `landed`.
+  public init(totals: [FleetPlan.DeviceKind: DeviceTotals], landed: Int) {
+    let acknowledged = totals.values.reduce(0) { $0 + $1.acknowledged }
+    let ambiguous = totals.values.reduce(0) { $0 + $1.ambiguous }
+    var refused: [String: Int] = [:]
+    for total in totals.values { for (reason, count) in total.refused { refused[reason, default: 0] += count } }
+    self.init(
+      readingsAcknowledged: acknowledged, readingsLanded: landed, readingsRefused: refused.values.reduce(0, +),
+      refusedByReason: refused, missing: max(0, acknowledged - landed),
+      unexpected: max(0, landed - acknowledged - ambiguous))
+    // Readings of requests that timed out may have been accepted without the device hearing it:
+    // up to that many extra landed readings are expected, not unexplained.
+    balanced = missing == 0 && unexpected == 0
+  }
 }

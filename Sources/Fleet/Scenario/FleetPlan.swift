@@ -106,6 +106,13 @@ public struct FleetPlan: Sendable {
     Self.serialNumber(runID, (customer + 1) % scenario.customers)
   }
 
+  /// A shard given as `i/n` (1-based, 1 <= i <= n), or nil if the text is not one.
+  public static func shard(parsing text: String) -> (index: Int, count: Int)? {
+    let parts = text.split(separator: "/").compactMap { Int($0) }
+    guard parts.count == 2, parts[1] >= 1, (1...parts[1]).contains(parts[0]) else { return nil }
+    return (parts[0], parts[1])
+  }
+
   /// Whether `runID` can tag a run: 8 lower-case hex digits, the first group of its serial numbers.
   public static func isValid(runID: String) -> Bool {
     runID.count == 8 && runID.allSatisfy { $0.isHexDigit && !$0.isUppercase }

@@ -7,6 +7,8 @@ public enum EpochMilliseconds {
   /// Epoch milliseconds as `YYYY-MM-DDTHH:MM:SS.mmmZ` (proleptic Gregorian), or `out of calendar range`.
   public static func iso8601(_ milliseconds: Int64) -> String {
     // Years 0 to 9999 only: beyond them an ISO date says nothing a reader could use.
+    // Not Date.ISO8601FormatStyle: it switches to the Julian calendar before 1582-10-15 (year 1's
+    // first day comes out as 0001-01-03) and, through a Double, writes .999 ms as .998.
     guard milliseconds >= -62_167_219_200_000, milliseconds <= 253_402_300_799_999 else {
       return "out of calendar range"
     }

@@ -4,7 +4,6 @@ import Lakehouse
 import SerialPort
 import StepTrainerHost
 import StepTrainerProtocol
-import Synchronization
 
 /// `stedi capture`: records a Step Trainer's readings into the lake's step_trainer landing zone.
 struct CaptureCommand: AsyncParsableCommand {
@@ -94,79 +93,17 @@ struct CaptureCommand: AsyncParsableCommand {
         Configure(
           sampleRateCentihertz: rate.map { UInt16(($0 * 100).rounded()) } ?? 0, batchSize: UInt8(batchSize ?? 0)))
     }
-
-    let (events, continuation) = AsyncStream.makeStream(of: CaptureInput.self)
-    let runner = Task {
-      await connection.run { event in
-        if case .opened(let port) = event { rawWriter?.opened(port: port, atMs: WallClock.nowMs()) }
-        continuation.yield(.connection(event))
-      }
-    }
-    let ticker = Task {
-      while !Task.isCancelled {
-        try? await Task.sleep(for: .milliseconds(250))
-        continuation.yield(.tick)
-      }
-    }
-    let stopper = StopSignals { continuation.yield(.stop) }
-    let timer = Task {
-      guard let duration else { return }
-      try? await Task.sleep(for: .seconds(duration))
-      continuation.yield(.stop)
-    }
-
     let progress = TerminalProgress()
-    var status = CaptureStatus(port: path)
-    var failure: (any Error)?
-    loop: for await input in events {
-      let now = WallClock.nowMs()
-      do {
-        switch input {
-        case .stop:
-          break loop
-        case .tick:
-          try await writer.flushIfDue(now: now)
-        case .connection(let event):
-          status.note(event)
-          if case .session(.reading(let reading)) = event { try await writer.add(reading, now: now) }
-        }
-      } catch {
-        failure = error
-        break loop
-      }
-      // The live line is built at most four times a second and only when it is shown: at line
-      // rate a device delivers thousands of readings a second, and formatting a line for each
-      // cost more than decoding them.
-      if progress.isVisible, case .tick = input {
-        status.counters = connection.counters
-        status.reconnects = connection.reconnects
-        progress.show(status.line(written: writer.recordsWritten + writer.pending))
-      }
-    }
-    runner.cancel()
-    ticker.cancel()
-    timer.cancel()
-    stopper.cancel()
-    await runner.value
-    continuation.finish()
-    // Events that arrived while stopping still count.
-    for await input in events {
-      if case .connection(let event) = input {
-        status.note(event)
-        if case .session(.reading(let reading)) = event, failure == nil {
-          do { try await writer.add(reading, now: WallClock.nowMs()) } catch { failure = error }
-        }
-      }
-    }
-    progress.finish()
-    if failure == nil {
-      do { try await writer.flush() } catch { failure = error }
-    }
-    rawWriter?.close()
-    status.counters = connection.counters
-    status.reconnects = connection.reconnects
-    print(json ? status.json(writer: writer, raw: raw) : status.summary(writer: writer, raw: raw))
-    if let failure {
+    let capture = CaptureRun(
+      connection: connection, destination: writer, raw: rawWriter, duration: duration.map { .seconds($0) })
+    let outcome = await capture.run(
+      installStop: { stop in
+        let signals = StopSignals(onStop: stop)
+        return { signals.cancel() }
+      },
+      progress: progress.isVisible ? CaptureRun.Progress(show: progress.show, finish: progress.finish) : nil)
+    print(json ? outcome.status.json(writer: writer, raw: raw) : outcome.status.summary(writer: writer, raw: raw))
+    if let failure = outcome.failure {
       FileHandle.standardError.write(Data("stedi: error: \(failure)\n".utf8))
       throw ExitCode(2)
     }
@@ -184,11 +121,4 @@ struct CaptureCommand: AsyncParsableCommand {
     }
     return usb[0].path
   }
-}
-
-/// What the capture loop reacts to.
-enum CaptureInput: Sendable {
-  case connection(DeviceConnection.Event)
-  case tick
-  case stop
 }

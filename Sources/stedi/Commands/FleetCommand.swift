@@ -41,11 +41,7 @@ struct FleetCommand: AsyncParsableCommand {
     @Option(help: "Tags this run's customers and devices (give every shard the same one). Default: random.")
     var runId: String?
 
-    @Option(help: "Write the report as JSON to this file.")
-    var reportJson: String?
-
-    @Option(help: "Write the report as a self-contained HTML page to this file.")
-    var reportHtml: String?
+    @OptionGroup var reportFiles: FleetReportFiles
 
     @Option(help: "Seconds to wait for acknowledged readings to land before reconciling.")
     var reconcileTimeout: Double = 120
@@ -57,16 +53,12 @@ struct FleetCommand: AsyncParsableCommand {
     var quiet = false
 
     func validate() throws {
-      if let shard, parseShard(shard) == nil { throw ValidationError("--shard must be i/n with 1 <= i <= n") }
+      if let shard, FleetPlan.shard(parsing: shard) == nil {
+        throw ValidationError("--shard must be i/n with 1 <= i <= n")
+      }
       if let runId, !FleetPlan.isValid(runID: runId) {
         throw ValidationError("--run-id must be 8 lower-case hex digits")
       }
-    }
-
-    private func parseShard(_ text: String) -> (Int, Int)? {
-      let parts = text.split(separator: "/").compactMap { Int($0) }
-      guard parts.count == 2, parts[1] >= 1, (1...parts[1]).contains(parts[0]) else { return nil }
-      return (parts[0], parts[1])
     }
 
     func run() async throws {
@@ -92,7 +84,7 @@ struct FleetCommand: AsyncParsableCommand {
       }
       let runID = runId ?? String(format: "%08x", UInt32.random(in: 0...UInt32.max))
       var plan = FleetPlan(scenario: loaded, runID: runID)
-      if let shard, let (index, count) = parseShard(shard) { plan = plan.shard(index, of: count) }
+      if let shard, let (index, count) = FleetPlan.shard(parsing: shard) { plan = plan.shard(index, of: count) }
       let fleetTarget = FleetTarget(baseURL: target, key: key, connections: connections)
       let recorder = FleetRecorder()
       let epochStart = Int64(Date().timeIntervalSince1970 * 1000)
@@ -104,9 +96,9 @@ struct FleetCommand: AsyncParsableCommand {
         FileHandle.standardError.write(Data("stedi: error: cannot register the customers: \(error)\n".utf8))
         throw ExitCode(2)
       }
-      let serialFleet: SerialFleet
+      let serialFleet: SerialFleetDevices
       do {
-        serialFleet = try SerialFleet.start(plan: plan, target: target, key: key)
+        serialFleet = try SerialFleetDevices.start(plan: plan, target: target, key: key)
       } catch {
         await fleetTarget.shutdown()
         FileHandle.standardError.write(Data("stedi: error: \(error)\n".utf8))
@@ -132,22 +124,11 @@ struct FleetCommand: AsyncParsableCommand {
       var reconciliation: FleetReconciliation?
       if let storage {
         let acknowledged = totals.values.reduce(0) { $0 + $1.acknowledged }
-        let ambiguous = totals.values.reduce(0) { $0 + $1.ambiguous }
-        var refused: [String: Int] = [:]
-        for total in totals.values { for (reason, count) in total.refused { refused[reason, default: 0] += count } }
         let landed = try await runReportingStorageErrors {
           try await LandedReadings(storage: storage, runID: runID).waitFor(
             acknowledged, timeout: .milliseconds(Int64(reconcileTimeout * 1000)))
         }
-        let landedTotal = landed.values.reduce(0, +)
-        var result = FleetReconciliation(
-          readingsAcknowledged: acknowledged, readingsLanded: landedTotal, readingsRefused: refused.values.reduce(0, +),
-          refusedByReason: refused, missing: max(0, acknowledged - landedTotal),
-          unexpected: max(0, landedTotal - acknowledged - ambiguous))
-        // Readings of requests that timed out may have been accepted without the device
-        // hearing it: up to that many extra landed readings are expected, not unexplained.
-        result.balanced = result.missing == 0 && result.unexpected == 0
-        reconciliation = result
+        reconciliation = FleetReconciliation(totals: totals, landed: landed.values.reduce(0, +))
       }
       let report = recorder.report(
         scenario: loaded.name, target: target, shard: shard, reconciliation: reconciliation)
@@ -158,8 +139,7 @@ struct FleetCommand: AsyncParsableCommand {
             + " \(serial.acknowledged) readings acknowledged")
         for failure in serial.failures { print("  serial failure  \(failure)") }
       }
-      if let reportJson { try report.json().write(toFile: reportJson, atomically: true, encoding: .utf8) }
-      if let reportHtml { try report.html().write(toFile: reportHtml, atomically: true, encoding: .utf8) }
+      try reportFiles.write(report)
       if let reconciliation, !reconciliation.balanced { throw ExitCode(3) }
       if !serial.failures.isEmpty { throw ExitCode(3) }
     }

@@ -1,7 +1,6 @@
 import Foundation
 import IngestAPI
 import Lakehouse
-import StepTrainerHost
 
 /// Sends captured readings to `stedi serve` in batches instead of writing the lake directly.
 ///
@@ -9,34 +8,45 @@ import StepTrainerHost
 /// answering at all keeps the batch and retries on the next tick (readings meanwhile wait in
 /// memory); a refusal that retrying cannot fix (400, 401, 403, 413) stops the capture with the
 /// service's own explanation.
-final class IngestCaptureSender: CaptureDestination {
-  let client: IngestClient
+public final class IngestCaptureSender: CaptureDestination {
+  /// The ingest service's client.
+  public let client: IngestClient
   let token: String
-  let maxRecords: Int
-  let maxAgeMs: Int64
-  private(set) var recordsWritten = 0
-  private(set) var filesWritten = 0
-  private(set) var samplesWithoutDistance = 0
-  private(set) var retries = 0
+  /// A batch is sent when it holds this many readings.
+  public let maxRecords: Int
+  /// A batch is sent when its first reading is this old.
+  public let maxAgeMs: Int64
+  /// Readings the service acknowledged.
+  public private(set) var recordsWritten = 0
+  /// Requests the service acknowledged.
+  public private(set) var filesWritten = 0
+  /// Samples without a valid distance (never sent).
+  public private(set) var samplesWithoutDistance = 0
+  /// Requests that will be (or were) tried again.
+  public private(set) var retries = 0
   private var buffer = NDJSONBuffer()
   private var count = 0
   private var batchStartedAt: Int64 = 0
   private var retryAfterMs: Int64 = 0
 
-  init(serviceURL: String, token: String, maxRecords: Int, maxAgeMs: Int64) {
+  /// A sender to the ingest service at `serviceURL`, authenticated with the device's `token`.
+  public init(serviceURL: String, token: String, maxRecords: Int, maxAgeMs: Int64) {
     client = IngestClient(baseURL: serviceURL)
     self.token = token
     self.maxRecords = maxRecords
     self.maxAgeMs = maxAgeMs
   }
 
-  var pending: Int { count }
+  /// Readings held for the next request.
+  public var pending: Int { count }
   private var url: String { client.url(for: .stepTrainer) }
-  var summaryOfWrites: String {
+  /// Where the readings went, for the summary.
+  public var summaryOfWrites: String {
     "\(recordsWritten) readings acknowledged by \(url) in \(filesWritten) request\(filesWritten == 1 ? "" : "s")"
   }
 
-  func add(_ reading: CapturedReading, now: Int64) async throws {
+  /// Holds one reading, sending the batch when it is full.
+  public func add(_ reading: CapturedReading, now: Int64) async throws {
     guard let record = reading.landingRecord else {
       samplesWithoutDistance += 1
       return
@@ -47,12 +57,13 @@ final class IngestCaptureSender: CaptureDestination {
     if count >= maxRecords { try await send(now: now) }
   }
 
-  func flushIfDue(now: Int64) async throws {
+  /// Sends the batch if it has reached its age limit (and no retry is pending).
+  public func flushIfDue(now: Int64) async throws {
     if count > 0, now - batchStartedAt >= maxAgeMs { try await send(now: now) }
   }
 
   /// Sends what is held, retrying for up to 15 s; throws if the service never takes it.
-  func flush() async throws {
+  public func flush() async throws {
     let deadline = ContinuousClock.now + .seconds(15)
     while count > 0 {
       if try await send(now: Int64(Date().timeIntervalSince1970 * 1000), force: true) { return }
@@ -98,7 +109,9 @@ final class IngestCaptureSender: CaptureDestination {
   }
 }
 
-struct IngestSendError: Error, CustomStringConvertible {
-  var message: String
-  var description: String { message }
+/// The ingest service refused readings, or never took the last ones.
+public struct IngestSendError: Error, CustomStringConvertible {
+  /// What failed and why, on one line.
+  public var message: String
+  public var description: String { message }
 }

@@ -1,11 +1,10 @@
-import Fleet
 import Foundation
 import IngestAPI
 
 /// The fleet's Step Trainers that run the real serial path: each a simulated device on a
 /// pseudo-terminal (`stedi device simulate`) read by `stedi capture --ingest`, so the whole
 /// chain (protocol, host session, libserialport or termios, the capture sender) is under load.
-struct SerialFleet {
+public struct SerialFleetDevices {
   private struct Member {
     var device: FleetPlan.Device
     var simulator: Process
@@ -13,22 +12,36 @@ struct SerialFleet {
     var output: Pipe
   }
 
+  /// The part of `stedi capture --json`'s summary the fleet reads.
+  private struct CaptureSummary: Decodable {
+    let landed: Int
+  }
+
+  /// The running program (the serial path is the one a user runs, not a library shortcut).
+  public static var thisExecutable: URL { URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath() }
+
+  private let executable: URL
   private var members: [Member] = []
 
-  /// Starts a simulated device and a capture for every serial-path device of `plan`.
-  static func start(plan: FleetPlan, target: String, key: TokenKey) throws -> SerialFleet {
-    var fleet = SerialFleet()
+  private init(executable: URL) { self.executable = executable }
+
+  /// Starts a simulated device and a capture, both with the `stedi` program at `executable`, for
+  /// every serial-path device of `plan`; the captures send to the ingest service at `target`.
+  public static func start(
+    plan: FleetPlan, target: String, key: TokenKey, executable: URL = thisExecutable
+  ) throws -> SerialFleetDevices {
+    var fleet = SerialFleetDevices(executable: executable)
     let scenario = plan.scenario
     let rate = String(format: "%.2f", min(16, max(1, scenario.stepTrainerHz)))
     for device in plan.devices where device.serialPath {
-      let simulator = try launch([
+      let simulator = try fleet.launch([
         "device", "simulate", "--serial", device.subject, "--seed", String(device.seed % 1_000_000_000),
         "--rate", rate, "--duration", String(Int(scenario.durationSeconds + 30)),
       ])
       let path = try firstLine(of: simulator)
       let token = AccessToken.mint(.device, device.subject, validFor: 86_400, key: key)
       let output = Pipe()
-      let capture = try launch(
+      let capture = try fleet.launch(
         [
           "capture", "--port", path, "--ingest", target, "--token", token, "--duration",
           String(scenario.durationSeconds), "--batch-records", String(scenario.batchReadings), "--rate", rate, "--json",
@@ -39,11 +52,11 @@ struct SerialFleet {
   }
 
   /// How many serial-path devices run.
-  var count: Int { members.count }
+  public var count: Int { members.count }
 
   /// Waits for every capture to finish and stops the simulated devices; returns the readings the
   /// service acknowledged to the captures, and the captures that failed.
-  func finish() async -> (acknowledged: Int, failures: [String]) {
+  public func finish() async -> (acknowledged: Int, failures: [String]) {
     var acknowledged = 0
     var failures: [String] = []
     for member in members {
@@ -51,8 +64,8 @@ struct SerialFleet {
       member.capture.waitUntilExit()
       if member.simulator.isRunning { member.simulator.terminate() }
       member.simulator.waitUntilExit()
-      let summary = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
-      if member.capture.terminationStatus == 0, let landed = summary?["landed"] as? Int {
+      let summary = try? JSONDecoder().decode(CaptureSummary.self, from: data)
+      if member.capture.terminationStatus == 0, let landed = summary?.landed {
         acknowledged += landed
       } else {
         failures.append("capture of \(member.device.subject) exited \(member.capture.terminationStatus)")
@@ -61,10 +74,9 @@ struct SerialFleet {
     return (acknowledged, failures)
   }
 
-  private static func launch(_ arguments: [String], output: Pipe = Pipe()) throws -> Process {
+  private func launch(_ arguments: [String], output: Pipe = Pipe()) throws -> Process {
     let process = Process()
-    // This very binary: the serial path is the one a user runs, not a library shortcut.
-    process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+    process.executableURL = executable
     process.arguments = arguments
     process.standardOutput = output
     process.standardError = FileHandle.nullDevice

@@ -1,20 +1,25 @@
 import Foundation
-import StepTrainerHost
 import StepTrainerProtocol
 
 /// The counts a capture shows while it runs and prints when it ends.
-struct CaptureStatus {
-  let port: String
+public struct CaptureStatus: Sendable {
+  /// The device's path.
+  public let port: String
   let started = ContinuousClock.now
   /// Every session's counters so far.
-  var counters = SessionCounters()
-  var reconnects = 0
-  var device: DeviceInfo?
-  var lastProblem: String?
+  public var counters = SessionCounters()
+  /// Times the link was reopened.
+  public var reconnects = 0
+  /// The device, once a session has connected.
+  public var device: DeviceInfo?
+  /// The latest fault, refusal or link failure, for the live line.
+  public var lastProblem: String?
 
-  init(port: String) { self.port = port }
+  /// The status of a capture from `port`, starting now.
+  public init(port: String) { self.port = port }
 
-  mutating func note(_ event: DeviceConnection.Event) {
+  /// Takes in what the connection reported.
+  public mutating func note(_ event: DeviceConnection.Event) {
     switch event {
     case .session(.connected(let info)), .session(.deviceRestarted(let info)):
       device = info
@@ -29,12 +34,14 @@ struct CaptureStatus {
     }
   }
 
-  var seconds: Double {
+  /// Seconds since the capture started.
+  public var seconds: Double {
     let elapsed = (ContinuousClock.now - started).components
     return Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18
   }
 
-  func line(written: Int) -> String {
+  /// The live line: readings so far, `written` of them landed or held.
+  public func line(written: Int) -> String {
     let rejected = counters.decoder.framesRejected
     var text = String(
       format: "%@ %.0fs: %d readings (%d written), %d bad frames, %d lost, %d reconnects",
@@ -43,7 +50,8 @@ struct CaptureStatus {
     return text
   }
 
-  func summary(writer: any CaptureDestination, raw: String?) -> String {
+  /// The summary printed at the end, one line per aspect.
+  public func summary(writer: any CaptureDestination, raw: String?) -> String {
     var lines = [
       "captured from \(port)"
         + (device.map { ": Step Trainer \($0.serialNumber), firmware \($0.firmwareVersion), \($0.sampleRate) Hz" } ?? ""),
@@ -59,7 +67,8 @@ struct CaptureStatus {
     return lines.joined(separator: "\n")
   }
 
-  func json(writer: any CaptureDestination, raw: String?) -> String {
+  /// The summary as one line of JSON (`stedi capture --json`).
+  public func json(writer: any CaptureDestination, raw: String?) -> String {
     var rejected: [String: Int] = [:]
     for reason in FrameRejection.allCases { rejected["\(reason)"] = counters.decoder[reason] }
     let summary = CaptureSummary(
