@@ -68,8 +68,23 @@ let package = Package(
     // The phyphox and Sensor Logger importers; Motion only for PhoneSample, the sample type that
     // Motion's phone model produces and its step counter reads.
     .target(name: "PhoneCapture", dependencies: ["Motion"], exclude: ["README.md"]),
-    // For tests only: a real SeaweedFS S3 server on loopback (see scripts/install-seaweedfs.sh).
-    .target(name: "StediTestSupport", dependencies: ["LakeStorage"], exclude: ["README.md"]),
+    // For tests only: temporary folders and lakes, ingest fakes, log capture, the package's paths and
+    // a real SeaweedFS S3 server on loopback (see scripts/install-seaweedfs.sh). Nothing heavier than
+    // the lake and the ingest contract: no service, no server framework.
+    .target(
+      name: "StediTestSupport",
+      dependencies: [
+        "LakeStorage",
+        // Landing sources and zone tables, for the temporary lake's helpers.
+        "Lakehouse",
+        // Tokens and keys, for the ingest fakes.
+        "IngestAPI",
+        .product(name: "Logging", package: "swift-log"),
+        // swift-log's in-memory handler: how a test proves what is never logged.
+        .product(name: "InMemoryLogging", package: "swift-log"),
+      ],
+      exclude: ["README.md"]
+    ),
     // Where a lake's objects live: a folder or an S3 bucket, and a local working copy of an S3 lake.
     // Knows nothing of STEDI. AsyncHTTPClient and Crypto for S3 (SigV4 signing is ours: no S3 SDK here).
     .target(
@@ -198,7 +213,7 @@ let package = Package(
         .product(name: "PropertyBased", package: "swift-property-based"),
       ]
     ),
-    .testTarget(name: "LakeExportTests", dependencies: ["LakeExport", "Lakehouse"]),
+    .testTarget(name: "LakeExportTests", dependencies: ["LakeExport", "Lakehouse", "StediTestSupport"]),
     .testTarget(
       name: "IngestionTests",
       dependencies: [
@@ -210,8 +225,6 @@ let package = Package(
         "StediTestSupport",
         .product(name: "HummingbirdTesting", package: "hummingbird"),
         .product(name: "Crypto", package: "swift-crypto"),
-        // swift-log's in-memory handler: how a test proves what is never logged.
-        .product(name: "InMemoryLogging", package: "swift-log"),
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
       ]
     ),
@@ -223,6 +236,7 @@ let package = Package(
         "Ingestion",
         "Lakehouse",
         "LakeStorage",
+        "StediTestSupport",
         .product(name: "Hummingbird", package: "hummingbird"),
         .product(name: "HummingbirdTesting", package: "hummingbird"),
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -234,7 +248,7 @@ let package = Package(
       name: "MotionTests",
       dependencies: ["Motion", "SeededRandom"]
     ),
-    .testTarget(name: "PhoneCaptureTests", dependencies: ["PhoneCapture", "Motion"]),
+    .testTarget(name: "PhoneCaptureTests", dependencies: ["PhoneCapture", "Motion", "StediTestSupport"]),
     .testTarget(
       name: "stediTests",
       dependencies: [
