@@ -70,8 +70,23 @@ let package = Package(
     // Motion's phone model produces and its step counter reads; Lakehouse for the import run, which
     // lands the samples and quarantines the rejected rows.
     .target(name: "PhoneCapture", dependencies: ["Motion", "Lakehouse"], exclude: ["README.md"]),
-    // For tests only: a real SeaweedFS S3 server on loopback (see scripts/install-seaweedfs.sh).
-    .target(name: "StediTestSupport", dependencies: ["LakeStorage"], exclude: ["README.md"]),
+    // For tests only: temporary folders and lakes, ingest fakes, log capture, the package's paths and
+    // a real SeaweedFS S3 server on loopback (see scripts/install-seaweedfs.sh). Nothing heavier than
+    // the lake and the ingest contract: no service, no server framework.
+    .target(
+      name: "StediTestSupport",
+      dependencies: [
+        "LakeStorage",
+        // Landing sources and zone tables, for the temporary lake's helpers.
+        "Lakehouse",
+        // Tokens and keys, for the ingest fakes.
+        "IngestAPI",
+        .product(name: "Logging", package: "swift-log"),
+        // swift-log's in-memory handler: how a test proves what is never logged.
+        .product(name: "InMemoryLogging", package: "swift-log"),
+      ],
+      exclude: ["README.md"]
+    ),
     // Where a lake's objects live: a folder or an S3 bucket, and a local working copy of an S3 lake.
     // Knows nothing of STEDI. AsyncHTTPClient and Crypto for S3 (SigV4 signing is ours: no S3 SDK here).
     .target(
@@ -200,7 +215,7 @@ let package = Package(
         .product(name: "PropertyBased", package: "swift-property-based"),
       ]
     ),
-    .testTarget(name: "LakeExportTests", dependencies: ["LakeExport", "Lakehouse"]),
+    .testTarget(name: "LakeExportTests", dependencies: ["LakeExport", "Lakehouse", "StediTestSupport"]),
     .testTarget(
       name: "IngestionTests",
       dependencies: [
@@ -212,8 +227,6 @@ let package = Package(
         "StediTestSupport",
         .product(name: "HummingbirdTesting", package: "hummingbird"),
         .product(name: "Crypto", package: "swift-crypto"),
-        // swift-log's in-memory handler: how a test proves what is never logged.
-        .product(name: "InMemoryLogging", package: "swift-log"),
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
       ]
     ),
@@ -225,6 +238,7 @@ let package = Package(
         "Ingestion",
         "Lakehouse",
         "LakeStorage",
+        "StediTestSupport",
         .product(name: "Hummingbird", package: "hummingbird"),
         .product(name: "HummingbirdTesting", package: "hummingbird"),
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -236,7 +250,7 @@ let package = Package(
       name: "MotionTests",
       dependencies: ["Motion", "SeededRandom"]
     ),
-    .testTarget(name: "PhoneCaptureTests", dependencies: ["PhoneCapture", "Motion", "Lakehouse"]),
+    .testTarget(name: "PhoneCaptureTests", dependencies: ["PhoneCapture", "Motion", "Lakehouse", "StediTestSupport"]),
     .testTarget(
       name: "stediTests",
       dependencies: [

@@ -48,8 +48,7 @@ public final class SeaweedFSServer: Sendable {
   public static var weedPath: String? {
     let environment = ProcessInfo.processInfo.environment
     if let given = environment["STEDI_WEED"], !given.isEmpty { return access(given, X_OK) == 0 ? given : nil }
-    let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-      .deletingLastPathComponent().path
+    let packageRoot = TestPaths.packageRoot.path
     let candidates =
       ["\(packageRoot)/.venv-s3/bin/weed"]
       + (environment["PATH"] ?? "").split(separator: ":").map { "\($0)/weed" }

@@ -4,18 +4,19 @@ import HummingbirdTesting
 import IngestAPI
 import Ingestion
 import Lakehouse
+import StediTestSupport
 import Testing
 
 /// The client against the real service, in process on a loopback port.
 @Suite struct IngestClientTests {
   private func withService(_ body: @Sendable (IngestClient) async throws -> Void) async throws {
-    let lake = try TestLake()
+    let lake = try TemporaryLake()
     defer { lake.remove() }
     let metrics = IngestMetrics()
     let (ingestor, _) = try await Ingestor.open(
       storage: lake.storage, logDirectory: lake.logFolder, limits: BatchLimits(maxAge: .seconds(600)),
       metrics: metrics)
-    let service = IngestService(ingestor: ingestor, key: testKey, metrics: metrics)
+    let service = IngestService(ingestor: ingestor, key: IngestFakes.key, metrics: metrics)
     let app = Application(router: service.router())
     try await app.test(.live) { client in
       let port = try #require(client.port)
@@ -27,8 +28,8 @@ import Testing
   @Test func anAcceptedBatchIsAcknowledgedWithItsCount() async throws {
     try await withService { client in
       let answer = try await client.post(
-        .stepTrainer, token: token(.device, "S-1").signed(with: testKey),
-        ndjson: stepTrainerBody(serial: "S-1", count: 5))
+        .stepTrainer, token: IngestFakes.token(.device, "S-1").signed(with: IngestFakes.key),
+        ndjson: Array(IngestFakes.stepTrainerBody(serial: "S-1", count: 5).utf8))
       #expect(answer.status == 202 && answer.isAccepted)
       #expect(answer.acknowledgement() == IngestAcknowledgement(accepted: 5))
       #expect(answer.text == #"{"accepted":5}"#)
@@ -36,7 +37,7 @@ import Testing
 
       let customer =
         #"{"customerName":"A","email":"a@example.com","phone":"1","birthDay":"1990-01-01","serialNumber":"S-1","registrationDate":1700000000001,"lastUpdateDate":1700000000002,"shareWithResearchAsOfDate":1700000000003}"#
-      let admin = AccessToken.mint(.admin, "admin", validFor: 60, key: testKey)
+      let admin = AccessToken.mint(.admin, "admin", validFor: 60, key: IngestFakes.key)
       let customers = try await client.post(.customer, token: admin, ndjson: Array(customer.utf8))
       #expect(customers.acknowledgement() == IngestAcknowledgement(accepted: 1))
     }
@@ -44,15 +45,15 @@ import Testing
 
   @Test func refusalsComeBackAsRejections() async throws {
     try await withService { client in
-      let body = stepTrainerBody(serial: "S-1", count: 2)
+      let body = Array(IngestFakes.stepTrainerBody(serial: "S-1", count: 2).utf8)
       let otherSerial = try await client.post(
-        .stepTrainer, token: token(.device, "S-2").signed(with: testKey), ndjson: body)
+        .stepTrainer, token: IngestFakes.token(.device, "S-2").signed(with: IngestFakes.key), ndjson: body)
       let wrongSerial = try #require(otherSerial.rejection)
       #expect(wrongSerial.status == 403 && wrongSerial.reason == "wrong_serial" && wrongSerial.line == 1)
 
       let otherKey = try TokenKey(bytes: Array(repeating: 1, count: 32))
       let forged = try await client.post(
-        .stepTrainer, token: token(.device, "S-1").signed(with: otherKey), ndjson: body)
+        .stepTrainer, token: IngestFakes.token(.device, "S-1").signed(with: otherKey), ndjson: body)
       #expect(forged.rejection?.status == 401 && forged.rejection?.reason == "bad_signature")
       #expect(forged.rejection?.message == TokenError.badSignature.description)
 

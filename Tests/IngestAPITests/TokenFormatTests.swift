@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import StediTestSupport
 import Testing
 
 @testable import IngestAPI
@@ -10,11 +11,11 @@ import Testing
 
   func signed(_ subject: String = "S-1", role: AccessToken.Role = .device) -> String {
     AccessToken(role: role, subject: subject, expiresAt: Int64(Date().timeIntervalSince1970) + 3600).signed(
-      with: testKey)
+      with: IngestFakes.key)
   }
 
   @Test func theIssuedSpellingIsAccepted() throws {
-    #expect(try AccessToken.verify(signed(), with: testKey).subject == "s-1")
+    #expect(try AccessToken.verify(signed(), with: IngestFakes.key).subject == "s-1")
   }
 
   @Test func everyOtherEncodingOfTheSameSignatureIsRefused() throws {
@@ -35,9 +36,9 @@ import Testing
     #expect(variants.count >= 8)
     for variant in variants {
       // Refused, as malformed or (for a re-encoded claims part, which is what is signed) as badly signed.
-      #expect(throws: TokenError.self) { try AccessToken.verify(variant, with: testKey) }
+      #expect(throws: TokenError.self) { try AccessToken.verify(variant, with: IngestFakes.key) }
     }
-    #expect(throws: TokenError.malformed) { try AccessToken.verify(token + "=", with: testKey) }
+    #expect(throws: TokenError.malformed) { try AccessToken.verify(token + "=", with: IngestFakes.key) }
   }
 
   @Test func subjectsAreCanonicalWhateverTheSpelling() throws {
@@ -54,19 +55,19 @@ import Testing
     // Claims as an older stedi wrote them: the subject as given.
     let claims = Base64URL.encode(Data(#"{"exp":4000000000,"role":"user","sub":"Jose\u0301@X.com"}"#.utf8))
     let input = "stedi1.\(claims)"
-    let mac = HMAC256.code(input, key: testKey)
-    let verified = try AccessToken.verify("\(input).\(mac)", with: testKey)
+    let mac = HMAC256.code(input, key: IngestFakes.key)
+    let verified = try AccessToken.verify("\(input).\(mac)", with: IngestFakes.key)
     #expect(Array(verified.subject.utf8) == Array("josé@x.com".utf8))
   }
 
   @Test func aMintedTokenCarriesItsIssueTimeAndExpiry() throws {
     let now = Date(timeIntervalSince1970: 1_800_000_000)
-    let minted = AccessToken.mint(.user, " A@Example.com", validFor: 3600, now: now, key: testKey)
-    let claims = try AccessToken.verify(minted, with: testKey, now: now)
+    let minted = AccessToken.mint(.user, " A@Example.com", validFor: 3600, now: now, key: IngestFakes.key)
+    let claims = try AccessToken.verify(minted, with: IngestFakes.key, now: now)
     #expect(
       claims == AccessToken(role: .user, subject: "a@example.com", expiresAt: 1_800_003_600, issuedAt: 1_800_000_000))
     #expect(throws: TokenError.expired) {
-      try AccessToken.verify(minted, with: testKey, now: now.addingTimeInterval(3600))
+      try AccessToken.verify(minted, with: IngestFakes.key, now: now.addingTimeInterval(3600))
     }
   }
 }

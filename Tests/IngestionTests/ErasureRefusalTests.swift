@@ -4,6 +4,7 @@ import HummingbirdTesting
 import IngestAPI
 import LakeStorage
 import Lakehouse
+import StediTestSupport
 import Synchronization
 import Testing
 
@@ -96,7 +97,7 @@ private final class WriteThenFailStorage: LakeStorage {
 
   @Test func parseLeavesOutErasedCustomersAndTheirAccelerometerReadings() throws {
     let erasures = snapshot(erasureList(emails: ["gone@example.com"]))
-    let admin = token(.admin, "admin")
+    let admin = IngestFakes.token(.admin, "admin")
 
     // Emails are compared normalized: a different case or stray spaces do not let one through.
     let customers = try parse(
@@ -117,18 +118,21 @@ private final class WriteThenFailStorage: LakeStorage {
 
     // A phone of someone else is not affected; the erased customer's own phone is refused.
     let other = try parse(
-      accelerometerBody(user: "kept@example.com", count: 4), .accelerometer, token(.user, "kept@example.com"), erasures)
+      accelerometerBody(user: "kept@example.com", count: 4), .accelerometer,
+      IngestFakes.token(.user, "kept@example.com"), erasures)
     #expect(other.count == 4 && other.refused == 0)
     let refusal = #expect(throws: IngestRejection.self) {
       try parse(
-        accelerometerBody(user: "gone@example.com", count: 4), .accelerometer, token(.user, "gone@example.com"),
+        accelerometerBody(user: "gone@example.com", count: 4), .accelerometer,
+        IngestFakes.token(.user, "gone@example.com"),
         erasures)
     }
     #expect(refusal?.status == 403 && refusal?.reason == "erased")
     // Invalid records still get 400 whoever they belong to: validation comes first.
     let invalid = #expect(throws: IngestRejection.self) {
       try parse(
-        #"{"user":"gone@example.com","timestamp":"now"}"#, .accelerometer, token(.user, "gone@example.com"), erasures)
+        #"{"user":"gone@example.com","timestamp":"now"}"#, .accelerometer, IngestFakes.token(.user, "gone@example.com"),
+        erasures)
     }
     #expect(invalid?.status == 400)
   }
@@ -137,20 +141,23 @@ private final class WriteThenFailStorage: LakeStorage {
     let erasures = snapshot(erasureList(emails: ["gone@example.com"], serials: [("S-GONE", cutoff)]))
     // Times cutoff-4 ... cutoff+3: the first five were the erased customer's; the last three are
     // the refurbished device's next owner's and are accepted.
-    let body = stepTrainerBody(serial: "S-GONE", count: 8, start: cutoff - 4)
-    let device = try parse(body, .stepTrainer, token(.device, "S-GONE"), erasures)
+    let body = IngestFakes.stepTrainerBody(serial: "S-GONE", count: 8, start: cutoff - 4)
+    let device = try parse(body, .stepTrainer, IngestFakes.token(.device, "S-GONE"), erasures)
     #expect(device.count == 3 && device.refused == 5)
-    #expect(lines(device) == Array(lines(try batch(body, .stepTrainer, token(.device, "S-GONE"))).suffix(3)))
+    #expect(
+      lines(device) == Array(lines(try batch(body, .stepTrainer, IngestFakes.token(.device, "S-GONE"))).suffix(3)))
 
     let admin = try parse(
-      body + stepTrainerBody(serial: "S-KEPT", count: 4, start: cutoff - 10), .stepTrainer, token(.admin, "admin"),
+      body + IngestFakes.stepTrainerBody(serial: "S-KEPT", count: 4, start: cutoff - 10), .stepTrainer,
+      IngestFakes.token(.admin, "admin"),
       erasures)
     #expect(admin.count == 7 && admin.refused == 5)
     #expect(lines(admin).filter { $0.contains("S-GONE") }.count == 3)
 
     let allBefore = #expect(throws: IngestRejection.self) {
       try parse(
-        stepTrainerBody(serial: "S-GONE", count: 5, start: cutoff - 4), .stepTrainer, token(.device, "S-GONE"),
+        IngestFakes.stepTrainerBody(serial: "S-GONE", count: 5, start: cutoff - 4), .stepTrainer,
+        IngestFakes.token(.device, "S-GONE"),
         erasures)
     }
     #expect(allBefore?.status == 403 && allBefore?.reason == "erased")
@@ -160,17 +167,17 @@ private final class WriteThenFailStorage: LakeStorage {
   }
 
   @Test func anEmptyListChangesNothing() throws {
-    let body = stepTrainerBody(serial: "S-1", count: 20)
-    let plain = try batch(body, .stepTrainer, token(.device, "S-1"))
-    let checked = try parse(body, .stepTrainer, token(.device, "S-1"), snapshot(ErasureList(), version: 0))
+    let body = IngestFakes.stepTrainerBody(serial: "S-1", count: 20)
+    let plain = try batch(body, .stepTrainer, IngestFakes.token(.device, "S-1"))
+    let checked = try parse(body, .stepTrainer, IngestFakes.token(.device, "S-1"), snapshot(ErasureList(), version: 0))
     #expect(plain.ndjson == checked.ndjson && checked.count == 20 && checked.refused == 0)
-    #expect(throws: IngestRejection.self) { try parse("\n", .stepTrainer, token(.device, "S-1"), .none) }
+    #expect(throws: IngestRejection.self) { try parse("\n", .stepTrainer, IngestFakes.token(.device, "S-1"), .none) }
   }
 
   // MARK: the guard
 
   @Test func theGuardPicksUpAListWrittenAfterItStartedAndKeepsItWhenTheListIsDamaged() async throws {
-    let lake = try TestLake()
+    let lake = try TemporaryLake()
     defer { lake.remove() }
     let erasures = ErasureGuard()
     #expect(try await erasures.refresh(storage: lake.storage) == false)
@@ -204,7 +211,7 @@ private final class WriteThenFailStorage: LakeStorage {
   }
 
   @Test func theRefreshLoopNoticesAListWrittenByAnotherProcess() async throws {
-    let lake = try TestLake()
+    let lake = try TemporaryLake()
     defer { lake.remove() }
     let erasures = ErasureGuard()
     let loop = Task {
@@ -228,7 +235,7 @@ private final class WriteThenFailStorage: LakeStorage {
   private func withService(
     erasing list: ErasureList, _ body: @Sendable (any TestClientProtocol, IngestMetrics) async throws -> Void
   ) async throws -> [LandingSource: [String]] {
-    let lake = try TestLake()
+    let lake = try TemporaryLake()
     defer { lake.remove() }
     try await writeErasures(list, to: lake.storage)
     let erasures = ErasureGuard()
@@ -237,14 +244,14 @@ private final class WriteThenFailStorage: LakeStorage {
     let (ingestor, _) = try await Ingestor.open(
       storage: lake.storage, logDirectory: lake.logFolder, limits: BatchLimits(maxAge: .seconds(600)),
       metrics: metrics, erasures: erasures)
-    let app = Application(router: IngestService(ingestor: ingestor, key: testKey, metrics: metrics).router())
+    let app = Application(router: IngestService(ingestor: ingestor, key: IngestFakes.key, metrics: metrics).router())
     try await app.test(.router) { client in try await body(client, metrics) }
     await ingestor.shutdown()
     return Dictionary(uniqueKeysWithValues: LandingSource.allCases.map { ($0, lake.landingLines($0)) })
   }
 
   private func headers(_ token: AccessToken) -> HTTPFields {
-    [.contentType: "application/json", .authorization: "Bearer \(token.signed(with: testKey))"]
+    [.contentType: "application/json", .authorization: "Bearer \(token.signed(with: IngestFakes.key))"]
   }
 
   @Test func theServiceAnswers202WithTheRefusedCountOr403AndCountsThem() async throws {
@@ -252,7 +259,7 @@ private final class WriteThenFailStorage: LakeStorage {
       erasing: erasureList(emails: ["gone@example.com"], serials: [("S-GONE", cutoff)])
     ) { client, metrics in
       let mixed = try await client.execute(
-        uri: "/v1/accelerometer/readings", method: .post, headers: headers(token(.admin, "admin")),
+        uri: "/v1/accelerometer/readings", method: .post, headers: headers(IngestFakes.token(.admin, "admin")),
         body: ByteBuffer(
           string: accelerometerBody(user: "gone@example.com", count: 2)
             + accelerometerBody(user: "kept@example.com", count: 3)))
@@ -260,7 +267,8 @@ private final class WriteThenFailStorage: LakeStorage {
       #expect(String(buffer: mixed.body) == #"{"accepted":3,"refused":2}"#)
 
       let own = try await client.execute(
-        uri: "/v1/accelerometer/readings", method: .post, headers: headers(token(.user, "gone@example.com")),
+        uri: "/v1/accelerometer/readings", method: .post,
+        headers: headers(IngestFakes.token(.user, "gone@example.com")),
         body: ByteBuffer(string: accelerometerBody(user: "gone@example.com", count: 4)))
       #expect(own.status == .forbidden)
       let error = try #require(try JSONSerialization.jsonObject(with: Data(buffer: own.body)) as? [String: Any])
@@ -268,12 +276,12 @@ private final class WriteThenFailStorage: LakeStorage {
       #expect(!String(buffer: own.body).contains("gone@"))
 
       let device = try await client.execute(
-        uri: "/v1/step-trainer/readings", method: .post, headers: headers(token(.device, "S-GONE")),
-        body: ByteBuffer(string: stepTrainerBody(serial: "S-GONE", count: 8, start: cutoff - 4)))
+        uri: "/v1/step-trainer/readings", method: .post, headers: headers(IngestFakes.token(.device, "S-GONE")),
+        body: ByteBuffer(string: IngestFakes.stepTrainerBody(serial: "S-GONE", count: 8, start: cutoff - 4)))
       #expect(String(buffer: device.body) == #"{"accepted":3,"refused":5}"#)
       let untouched = try await client.execute(
-        uri: "/v1/step-trainer/readings", method: .post, headers: headers(token(.device, "S-1")),
-        body: ByteBuffer(string: stepTrainerBody(serial: "S-1", count: 6)))
+        uri: "/v1/step-trainer/readings", method: .post, headers: headers(IngestFakes.token(.device, "S-1")),
+        body: ByteBuffer(string: IngestFakes.stepTrainerBody(serial: "S-1", count: 6)))
       #expect(String(buffer: untouched.body) == #"{"accepted":6}"#)
 
       let text = metrics.render()
@@ -291,7 +299,7 @@ private final class WriteThenFailStorage: LakeStorage {
   // MARK: the Ingestor
 
   @Test func recordsBufferedBeforeAnErasureDoNotLandAndEveryOtherLandsOnce() async throws {
-    let lake = try TestLake()
+    let lake = try TemporaryLake()
     defer { lake.remove() }
     let erasures = ErasureGuard()
     let metrics = IngestMetrics()
@@ -303,14 +311,17 @@ private final class WriteThenFailStorage: LakeStorage {
       let start = 1_700_000_000_000 + Int64(part * 10)
       for user in ["gone@example.com", "kept@example.com"] {
         _ = try await ingestor.accept(
-          try batch(accelerometerBody(user: user, count: 10, start: start), .accelerometer, token(.user, user)))
+          try batch(
+            accelerometerBody(user: user, count: 10, start: start), .accelerometer, IngestFakes.token(.user, user)))
       }
     }
     _ = try await ingestor.accept(try stepTrainerBatch(serial: "S-1", count: 10, start: cutoff - 4))
     _ = try await ingestor.accept(try stepTrainerBatch(serial: "S-2", count: 10, start: cutoff - 4))
     // A customer erased only from customers: no other source holds anything of theirs.
     _ = try await ingestor.accept(
-      try batch(customer("gone@example.com") + "\n" + customer("kept@example.com"), .customer, token(.admin, "admin")))
+      try batch(
+        customer("gone@example.com") + "\n" + customer("kept@example.com"), .customer,
+        IngestFakes.token(.admin, "admin")))
 
     try await writeErasures(erasureList(emails: ["gone@example.com"], serials: [("S-1", cutoff)]), to: lake.storage)
     try await erasures.refresh(storage: lake.storage)
@@ -326,7 +337,8 @@ private final class WriteThenFailStorage: LakeStorage {
     #expect(Set(accelerometer) == Set(kept))
     let steps = lake.landingLines(.stepTrainer)
     #expect(steps.count == 5 + 10 && Set(steps).count == 15)
-    let laterOwner = Array(ndjsonLines(stepTrainerBody(serial: "S-1", count: 10, start: cutoff - 4)).suffix(5))
+    let laterOwner = Array(
+      ndjsonLines(IngestFakes.stepTrainerBody(serial: "S-1", count: 10, start: cutoff - 4)).suffix(5))
     #expect(steps.filter { $0.contains("S-1") } == laterOwner)
     #expect(lake.landingLines(.customer).count == 1)
     #expect(!lake.landingLines(.customer).contains { $0.contains("gone@") })
@@ -341,7 +353,7 @@ private final class WriteThenFailStorage: LakeStorage {
   }
 
   @Test func aBatchOfOnlyErasedRecordsWritesNoFileButIsReleased() async throws {
-    let lake = try TestLake()
+    let lake = try TemporaryLake()
     defer { lake.remove() }
     let erasures = ErasureGuard()
     let (ingestor, _) = try await Ingestor.open(
@@ -349,7 +361,8 @@ private final class WriteThenFailStorage: LakeStorage {
       erasures: erasures)
     _ = try await ingestor.accept(
       try batch(
-        accelerometerBody(user: "gone@example.com", count: 10), .accelerometer, token(.user, "gone@example.com")))
+        accelerometerBody(user: "gone@example.com", count: 10), .accelerometer,
+        IngestFakes.token(.user, "gone@example.com")))
     // Not refreshed here: the Ingestor reloads the list itself before it lands a batch.
     try await writeErasures(erasureList(emails: ["gone@example.com"]), to: lake.storage)
     await ingestor.shutdown()
@@ -362,7 +375,7 @@ private final class WriteThenFailStorage: LakeStorage {
   }
 
   @Test func aBatchRetriedWhileStorageIsAwayIsCheckedAgainOnEachAttempt() async throws {
-    let lake = try TestLake()
+    let lake = try TemporaryLake()
     defer { lake.remove() }
     let storage = FlakyStorage(lake.storage)
     storage.failing.store(true, ordering: .relaxed)
@@ -373,7 +386,7 @@ private final class WriteThenFailStorage: LakeStorage {
     _ = try await ingestor.accept(
       try batch(
         accelerometerBody(user: "gone@example.com", count: 10) + accelerometerBody(user: "kept@example.com", count: 10),
-        .accelerometer, token(.admin, "admin")))
+        .accelerometer, IngestFakes.token(.admin, "admin")))
     await eventually("a failed landing attempt") { storage.puts.load(ordering: .relaxed) >= 1 }
     try await writeErasures(erasureList(emails: ["gone@example.com"]), to: lake.storage)
     storage.failing.store(false, ordering: .relaxed)
@@ -385,7 +398,7 @@ private final class WriteThenFailStorage: LakeStorage {
   }
 
   @Test func replayingTheLogAfterACrashLeavesOutCustomersErasedMeanwhile() async throws {
-    let lake = try TestLake()
+    let lake = try TemporaryLake()
     defer { lake.remove() }
     let storage = FlakyStorage(lake.storage)
     let (first, _) = try await Ingestor.open(
@@ -395,16 +408,16 @@ private final class WriteThenFailStorage: LakeStorage {
     _ = try await first.accept(
       try batch(
         accelerometerBody(user: "gone@example.com", count: 10) + accelerometerBody(user: "kept@example.com", count: 10),
-        .accelerometer, token(.admin, "admin")))
+        .accelerometer, IngestFakes.token(.admin, "admin")))
     _ = try await first.accept(try stepTrainerBatch(serial: "S-1", count: 10, start: cutoff - 4))
     _ = try await first.accept(
       try batch(
         accelerometerBody(user: "gone@example.com", count: 3, start: 1_700_000_100_000), .accelerometer,
-        token(.user, "gone@example.com")))
+        IngestFakes.token(.user, "gone@example.com")))
     _ = try await first.accept(
       try batch(
         accelerometerBody(user: "kept@example.com", count: 3, start: 1_700_000_100_000), .accelerometer,
-        token(.user, "kept@example.com")))
+        IngestFakes.token(.user, "kept@example.com")))
     await eventually("a failed landing attempt") { storage.puts.load(ordering: .relaxed) >= 1 }
     await first.abandon()
 
@@ -426,7 +439,7 @@ private final class WriteThenFailStorage: LakeStorage {
   }
 
   @Test func aReplayedBatchAlreadyWrittenBeforeTheCrashIsRewrittenOrRemoved() async throws {
-    let lake = try TestLake()
+    let lake = try TemporaryLake()
     defer { lake.remove() }
     // The store takes each landing file but the answer never comes: the batches stay uncommitted.
     let (first, _) = try await Ingestor.open(
@@ -434,7 +447,8 @@ private final class WriteThenFailStorage: LakeStorage {
       limits: BatchLimits(maxRecords: 10, maxAge: .seconds(600)))
     _ = try await first.accept(
       try batch(
-        accelerometerBody(user: "gone@example.com", count: 10), .accelerometer, token(.user, "gone@example.com")))
+        accelerometerBody(user: "gone@example.com", count: 10), .accelerometer,
+        IngestFakes.token(.user, "gone@example.com")))
     _ = try await first.accept(try stepTrainerBatch(serial: "S-1", count: 10, start: cutoff - 4))
     await eventually("both files written") {
       lake.landingFiles(.accelerometer).count == 1 && lake.landingFiles(.stepTrainer).count == 1

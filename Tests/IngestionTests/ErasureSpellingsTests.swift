@@ -2,6 +2,8 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import IngestAPI
+import SeededRandom
+import StediTestSupport
 import Testing
 
 @testable import Ingestion
@@ -18,15 +20,8 @@ import Testing
   /// Canonical emails with letters whose spellings differ in case and in Unicode normalization.
   static let emails = ["élise.ångström@exämple.com", "josé.kirk@x.com", "çağrı.ñandú@posta.tr", "zoë.küng@mail.ch"]
 
-  /// A deterministic generator for the test's choices.
-  struct Choices {
-    var state: UInt64
-    mutating func next(_ bound: Int) -> Int {
-      state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-      return Int((state >> 33) % UInt64(bound))
-    }
-    mutating func flip() -> Bool { next(2) == 1 }
-  }
+  /// The test's choices: one seeded SplitMix64 stream per seed, so a failing seed reproduces.
+  typealias Choices = SplitMix64
 
   /// One spelling of `canonical`: each letter upper or lower case (a `k` may become the Kelvin
   /// sign, which lower-cases to `k`), NFC or NFD, with white space around it or not.
@@ -111,8 +106,8 @@ import Testing
 
   @Test(arguments: 0..<8)
   func erasingAnySpellingLeavesNoSpellingAnywhere(seed: Int) async throws {
-    var choices = Choices(state: UInt64(seed) &* 0x9E37_79B9_7F4A_7C15 &+ 1)
-    let lake = try TestLake("spellings\(seed)")
+    var choices = Choices(stream: seed, of: 0x5EED_5E11)
+    let lake = try TemporaryLake("spellings\(seed)")
     defer { lake.remove() }
     let email = Self.emails[seed % Self.emails.count]
     let serial = "ab\(seed)c-serial-\(seed)d-kelvin"
@@ -204,8 +199,8 @@ import Testing
     let left = Self.filesMentioning([email, Identity.canonical(serial), newSerial], under: lake.root)
     #expect(left.isEmpty, "files still naming the erased customer: \(left)")
     // The other customer is untouched, the one the service held included.
-    #expect(TestLake.count(of: otherEmail, in: lake.landingLines(.accelerometer)) == 13)
-    #expect(TestLake.count(of: otherSerial, in: lake.landingLines(.stepTrainer)) == 12)
+    #expect(TemporaryLake.count(of: otherEmail, in: lake.landingLines(.accelerometer)) == 13)
+    #expect(TemporaryLake.count(of: otherSerial, in: lake.landingLines(.stepTrainer)) == 12)
 
     let audit = try await ComplianceAudit(storage: lake.storage, pseudonymKey: key).run()
     #expect(!audit.findings.contains { $0.check == .erasedCustomer }, "\(audit.findings)")
@@ -216,7 +211,7 @@ import Testing
 /// service, and teaches the erasure list their serial numbers (issue 15, item 3).
 @Suite struct LateSerialTests {
   @Test func aRecordArrivingAfterTheErasureTakesItsDevicesReadingsUpToTheErasure() async throws {
-    let lake = try TestLake()
+    let lake = try TemporaryLake()
     defer { lake.remove() }
     let t = ErasureSpellingsTests.base
     try ErasureSpellingsTests.write(
@@ -237,7 +232,7 @@ import Testing
 
     let (ingestor, _) = try await Ingestor.open(storage: lake.storage, logDirectory: lake.logFolder)
     try await ingestor.erasures.refresh(storage: lake.storage)
-    let service = IngestService(ingestor: ingestor, key: testKey, metrics: IngestMetrics())
+    let service = IngestService(ingestor: ingestor, key: IngestFakes.key, metrics: IngestMetrics())
     let admin = AccessToken(role: .admin, subject: "admin", expiresAt: Int64(Date().timeIntervalSince1970) + 3600)
     try await Application(router: service.router()).test(.router) { client in
       let body = [
@@ -248,18 +243,18 @@ import Testing
       ].joined(separator: "\n")
       let response = try await client.execute(
         uri: "/v1/customers", method: .post,
-        headers: [.contentType: "application/json", .authorization: "Bearer \(admin.signed(with: testKey))"],
+        headers: [.contentType: "application/json", .authorization: "Bearer \(admin.signed(with: IngestFakes.key))"],
         body: ByteBuffer(string: body))
       #expect(response.status == .forbidden)
     }
     // The service puts both serials on the list and removes what only the erased customer held.
     let deadline = ContinuousClock.now + .seconds(60)
-    while TestLake.count(of: "SER-LATE", in: lake.landingLines(.stepTrainer)) > 0, ContinuousClock.now < deadline {
+    while TemporaryLake.count(of: "SER-LATE", in: lake.landingLines(.stepTrainer)) > 0, ContinuousClock.now < deadline {
       try await Task.sleep(for: .milliseconds(50))
     }
-    #expect(TestLake.count(of: "SER-LATE", in: lake.landingLines(.stepTrainer)) == 0)
+    #expect(TemporaryLake.count(of: "SER-LATE", in: lake.landingLines(.stepTrainer)) == 0)
     // A serial another customer holds is theirs too: its readings stay.
-    #expect(TestLake.count(of: "SER-SHARED", in: lake.landingLines(.stepTrainer)) == 10)
+    #expect(TemporaryLake.count(of: "SER-SHARED", in: lake.landingLines(.stepTrainer)) == 10)
     let list = try await ErasureList.load(storage: lake.storage)
     #expect(list.entries.first?.serials.count == 2)
     #expect(list.entries.first?.serials.allSatisfy { $0.learned == true } == true)
@@ -282,7 +277,14 @@ import Testing
   }
 }
 
-extension TestLake {
+extension TemporaryLake {
   /// How many of `lines` contain `text`.
   static func count(of text: String, in lines: [String]) -> Int { lines.filter { $0.contains(text) }.count }
+}
+
+extension SplitMix64 {
+  /// A uniform choice among `bound` options (unbiased).
+  mutating func next(_ bound: Int) -> Int { Int.random(in: 0..<bound, using: &self) }
+  /// A fair coin.
+  mutating func flip() -> Bool { Bool.random(using: &self) }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import IngestAPI
 import Lakehouse
+import StediTestSupport
 import Testing
 
 @testable import Ingestion
@@ -23,8 +24,8 @@ import Testing
   }
 
   @Test func arrayAndNDJSONGiveTheSameLandingLines() throws {
-    let device = token(.device, "S-1")
-    let ndjson = stepTrainerBody(serial: "S-1", count: 3)
+    let device = IngestFakes.token(.device, "S-1")
+    let ndjson = IngestFakes.stepTrainerBody(serial: "S-1", count: 3)
     let array = "[\n  " + ndjson.split(separator: "\n").joined(separator: ",\n  ") + "\n]"
     let fromLines = try parse(ndjson, .stepTrainer, device)
     let fromArray = try parse(array, .stepTrainer, device)
@@ -36,7 +37,7 @@ import Testing
   }
 
   @Test func pipelineFieldNamesWhateverTheMemberOrderOrSpacing() throws {
-    let user = token(.user, "a@example.com")
+    let user = IngestFakes.token(.user, "a@example.com")
     let batch = try parse(
       #"[ { "z" : 9.5, "x": -0.25, "timestamp": 1700000000123, "y": 0, "user": "a@example.com" } ]"#, .accelerometer,
       user)
@@ -46,8 +47,8 @@ import Testing
   }
 
   @Test func aBadRecordRejectsTheWholeRequestNamingLineAndField() throws {
-    let device = token(.device, "S-1")
-    var lines = stepTrainerBody(serial: "S-1", count: 5).split(separator: "\n").map(String.init)
+    let device = IngestFakes.token(.device, "S-1")
+    var lines = IngestFakes.stepTrainerBody(serial: "S-1", count: 5).split(separator: "\n").map(String.init)
     lines[3] = #"{"sensorReadingTime":"soon","serialNumber":"S-1","distanceFromObject":1}"#
     let wrongType = try #require(rejection(lines.joined(separator: "\n"), .stepTrainer, device))
     #expect(wrongType.status == 400)
@@ -67,7 +68,7 @@ import Testing
   }
 
   @Test func arrayErrorsNameTheLineWhereTheElementStarts() throws {
-    let user = token(.user, "a@example.com")
+    let user = IngestFakes.token(.user, "a@example.com")
     let good = #"{"user":"a@example.com","timestamp":1700000000001,"x":0,"y":0,"z":9.8}"#
     let body = "[\n\(good),\n\(good),\n{\"user\":\"a@example.com\",\n\"timestamp\":2,\"x\":0,\"y\":0}\n]"
     let error = try #require(rejection(body, .accelerometer, user))
@@ -81,7 +82,7 @@ import Testing
   }
 
   @Test func stringsWithBracesAndEscapesDoNotConfuseTheSplitter() throws {
-    let admin = token(.admin, "admin")
+    let admin = IngestFakes.token(.admin, "admin")
     let customer =
       #"{"customerName":"Ann \"{[}]\" Lee","email":"ann@example.com","phone":"1","birthDay":"1990-01-01","serialNumber":"S-9","registrationDate":1700000000001,"lastUpdateDate":1700000000002,"shareWithResearchAsOfDate":1700000000003,"shareWithPublicAsOfDate":null,"shareWithFriendsAsOfDate":null}"#
     let batch = try parse("[\(customer),\(customer)]", .customer, admin)
@@ -90,15 +91,16 @@ import Testing
   }
 
   @Test func tokensOnlyWriteTheirOwnRecords() throws {
-    let body = stepTrainerBody(serial: "S-1", count: 3) + stepTrainerBody(serial: "S-2", count: 1)
-    let wrong = try #require(rejection(body, .stepTrainer, token(.device, "S-1")))
+    let body =
+      IngestFakes.stepTrainerBody(serial: "S-1", count: 3) + IngestFakes.stepTrainerBody(serial: "S-2", count: 1)
+    let wrong = try #require(rejection(body, .stepTrainer, IngestFakes.token(.device, "S-1")))
     #expect(wrong.status == 403 && wrong.reason == "wrong_serial" && wrong.line == 4 && wrong.field == "serialNumber")
 
     let reading = #"{"user":"b@example.com","timestamp":1700000000001,"x":0,"y":0,"z":9.8}"#
-    #expect(rejection(reading, .accelerometer, token(.user, "a@example.com"))?.reason == "wrong_user")
-    #expect(rejection(reading, .accelerometer, token(.device, "S-1"))?.reason == "wrong_role")
-    #expect(rejection(reading, .customer, token(.user, "b@example.com"))?.status == 403)
-    #expect(rejection(reading, .accelerometer, token(.user, "b@example.com")) == nil)
-    #expect(rejection(reading, .accelerometer, token(.admin, "admin")) == nil)
+    #expect(rejection(reading, .accelerometer, IngestFakes.token(.user, "a@example.com"))?.reason == "wrong_user")
+    #expect(rejection(reading, .accelerometer, IngestFakes.token(.device, "S-1"))?.reason == "wrong_role")
+    #expect(rejection(reading, .customer, IngestFakes.token(.user, "b@example.com"))?.status == 403)
+    #expect(rejection(reading, .accelerometer, IngestFakes.token(.user, "b@example.com")) == nil)
+    #expect(rejection(reading, .accelerometer, IngestFakes.token(.admin, "admin")) == nil)
   }
 }

@@ -5,6 +5,7 @@ import LakeStorage
 import Lakehouse
 import Logging
 import NIOCore
+import StediTestSupport
 import Synchronization
 import Testing
 
@@ -15,7 +16,7 @@ import Testing
 /// lands every acknowledged record.
 @Suite struct IngestServerTests {
   @Test func servesAnnouncesBothPortsAndLandsEverythingWhenCancelled() async throws {
-    let lake = try TestLake()
+    let lake = try TemporaryLake()
     defer { lake.remove() }
     let settings = IngestServerSettings(
       port: 0, healthPort: 0, logFolder: lake.logFolder, limits: BatchLimits(maxAge: .seconds(600)))
@@ -43,8 +44,8 @@ import Testing
 
     var post = HTTPClientRequest(url: "http://127.0.0.1:\(ingestPort)/v1/step-trainer/readings")
     post.method = .POST
-    post.headers.add(name: "Authorization", value: "Bearer \(token(.device, "S-9").signed(with: key))")
-    post.body = .bytes(ByteBuffer(string: stepTrainerBody(serial: "S-9", count: 40)))
+    post.headers.add(name: "Authorization", value: "Bearer \(IngestFakes.token(.device, "S-9").signed(with: key))")
+    post.body = .bytes(ByteBuffer(string: IngestFakes.stepTrainerBody(serial: "S-9", count: 40)))
     let accepted = try await HTTPClient.shared.execute(post, timeout: .seconds(30))
     #expect(accepted.status.code == 202)
     let health = try await HTTPClient.shared.execute(

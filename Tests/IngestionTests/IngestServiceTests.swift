@@ -4,6 +4,7 @@ import HummingbirdTesting
 import IngestAPI
 import LakeStorage
 import Lakehouse
+import StediTestSupport
 import Synchronization
 import Testing
 
@@ -15,15 +16,16 @@ import Testing
   private func withService(
     live: Bool = false, limits: BatchLimits = BatchLimits(maxAge: .seconds(600)),
     configuration: IngestServiceConfiguration = .init(), storage: ((FileSystemStorage) -> any LakeStorage)? = nil,
-    landed: (TestLake) -> Void = { _ in },
-    _ body: @Sendable (any TestClientProtocol, TestLake, IngestMetrics) async throws -> Void
+    landed: (TemporaryLake) -> Void = { _ in },
+    _ body: @Sendable (any TestClientProtocol, TemporaryLake, IngestMetrics) async throws -> Void
   ) async throws {
-    let lake = try TestLake()
+    let lake = try TemporaryLake()
     defer { lake.remove() }
     let metrics = IngestMetrics()
     let (ingestor, _) = try await Ingestor.open(
       storage: storage?(lake.storage) ?? lake.storage, logDirectory: lake.logFolder, limits: limits, metrics: metrics)
-    let service = IngestService(ingestor: ingestor, key: testKey, metrics: metrics, configuration: configuration)
+    let service = IngestService(
+      ingestor: ingestor, key: IngestFakes.key, metrics: metrics, configuration: configuration)
     let app = Application(router: service.router())
     try await app.test(live ? .live : .router) { client in try await body(client, lake, metrics) }
     // Short: one test keeps its storage unreachable, and what does not land stays in the log.
@@ -33,7 +35,7 @@ import Testing
 
   private func headers(_ token: AccessToken?) -> HTTPFields {
     var fields: HTTPFields = [.contentType: "application/json"]
-    if let token { fields[.authorization] = "Bearer \(token.signed(with: testKey))" }
+    if let token { fields[.authorization] = "Bearer \(token.signed(with: IngestFakes.key))" }
     return fields
   }
 
@@ -48,12 +50,12 @@ import Testing
       landed: { lake in
         #expect(
           lake.landingLines(.stepTrainer)
-            == stepTrainerBody(serial: "S-1", count: 25).split(separator: "\n").map(String.init))
+            == IngestFakes.stepTrainerBody(serial: "S-1", count: 25).split(separator: "\n").map(String.init))
       }
     ) { client, lake, _ in
       let response = try await client.execute(
-        uri: "/v1/step-trainer/readings", method: .post, headers: headers(token(.device, "S-1")),
-        body: ByteBuffer(string: stepTrainerBody(serial: "S-1", count: 25)))
+        uri: "/v1/step-trainer/readings", method: .post, headers: headers(IngestFakes.token(.device, "S-1")),
+        body: ByteBuffer(string: IngestFakes.stepTrainerBody(serial: "S-1", count: 25)))
       #expect(response.status == .accepted)
       #expect(try json(response.body)["accepted"] as? Int == 25)
     }
@@ -61,10 +63,10 @@ import Testing
 
   @Test func badInputGets400NamingLineAndFieldAndNothingOfTheRequestLands() async throws {
     let lake = try await captureLake { client, lake, metrics in
-      var lines = stepTrainerBody(serial: "S-1", count: 3).split(separator: "\n").map(String.init)
+      var lines = IngestFakes.stepTrainerBody(serial: "S-1", count: 3).split(separator: "\n").map(String.init)
       lines[2] = #"{"sensorReadingTime":1,"serialNumber":"S-1","distanceFromObject":"far"}"#
       let response = try await client.execute(
-        uri: "/v1/step-trainer/readings", method: .post, headers: headers(token(.device, "S-1")),
+        uri: "/v1/step-trainer/readings", method: .post, headers: headers(IngestFakes.token(.device, "S-1")),
         body: ByteBuffer(string: lines.joined(separator: "\n")))
       #expect(response.status == .badRequest)
       let error = try json(response.body)
@@ -86,7 +88,7 @@ import Testing
       let customer =
         #"{"email": "   ", "serialNumber": "S-1", "registrationDate": 1700000000000, "lastUpdateDate": 1700000000000}"#
       let blank = try await client.execute(
-        uri: "/v1/customers", method: .post, headers: headers(token(.admin, "admin")),
+        uri: "/v1/customers", method: .post, headers: headers(IngestFakes.token(.admin, "admin")),
         body: ByteBuffer(string: customer))
       #expect(blank.status == .badRequest)
       let blankError = try json(blank.body)
@@ -96,7 +98,7 @@ import Testing
 
       let reading = #"{"user": "a@example.com", "timestamp": 0, "x": 1, "y": 2, "z": 3}"#
       let old = try await client.execute(
-        uri: "/v1/accelerometer/readings", method: .post, headers: headers(token(.user, "a@example.com")),
+        uri: "/v1/accelerometer/readings", method: .post, headers: headers(IngestFakes.token(.user, "a@example.com")),
         body: ByteBuffer(string: reading))
       #expect(old.status == .badRequest)
       let oldError = try json(old.body)
@@ -108,14 +110,14 @@ import Testing
 
   /// Runs `body`, then returns the lake's step-trainer landing lines after shutdown.
   private func captureLake(
-    _ body: @Sendable @escaping (any TestClientProtocol, TestLake, IngestMetrics) async throws -> Void
+    _ body: @Sendable @escaping (any TestClientProtocol, TemporaryLake, IngestMetrics) async throws -> Void
   ) async throws -> [String] {
     let result = Mutex<[String]>([])
-    let lake = try TestLake()
+    let lake = try TemporaryLake()
     defer { lake.remove() }
     let metrics = IngestMetrics()
     let (ingestor, _) = try await Ingestor.open(storage: lake.storage, logDirectory: lake.logFolder, metrics: metrics)
-    let app = Application(router: IngestService(ingestor: ingestor, key: testKey, metrics: metrics).router())
+    let app = Application(router: IngestService(ingestor: ingestor, key: IngestFakes.key, metrics: metrics).router())
     try await app.test(.router) { client in try await body(client, lake, metrics) }
     await ingestor.shutdown()
     result.withLock { $0 = lake.landingLines(.stepTrainer) }
@@ -125,7 +127,7 @@ import Testing
   @Test(arguments: [false, true])
   func missingOrInvalidTokensGet401AndSomeoneElsesDataGets403(live: Bool) async throws {
     try await withService(live: live) { client, _, metrics in
-      let body = ByteBuffer(string: stepTrainerBody(serial: "S-1", count: 2))
+      let body = ByteBuffer(string: IngestFakes.stepTrainerBody(serial: "S-1", count: 2))
       let missing = try await client.execute(
         uri: "/v1/step-trainer/readings", method: .post, headers: headers(nil), body: body)
       #expect(missing.status == .unauthorized)
@@ -133,30 +135,32 @@ import Testing
 
       var forged = headers(nil)
       let otherKey = try TokenKey(bytes: Array(repeating: 1, count: 32))
-      forged[.authorization] = "Bearer \(token(.device, "S-1").signed(with: otherKey))"
+      forged[.authorization] = "Bearer \(IngestFakes.token(.device, "S-1").signed(with: otherKey))"
       let badSignature = try await client.execute(
         uri: "/v1/step-trainer/readings", method: .post, headers: forged, body: body)
       #expect(badSignature.status == .unauthorized)
       #expect(try json(badSignature.body)["reason"] as? String == "bad_signature")
 
       let expired = try await client.execute(
-        uri: "/v1/step-trainer/readings", method: .post, headers: headers(token(.device, "S-1", expiresIn: -5)),
+        uri: "/v1/step-trainer/readings", method: .post,
+        headers: headers(IngestFakes.token(.device, "S-1", expiresIn: -5)),
         body: body)
       #expect(expired.status == .unauthorized)
 
       let otherSerial = try await client.execute(
-        uri: "/v1/step-trainer/readings", method: .post, headers: headers(token(.device, "S-2")), body: body)
+        uri: "/v1/step-trainer/readings", method: .post, headers: headers(IngestFakes.token(.device, "S-2")), body: body
+      )
       #expect(otherSerial.status == .forbidden)
       #expect(try json(otherSerial.body)["line"] as? Int == 1)
 
       let customer =
         #"{"customerName":"A","email":"a@example.com","phone":"1","birthDay":"1990-01-01","serialNumber":"S-1","registrationDate":1700000000001,"lastUpdateDate":1700000000002,"shareWithResearchAsOfDate":1700000000003}"#
       let notAdmin = try await client.execute(
-        uri: "/v1/customers", method: .post, headers: headers(token(.user, "a@example.com")),
+        uri: "/v1/customers", method: .post, headers: headers(IngestFakes.token(.user, "a@example.com")),
         body: ByteBuffer(string: customer))
       #expect(notAdmin.status == .forbidden)
       let admin = try await client.execute(
-        uri: "/v1/customers", method: .post, headers: headers(token(.admin, "admin")),
+        uri: "/v1/customers", method: .post, headers: headers(IngestFakes.token(.admin, "admin")),
         body: ByteBuffer(string: customer))
       #expect(admin.status == .accepted)
 
@@ -172,8 +176,8 @@ import Testing
   @Test func oversizedBodiesGet413() async throws {
     try await withService(configuration: IngestServiceConfiguration(maxBodyBytes: 4096)) { client, _, _ in
       let response = try await client.execute(
-        uri: "/v1/step-trainer/readings", method: .post, headers: headers(token(.device, "S-1")),
-        body: ByteBuffer(string: stepTrainerBody(serial: "S-1", count: 200)))
+        uri: "/v1/step-trainer/readings", method: .post, headers: headers(IngestFakes.token(.device, "S-1")),
+        body: ByteBuffer(string: IngestFakes.stepTrainerBody(serial: "S-1", count: 200)))
       #expect(response.status == .contentTooLarge)
       #expect(try json(response.body)["reason"] as? String == "too_large")
     }
@@ -192,9 +196,9 @@ import Testing
       var retryAfter: String?
       for part in 0..<20 {
         let response = try await client.execute(
-          uri: "/v1/step-trainer/readings", method: .post, headers: headers(token(.device, "S-1")),
+          uri: "/v1/step-trainer/readings", method: .post, headers: headers(IngestFakes.token(.device, "S-1")),
           body: ByteBuffer(
-            string: stepTrainerBody(serial: "S-1", count: 20, start: 1_700_000_000_000 + Int64(part * 20))))
+            string: IngestFakes.stepTrainerBody(serial: "S-1", count: 20, start: 1_700_000_000_000 + Int64(part * 20))))
         statuses.append(response.status)
         if response.status == .serviceUnavailable { retryAfter = response.headers[.retryAfter] }
       }
@@ -207,8 +211,8 @@ import Testing
   @Test func healthAndMetrics() async throws {
     try await withService { client, _, _ in
       _ = try await client.execute(
-        uri: "/v1/step-trainer/readings", method: .post, headers: headers(token(.device, "S-1")),
-        body: ByteBuffer(string: stepTrainerBody(serial: "S-1", count: 7)))
+        uri: "/v1/step-trainer/readings", method: .post, headers: headers(IngestFakes.token(.device, "S-1")),
+        body: ByteBuffer(string: IngestFakes.stepTrainerBody(serial: "S-1", count: 7)))
       let health = try await client.execute(uri: "/healthz", method: .get)
       #expect(health.status == .ok)
       #expect(try json(health.body)["status"] as? String == "ok")
@@ -221,9 +225,9 @@ import Testing
   }
 
   @Test func thePhonePageIsServedAndNothingOutsideItsFolder() async throws {
-    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("phone-\(UUID().uuidString)").path
-    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(atPath: folder) }
+    let phoneFolder = try TemporaryFolder(prefix: "phone")
+    defer { phoneFolder.remove() }
+    let folder = phoneFolder.path
     try "<html>phone</html>".write(toFile: "\(folder)/index.html", atomically: true, encoding: .utf8)
     try await withService(configuration: IngestServiceConfiguration(phonePageFolder: folder)) { client, _, _ in
       let page = try await client.execute(uri: "/phone", method: .get)

@@ -2,6 +2,7 @@ import Foundation
 import IngestAPI
 import LakeStorage
 import Lakehouse
+import StediTestSupport
 import Synchronization
 import Testing
 
@@ -48,7 +49,7 @@ private let base: Int64 = 1_700_000_000_000
 
 @Suite struct IngestorTests {
   @Test func aBatchLandsWhenItReachesItsRecordLimit() async throws {
-    let lake = try TestLake()
+    let lake = try TemporaryLake()
     defer { lake.remove() }
     let (ingestor, _) = try await Ingestor.open(
       storage: lake.storage, logDirectory: lake.logFolder, limits: BatchLimits(maxRecords: 250, maxAge: .seconds(600)))
@@ -66,7 +67,7 @@ private let base: Int64 = 1_700_000_000_000
   }
 
   @Test func aBatchLandsWhenItReachesItsByteLimit() async throws {
-    let lake = try TestLake()
+    let lake = try TemporaryLake()
     defer { lake.remove() }
     let (ingestor, _) = try await Ingestor.open(
       storage: lake.storage, logDirectory: lake.logFolder,
@@ -79,7 +80,7 @@ private let base: Int64 = 1_700_000_000_000
   }
 
   @Test func aQuietStreamStillLandsOnAge() async throws {
-    let lake = try TestLake()
+    let lake = try TemporaryLake()
     defer { lake.remove() }
     let (ingestor, _) = try await Ingestor.open(
       storage: lake.storage, logDirectory: lake.logFolder, limits: BatchLimits(maxAge: .milliseconds(200)))
@@ -91,7 +92,7 @@ private let base: Int64 = 1_700_000_000_000
   }
 
   @Test func fileNamesFollowTheLandingConventionAndSourcesStaySeparate() async throws {
-    let lake = try TestLake()
+    let lake = try TemporaryLake()
     defer { lake.remove() }
     let (ingestor, _) = try await Ingestor.open(
       storage: lake.storage, logDirectory: lake.logFolder, dateFolders: true)
@@ -99,7 +100,7 @@ private let base: Int64 = 1_700_000_000_000
     let reading = Array(#"[{"user":"a@example.com","timestamp":1700000000001,"x":0,"y":0,"z":9.8}]"#.utf8)
     _ = try await ingestor.accept(
       try reading.withUnsafeBytes {
-        try IngestBody.parse($0, source: .accelerometer, token: token(.user, "a@example.com"))
+        try IngestBody.parse($0, source: .accelerometer, token: IngestFakes.token(.user, "a@example.com"))
       })
     await ingestor.shutdown()
     let pattern =
@@ -114,7 +115,7 @@ private let base: Int64 = 1_700_000_000_000
   }
 
   @Test func fullBuffersRefuseWith503InsteadOfGrowing() async throws {
-    let lake = try TestLake()
+    let lake = try TemporaryLake()
     defer { lake.remove() }
     let storage = FlakyStorage(lake.storage)
     storage.failing.store(true, ordering: .relaxed)
@@ -143,7 +144,7 @@ private let base: Int64 = 1_700_000_000_000
   }
 
   @Test func afterACrashSealedBatchesLandOnceUnderTheirOwnNames() async throws {
-    let lake = try TestLake()
+    let lake = try TemporaryLake()
     defer { lake.remove() }
     let storage = FlakyStorage(lake.storage)
     let (first, _) = try await Ingestor.open(
@@ -178,7 +179,7 @@ private let base: Int64 = 1_700_000_000_000
   }
 
   @Test func shutdownWithStorageAwayGivesUpInTimeAndTheNextStartLandsEverything() async throws {
-    let lake = try TestLake()
+    let lake = try TemporaryLake()
     defer { lake.remove() }
     let storage = FlakyStorage(lake.storage)
     storage.failing.store(true, ordering: .relaxed)
@@ -196,7 +197,7 @@ private let base: Int64 = 1_700_000_000_000
   }
 
   @Test func theLogShrinksOnceItsRecordsAreInLanding() async throws {
-    let lake = try TestLake()
+    let lake = try TemporaryLake()
     defer { lake.remove() }
     let (ingestor, _) = try await Ingestor.open(
       storage: lake.storage, logDirectory: lake.logFolder, limits: BatchLimits(maxRecords: 500, maxAge: .seconds(600)),

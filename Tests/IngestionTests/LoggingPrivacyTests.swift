@@ -1,11 +1,11 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
-import InMemoryLogging
 import IngestAPI
 import LakeStorage
 import Lakehouse
 import Logging
+import StediTestSupport
 import Testing
 
 @testable import Ingestion
@@ -19,20 +19,19 @@ import Testing
   static let name = "Zelda Quux"
 
   @Test func theServiceNeverLogsATokenOrARecordsContents() async throws {
-    let handler = InMemoryLogHandler()
-    var logger = Logger(label: "stedi.test") { _ in handler }
-    logger.logLevel = .trace
-    let lake = try TestLake()
+    let capture = LogCapture()
+    let logger = capture.logger
+    let lake = try TemporaryLake()
     defer { lake.remove() }
     let metrics = IngestMetrics()
     let (ingestor, _) = try await Ingestor.open(
       storage: lake.storage, logDirectory: lake.logFolder, limits: BatchLimits(maxAge: .seconds(600)),
       metrics: metrics, logger: logger)
-    let service = IngestService(ingestor: ingestor, key: testKey, metrics: metrics, logger: logger)
-    let device = token(.device, Self.serial).signed(with: testKey)
-    let user = token(.user, Self.email).signed(with: testKey)
-    let admin = token(.admin, "ops").signed(with: testKey)
-    let expired = token(.device, Self.serial, expiresIn: -60).signed(with: testKey)
+    let service = IngestService(ingestor: ingestor, key: IngestFakes.key, metrics: metrics, logger: logger)
+    let device = IngestFakes.token(.device, Self.serial).signed(with: IngestFakes.key)
+    let user = IngestFakes.token(.user, Self.email).signed(with: IngestFakes.key)
+    let admin = IngestFakes.token(.admin, "ops").signed(with: IngestFakes.key)
+    let expired = IngestFakes.token(.device, Self.serial, expiresIn: -60).signed(with: IngestFakes.key)
     // A token whose signature is wrong: a guess at a secret must not be logged either.
     let forged = String(device.dropLast(4)) + "AAAA"
     let customer =
@@ -40,14 +39,14 @@ import Testing
       + #""serialNumber":"\#(Self.serial)","registrationDate":1700000000000,"lastUpdateDate":1700000000000,"#
       + #""shareWithResearchAsOfDate":1700000000000}"#
     let requests: [(path: String, token: String?, body: String)] = [
-      ("/v1/step-trainer/readings", device, stepTrainerBody(serial: Self.serial, count: 3)),
+      ("/v1/step-trainer/readings", device, IngestFakes.stepTrainerBody(serial: Self.serial, count: 3)),
       ("/v1/accelerometer/readings", user, #"{"user":"\#(Self.email)","timestamp":1700000000000,"x":1,"y":2,"z":3}"#),
       ("/v1/customers", admin, customer),
       // Rejected: a reading of another serial, a wrong type naming the record's value, bad JSON
       // around personal data, a blank email, the wrong role, and every kind of bad token.
       (
-        "/v1/step-trainer/readings", token(.device, "OTHER-1").signed(with: testKey),
-        stepTrainerBody(serial: Self.serial, count: 1)
+        "/v1/step-trainer/readings", IngestFakes.token(.device, "OTHER-1").signed(with: IngestFakes.key),
+        IngestFakes.stepTrainerBody(serial: Self.serial, count: 1)
       ),
       (
         "/v1/step-trainer/readings", device,
@@ -56,10 +55,13 @@ import Testing
       ("/v1/customers", admin, #"{"customerName":"\#(Self.name)","email":"\#(Self.email)""#),
       ("/v1/customers", admin, customer.replacingOccurrences(of: Self.email, with: " ")),
       ("/v1/customers", device, customer),
-      ("/v1/step-trainer/readings", forged, stepTrainerBody(serial: Self.serial, count: 1)),
-      ("/v1/step-trainer/readings", expired, stepTrainerBody(serial: Self.serial, count: 1)),
-      ("/v1/step-trainer/readings", "not-a-token-\(Self.email)", stepTrainerBody(serial: Self.serial, count: 1)),
-      ("/v1/step-trainer/readings", nil, stepTrainerBody(serial: Self.serial, count: 1)),
+      ("/v1/step-trainer/readings", forged, IngestFakes.stepTrainerBody(serial: Self.serial, count: 1)),
+      ("/v1/step-trainer/readings", expired, IngestFakes.stepTrainerBody(serial: Self.serial, count: 1)),
+      (
+        "/v1/step-trainer/readings", "not-a-token-\(Self.email)",
+        IngestFakes.stepTrainerBody(serial: Self.serial, count: 1)
+      ),
+      ("/v1/step-trainer/readings", nil, IngestFakes.stepTrainerBody(serial: Self.serial, count: 1)),
     ]
     let app = Application(router: service.router(), logger: logger)
     let statuses = try await app.test(.live) { client in
@@ -75,9 +77,7 @@ import Testing
     }
     await ingestor.shutdown(grace: .seconds(2))
     #expect(statuses == [202, 202, 202, 403, 400, 400, 400, 403, 401, 401, 401, 401], "\(statuses)")
-    let logged = handler.entries.map { entry in
-      "\(entry.level) \(entry.message) \(entry.metadata) \(entry.error.map { "\($0)" } ?? "")"
-    }
+    let logged = capture.lines
     // The rejections were logged (so the check below looked at something).
     #expect(logged.filter { $0.contains("request rejected") }.count == 9, "\(logged)")
     let secrets =

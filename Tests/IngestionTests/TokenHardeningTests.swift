@@ -4,6 +4,7 @@ import HummingbirdTesting
 import IngestAPI
 import LakeStorage
 import Lakehouse
+import StediTestSupport
 import Testing
 
 @testable import Ingestion
@@ -13,7 +14,7 @@ import Testing
 @Suite struct TokenHardeningTests {
   func signed(_ subject: String = "S-1", role: AccessToken.Role = .device) -> String {
     AccessToken(role: role, subject: subject, expiresAt: Int64(Date().timeIntervalSince1970) + 3600).signed(
-      with: testKey)
+      with: IngestFakes.key)
   }
 
   @Test func aUserTokenLandsEverySpellingOfItsEmailAndNoOtherEmail() throws {
@@ -33,26 +34,27 @@ import Testing
     try await client.execute(
       uri: "/v1/step-trainer/readings", method: .post,
       headers: [.contentType: "application/json", .authorization: "Bearer \(token)"],
-      body: ByteBuffer(string: stepTrainerBody(serial: "S-1", count: 2))
+      body: ByteBuffer(string: IngestFakes.stepTrainerBody(serial: "S-1", count: 2))
     ).status
   }
 
   @Test func revokedTokensAndSubjectsAreRefusedOnceTheServiceReloadsTheList() async throws {
-    let lake = try TestLake()
+    let lake = try TemporaryLake()
     defer { lake.remove() }
     let (ingestor, _) = try await Ingestor.open(storage: lake.storage, logDirectory: lake.logFolder)
     let revocations = TokenRevocations()
-    let service = IngestService(ingestor: ingestor, key: testKey, metrics: IngestMetrics(), revocations: revocations)
+    let service = IngestService(
+      ingestor: ingestor, key: IngestFakes.key, metrics: IngestMetrics(), revocations: revocations)
     let now = Int64(Date().timeIntervalSince1970)
     let first = signed()
     let second = AccessToken(role: .device, subject: "s-1", expiresAt: now + 3600, issuedAt: now - 5).signed(
-      with: testKey)
+      with: IngestFakes.key)
     let otherDevice = signed("S-2")
     try await Application(router: service.router()).test(.router) { client in
       #expect(try await post(client, first) == .accepted)
 
       var list = RevocationList()
-      list.revoke(token: first, claims: try AccessToken.verify(first, with: testKey))
+      list.revoke(token: first, claims: try AccessToken.verify(first, with: IngestFakes.key))
       try await list.save(storage: lake.storage)
       // Not before the reload (the service reloads it every --erasure-refresh-seconds).
       #expect(try await post(client, first) == .accepted)
@@ -60,24 +62,24 @@ import Testing
       let refused = try await client.execute(
         uri: "/v1/step-trainer/readings", method: .post,
         headers: [.contentType: "application/json", .authorization: "Bearer \(first)"],
-        body: ByteBuffer(string: stepTrainerBody(serial: "S-1", count: 2)))
+        body: ByteBuffer(string: IngestFakes.stepTrainerBody(serial: "S-1", count: 2)))
       #expect(refused.status == .unauthorized)
       #expect(String(buffer: refused.body).contains("revoked_token"))
       #expect(try await post(client, second) == .accepted)
 
       // Every token of the device issued up to now, in any spelling of its serial.
-      list.revoke(role: .device, subject: " S-1 ", at: now - 1, key: testKey)
+      list.revoke(role: .device, subject: " S-1 ", at: now - 1, key: IngestFakes.key)
       try await list.save(storage: lake.storage)
       try await revocations.refresh(storage: lake.storage)
       #expect(try await post(client, second) == .unauthorized)
       let replacement = AccessToken(role: .device, subject: "S-1", expiresAt: now + 3600, issuedAt: now).signed(
-        with: testKey)
+        with: IngestFakes.key)
       #expect(try await post(client, replacement) == .accepted)
       // Another device's tokens are untouched.
       let otherStatus = try await client.execute(
         uri: "/v1/step-trainer/readings", method: .post,
         headers: [.contentType: "application/json", .authorization: "Bearer \(otherDevice)"],
-        body: ByteBuffer(string: stepTrainerBody(serial: "S-2", count: 2))
+        body: ByteBuffer(string: IngestFakes.stepTrainerBody(serial: "S-2", count: 2))
       ).status
       #expect(otherStatus == .accepted)
     }
@@ -87,10 +89,10 @@ import Testing
   }
 
   @Test func aDamagedRevocationListKeepsTheLastOneRead() async throws {
-    let lake = try TestLake()
+    let lake = try TemporaryLake()
     defer { lake.remove() }
     var list = RevocationList()
-    list.revoke(role: .device, subject: "S-1", at: 4_000_000_000, key: testKey)
+    list.revoke(role: .device, subject: "S-1", at: 4_000_000_000, key: IngestFakes.key)
     try await list.save(storage: lake.storage)
     let revocations = TokenRevocations()
     try await revocations.refresh(storage: lake.storage)

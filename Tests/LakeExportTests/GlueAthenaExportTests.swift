@@ -1,5 +1,6 @@
 import Foundation
 import Lakehouse
+import StediTestSupport
 import Testing
 
 @testable import LakeExport
@@ -224,10 +225,9 @@ struct GlueAthenaExportTests {
   }
 
   @Test func writeCreatesTheFiles() throws {
-    let folder = FileManager.default.temporaryDirectory
-      .appendingPathComponent("lakeexport-\(#function.filter { $0.isLetter })-\(UUID().uuidString)").path
-    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(atPath: folder) }
+    let scratch = try TemporaryFolder(prefix: "lakeexport")
+    defer { scratch.remove() }
+    let folder = scratch.path
     let glue = try PipelineExport(target: .glue, rules: ZoneRules(profile: .strict)).write(to: folder)
     let athena = try PipelineExport(target: .athena, rules: ZoneRules(profile: .strict)).write(to: folder)
     #expect(glue.map { ($0 as NSString).lastPathComponent } == Self.seedScripts)

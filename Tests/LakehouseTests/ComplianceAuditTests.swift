@@ -1,5 +1,6 @@
 import Foundation
 import LakeStorage
+import StediTestSupport
 import Testing
 
 @testable import Lakehouse
@@ -14,7 +15,7 @@ import Testing
     var storage: FileSystemStorage { FileSystemStorage(root: root) }
 
     init(_ name: String = #function, profile: PipelineProfile = .strict) throws {
-      root = try LakeFixtures.scratch(name)
+      root = try TemporaryFolder(name, prefix: "lakehouse").path
       try SampleLakeGenerator(customers: 60, seed: 21).write(to: root)
       key = try PseudonymKey.loadOrCreate(at: "\(root)/\(ComplianceAudit.pseudonymKeyObject)")
       let summary = try ZonePipeline(lake: try Lake(root: root), rules: ZoneRules(profile: profile), key: key).run()
@@ -59,7 +60,7 @@ import Testing
       try FileManager.default.setAttributes([.modificationDate: date], ofItemAtPath: "\(root)/\(relative)")
     }
 
-    func remove() { LakeFixtures.removeScratch(root) }
+    func remove() { TemporaryFolder(existing: root).remove() }
   }
 
   private static let day: TimeInterval = 86_400
@@ -106,8 +107,8 @@ import Testing
   }
 
   @Test func aLakeWhereThePipelineNeverRanIsAuditedOnWhatExists() async throws {
-    let root = try LakeFixtures.scratch()
-    defer { LakeFixtures.removeScratch(root) }
+    let root = try TemporaryFolder(prefix: "lakehouse").path
+    defer { TemporaryFolder(existing: root).remove() }
     try SampleLakeGenerator(customers: 20, seed: 4).write(to: root)
     let report = try await ComplianceAudit(storage: FileSystemStorage(root: root)).run()
     #expect(report.isClean, "\(report.text())")

@@ -1,6 +1,7 @@
 import Foundation
 import LakeStorage
 import SeededRandom
+import StediTestSupport
 import Testing
 
 @testable import Lakehouse
@@ -93,8 +94,8 @@ import Testing
   /// The audit reads the lake's metadata too: an ingest log kept in the lake that still holds an
   /// erased customer's records is a finding.
   @Test func theAuditFindsAnErasedCustomerInTheIngestLog() async throws {
-    let root = try LakeFixtures.scratch()
-    defer { LakeFixtures.removeScratch(root) }
+    let root = try TemporaryFolder(prefix: "lakehouse").path
+    defer { TemporaryFolder(existing: root).remove() }
     let storage = FileSystemStorage(root: root)
     let erasureKeyBytes = Array(repeating: UInt8(5), count: 32)
     try await storage.put(ErasureKey.storageKey, bytes: Array((SecretKeyFile.hex(erasureKeyBytes) + "\n").utf8))

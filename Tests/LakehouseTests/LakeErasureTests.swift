@@ -1,5 +1,6 @@
 import Foundation
 import LakeStorage
+import StediTestSupport
 import Testing
 
 @testable import Lakehouse
@@ -17,7 +18,7 @@ import Testing
 
   /// A sample lake built with `profile`, and the customers chosen from its published tables.
   static func makeLake(_ profile: PipelineProfile = .strict) throws -> (String, Chosen) {
-    let lake = try LakeFixtures.scratch()
+    let lake = try TemporaryFolder(prefix: "lakehouse").path
     try SampleLakeGenerator(customers: 60, seed: 9, readingsPerCustomer: 30).write(to: lake)
     _ = try LakeFixtures.run(lake, profile)
     let landing = try customers(in: "\(lake)/customer/landing")
@@ -91,7 +92,7 @@ import Testing
 
   @Test func erasedCustomersLeaveNoTraceInAnyFile() async throws {
     let (lake, chosen) = try Self.makeLake()
-    defer { LakeFixtures.removeScratch(lake) }
+    defer { TemporaryFolder(existing: lake).remove() }
     var quarantineBefore: [LandingSource: [String]] = [:]
     for source in LandingSource.allCases {
       let path = "\(lake)/\(source.quarantineFolder)/part-00000.json"
@@ -134,21 +135,21 @@ import Testing
   @Test(arguments: [PipelineProfile.strict, .udacity])
   func erasureLeavesTheTablesAFreshRunWouldBuild(profile: PipelineProfile) async throws {
     let (lake, chosen) = try Self.makeLake(profile)
-    defer { LakeFixtures.removeScratch(lake) }
+    defer { TemporaryFolder(existing: lake).remove() }
     for customer in [chosen.shared, chosen.unique, chosen.quarantined] {
       _ = try await Self.eraser(lake).erase(email: customer.email)
     }
-    let erased = LakeFixtures.publishedTables(lake)
+    let erased = TemporaryLake.publishedTables(lake)
     let summary = try LakeFixtures.run(lake, profile)
     #expect(summary.published)
-    let rebuilt = LakeFixtures.publishedTables(lake)
+    let rebuilt = TemporaryLake.publishedTables(lake)
     #expect(Set(erased.keys) == Set(rebuilt.keys))
     for (file, bytes) in rebuilt { #expect(erased[file] == bytes, "\(file) differs from a fresh run") }
   }
 
   @Test func sharedSerialKeepsOnlyTheOtherOwnersRows() async throws {
     let (lake, chosen) = try Self.makeLake()
-    defer { LakeFixtures.removeScratch(lake) }
+    defer { TemporaryFolder(existing: lake).remove() }
     let subject = LakeFixtures.testKey.subjectId(email: chosen.shared.email)
     let curatedFile = "\(lake)/step_trainer/curated/part-00000.json"
     let before = try MLRows.read(curatedFile)
@@ -166,9 +167,9 @@ import Testing
 
   @Test func reDeliveredBatchesStayOutAndReapplyScrubsLanding() async throws {
     let (lake, chosen) = try Self.makeLake()
-    defer { LakeFixtures.removeScratch(lake) }
-    let saved = try LakeFixtures.scratch()
-    defer { LakeFixtures.removeScratch(saved) }
+    defer { TemporaryFolder(existing: lake).remove() }
+    let saved = try TemporaryFolder(prefix: "lakehouse").path
+    defer { TemporaryFolder(existing: saved).remove() }
     for source in LandingSource.allCases {
       try FileManager.default.createDirectory(atPath: "\(saved)/\(source.rawValue)", withIntermediateDirectories: true)
       try FileManager.default.copyItem(
@@ -207,9 +208,9 @@ import Testing
 
   @Test func scrubbingLargeFilesInPartsGivesTheSameLake() async throws {
     let (whole, chosen) = try Self.makeLake()
-    defer { LakeFixtures.removeScratch(whole) }
-    let parts = try LakeFixtures.scratch()
-    defer { LakeFixtures.removeScratch(parts) }
+    defer { TemporaryFolder(existing: whole).remove() }
+    let parts = try TemporaryFolder(prefix: "lakehouse").path
+    defer { TemporaryFolder(existing: parts).remove() }
     try FileManager.default.removeItem(atPath: parts)
     try FileManager.default.copyItem(atPath: whole, toPath: parts)
     var inParts = Self.eraser(parts)
@@ -230,7 +231,7 @@ import Testing
 
   @Test func theListAndTheLogHoldNoPersonalData() async throws {
     let (lake, chosen) = try Self.makeLake()
-    defer { LakeFixtures.removeScratch(lake) }
+    defer { TemporaryFolder(existing: lake).remove() }
     let first = try await Self.eraser(lake).erase(email: chosen.unique.email)
     let second = try await Self.eraser(lake).erase(email: " \(chosen.unique.email.lowercased()) ")
     #expect(second.resumed)
@@ -259,18 +260,18 @@ import Testing
 
   @Test func anInterruptedErasureFinishesWhenRunAgain() async throws {
     let (reference, chosen) = try Self.makeLake()
-    defer { LakeFixtures.removeScratch(reference) }
-    let pristine = try LakeFixtures.scratch()
-    defer { LakeFixtures.removeScratch(pristine) }
+    defer { TemporaryFolder(existing: reference).remove() }
+    let pristine = try TemporaryFolder(prefix: "lakehouse").path
+    defer { TemporaryFolder(existing: pristine).remove() }
     try FileManager.default.removeItem(atPath: pristine)
     try FileManager.default.copyItem(atPath: reference, toPath: pristine)
     let full = try await Self.eraser(reference).erase(email: chosen.unique.email)
-    let expected = LakeFixtures.publishedTables(reference)
+    let expected = TemporaryLake.publishedTables(reference)
     // Through this wrapper the first write is the new erasure key, the second the list, then the files.
     let writes = full.filesRewritten + full.filesDeleted + 3
     for failAfter in [2, 3, 4, writes / 2, writes - 1] {
-      let lake = try LakeFixtures.scratch()
-      defer { LakeFixtures.removeScratch(lake) }
+      let lake = try TemporaryFolder(prefix: "lakehouse").path
+      defer { TemporaryFolder(existing: lake).remove() }
       try FileManager.default.removeItem(atPath: lake)
       try FileManager.default.copyItem(atPath: pristine, toPath: lake)
       let crashing = CrashingStorage(FileSystemStorage(root: lake), failAfterWrites: failAfter)
@@ -278,8 +279,8 @@ import Testing
         _ = try await Self.eraser(crashing).erase(email: chosen.unique.email)
       }
       // Whatever was left, the pipeline already keeps the customer out of every table.
-      let copy = try LakeFixtures.scratch()
-      defer { LakeFixtures.removeScratch(copy) }
+      let copy = try TemporaryFolder(prefix: "lakehouse").path
+      defer { TemporaryFolder(existing: copy).remove() }
       try FileManager.default.removeItem(atPath: copy)
       try FileManager.default.copyItem(atPath: lake, toPath: copy)
       let rerun = try LakeFixtures.run(copy)
@@ -289,7 +290,7 @@ import Testing
       }
       let again = try await Self.eraser(lake).erase(email: chosen.unique.email)
       #expect(again.resumed)
-      #expect(LakeFixtures.publishedTables(lake) == expected, "after a crash after \(failAfter) writes")
+      #expect(TemporaryLake.publishedTables(lake) == expected, "after a crash after \(failAfter) writes")
       for text in Self.identifiers(of: chosen.unique, serialIsUnique: true) {
         #expect(try Self.filesMentioning(text, in: lake) == [])
       }

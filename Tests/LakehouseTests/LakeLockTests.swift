@@ -1,4 +1,5 @@
 import Foundation
+import StediTestSupport
 import Testing
 
 @testable import Lakehouse
@@ -6,14 +7,14 @@ import Testing
 /// One pipeline run at a time per lake; the lock never outlives its holder.
 @Suite struct LakeLockTests {
   @Test func secondRunOnABusyLakeFailsClearlyAndTouchesNothing() throws {
-    let root = try LakeFixtures.scratch()
-    defer { LakeFixtures.removeScratch(root) }
+    let root = try TemporaryFolder(prefix: "lakehouse").path
+    defer { TemporaryFolder(existing: root).remove() }
     try SampleLakeGenerator(customers: 10, seed: 3).write(to: root)
     let lake = try Lake(root: root)
     var held: LakeLock? = try LakeLock(lake: lake)
     #expect(held != nil)
     #expect(throws: LakeError.busy(path: root)) { _ = try LakeFixtures.run(root) }
-    #expect(LakeFixtures.publishedTables(root).isEmpty)
+    #expect(TemporaryLake.publishedTables(root).isEmpty)
     #expect(LakeError.busy(path: root).description.contains("another pipeline run"))
 
     held = nil
@@ -22,8 +23,8 @@ import Testing
   }
 
   @Test func concurrentFirstUsesAgreeOnOnePseudonymKey() throws {
-    let root = try LakeFixtures.scratch()
-    defer { LakeFixtures.removeScratch(root) }
+    let root = try TemporaryFolder(prefix: "lakehouse").path
+    defer { TemporaryFolder(existing: root).remove() }
     // Many rounds of eight threads creating the same new key: every round must agree on one.
     for round in 0..<200 {
       let path = "\(root)/round-\(round)/pseudonym.key"

@@ -1,4 +1,5 @@
 import Foundation
+import StediTestSupport
 import Testing
 
 @testable import Lakehouse
@@ -10,15 +11,13 @@ import Testing
 #endif
 
 /// A lake in a fresh temporary folder, removed when the test is done with it.
-private final class TemporaryLake {
-  let root: URL
+private final class ScratchLake {
+  let folder: TemporaryFolder
+  var root: URL { folder.url }
 
-  init() throws {
-    root = FileManager.default.temporaryDirectory.appendingPathComponent("NDJSONTableReaderTests-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-  }
+  init() throws { folder = try TemporaryFolder("", prefix: "NDJSONTableReaderTests") }
 
-  deinit { try? FileManager.default.removeItem(at: root) }
+  deinit { folder.remove() }
 
   var lake: Lake {
     get throws { try Lake(root: root.path) }
@@ -89,7 +88,7 @@ private func reading(_ time: Int, serial: String = "50f7b4f3-7af5-4b07-a421-7b90
 /// A table of `lineCount` lines over `files` files where every `badEvery`th line (1-based, per file) is broken
 /// and every `blankEvery`th is blank; returns what a correct reader must report.
 private func writeMixedTable(
-  _ lake: TemporaryLake, files: Int, lineCount: Int, badEvery: Int = 7, blankEvery: Int = 11
+  _ lake: ScratchLake, files: Int, lineCount: Int, badEvery: Int = 7, blankEvery: Int = 11
 ) throws -> (readings: [StepTrainerReading], bad: [(file: String, line: Int)], blank: Int) {
   var readings: [StepTrainerReading] = []
   var bad: [(String, Int)] = []
@@ -119,7 +118,7 @@ private func writeMixedTable(
 /// NDJSONTableReader reads every line of a table once, in order, with 1-based line numbers for what it rejects.
 @Suite struct NDJSONTableReaderTests {
   @Test func lineNumbersAreOneBasedPerFile() throws {
-    let lake = try TemporaryLake()
+    let lake = try ScratchLake()
     try lake.write("table/a.json", [line(0), "{bad", line(1), "[]"].joined(separator: "\n") + "\n")
     try lake.write("table/b.json", ["oops", line(2), "", #"{"sensorReadingTime":1}"#].joined(separator: "\n") + "\n")
     let outcome = try readTable(lake.lake)
@@ -139,7 +138,7 @@ private func writeMixedTable(
     (64, 1, 1), (64, 4, 1), (64, 4, 16), (97, 3, 8), (32 * 1024 * 1024, 4, 64), (32 * 1024 * 1024, 1, 256 * 1024),
   ])
   func lineNumbersAndOrderSurviveWindowsAndChunks(windowSize: Int, parallelism: Int, minimumChunkSize: Int) throws {
-    let lake = try TemporaryLake()
+    let lake = try ScratchLake()
     let expected = try writeMixedTable(lake, files: 3, lineCount: 150)
     let outcome = try readTable(
       lake.lake, windowSize: windowSize, minimumChunkSize: minimumChunkSize, parallelism: parallelism)
@@ -154,7 +153,7 @@ private func writeMixedTable(
 
   /// Guards the tests above: the small settings they use really do cut a table into many chunks.
   @Test func smallWindowsAndChunksReallySplitTheWork() throws {
-    let lake = try TemporaryLake()
+    let lake = try ScratchLake()
     _ = try writeMixedTable(lake, files: 1, lineCount: 200)
     let split = try readTable(lake.lake, windowSize: 64, minimumChunkSize: 1, parallelism: 4)
     let chunked = try readTable(lake.lake, minimumChunkSize: 64, parallelism: 4)
@@ -163,7 +162,7 @@ private func writeMixedTable(
   }
 
   @Test func resultsDoNotDependOnWindowSizeOrParallelism() throws {
-    let lake = try TemporaryLake()
+    let lake = try ScratchLake()
     _ = try writeMixedTable(lake, files: 4, lineCount: 300, badEvery: 5, blankEvery: 13)
     try lake.write("table/nested/zz.json", line(-1) + "\r\n\r\n" + "{\"sensorReadingTime\":")
     func comparable(_ outcome: ReadOutcome) -> ReadOutcome {
@@ -183,7 +182,7 @@ private func writeMixedTable(
 
   @Test(arguments: [1, 2, 3])
   func lineLongerThanTheWindowStillParses(position: Int) throws {
-    let lake = try TemporaryLake()
+    let lake = try ScratchLake()
     let longSerial = String(repeating: "0123456789abcdef", count: 300)  // 4800 bytes
     var lines = [line(1), line(2), line(3)]
     lines[position - 1] = line(position, serial: longSerial)
@@ -198,7 +197,7 @@ private func writeMixedTable(
   }
 
   @Test func longLineWithoutFinalNewlineAtTheEndOfTheFile() throws {
-    let lake = try TemporaryLake()
+    let lake = try ScratchLake()
     let longSerial = String(repeating: "x", count: 1000)
     try lake.write("table/a.json", line(1) + "\n" + line(2, serial: longSerial))
     let outcome = try readTable(lake.lake, windowSize: 64, minimumChunkSize: 1)
@@ -207,7 +206,7 @@ private func writeMixedTable(
   }
 
   @Test func crlfLineEndingsAreAccepted() throws {
-    let lake = try TemporaryLake()
+    let lake = try ScratchLake()
     try lake.write("table/a.json", [line(1), line(2), "", "{bad", line(3)].joined(separator: "\r\n") + "\r\n")
     for windowSize in [64, 32 * 1024 * 1024] {
       let outcome = try readTable(lake.lake, windowSize: windowSize, minimumChunkSize: 1)
@@ -220,7 +219,7 @@ private func writeMixedTable(
   }
 
   @Test func completeLastLineWithoutNewlineIsAccepted() throws {
-    let lake = try TemporaryLake()
+    let lake = try ScratchLake()
     try lake.write("table/a.json", line(1) + "\n" + line(2))
     let outcome = try readTable(lake.lake)
     #expect(outcome.readings == [reading(1), reading(2)])
@@ -230,7 +229,7 @@ private func writeMixedTable(
 
   @Test(arguments: [64, 32 * 1024 * 1024])
   func cutLastLineIsQuarantinedAsTruncated(windowSize: Int) throws {
-    let lake = try TemporaryLake()
+    let lake = try ScratchLake()
     let cut = String(line(3).prefix(40))
     try lake.write("table/a.json", line(1) + "\n" + line(2) + "\n" + cut)
     let outcome = try readTable(lake.lake, windowSize: windowSize)
@@ -242,7 +241,7 @@ private func writeMixedTable(
   }
 
   @Test func blankAndWhitespaceOnlyLinesAreCountedAsBlank() throws {
-    let lake = try TemporaryLake()
+    let lake = try ScratchLake()
     try lake.write(
       "table/a.json", ["", line(1), " ", "\t", "  \t \r", "\r", line(2), ""].joined(separator: "\n") + "\n")
     let outcome = try readTable(lake.lake)
@@ -253,7 +252,7 @@ private func writeMixedTable(
   }
 
   @Test func emptyFilesCountNothingAndDoNotShiftLineNumbers() throws {
-    let lake = try TemporaryLake()
+    let lake = try ScratchLake()
     try lake.write("table/a.json", "")
     try lake.write("table/b.json", "{x\n")
     try lake.write("table/c.json", "\n")
@@ -265,7 +264,7 @@ private func writeMixedTable(
   }
 
   @Test func progressAddsUpToTheBytesOfTheTable() throws {
-    let lake = try TemporaryLake()
+    let lake = try ScratchLake()
     _ = try writeMixedTable(lake, files: 3, lineCount: 50)
     try lake.write("table/tail.json", line(1) + "\n" + "{cut")
     let total = try lake.lake.tableFiles(in: "table").reduce(0) { $0 + $1.size }
@@ -276,7 +275,7 @@ private func writeMixedTable(
 
   @Test(arguments: [64, 32 * 1024 * 1024])
   func fileThatGrewAfterListingIsReadToItsEnd(windowSize: Int) throws {
-    let lake = try TemporaryLake()
+    let lake = try ScratchLake()
     try lake.write("table/a.json", line(1) + "\n")
     let files = try lake.lake.tableFiles(in: "table")
     let grown = (1...50).map { line($0) }.joined(separator: "\n") + "\n"
@@ -289,7 +288,7 @@ private func writeMixedTable(
   }
 
   @Test func quarantinedInvalidUTF8KeepsTheRawBytes() throws {
-    let lake = try TemporaryLake()
+    let lake = try ScratchLake()
     let bad: [UInt8] =
       Array(#"{"sensorReadingTime":1,"serialNumber":""#.utf8) + [0xC0, 0x80]
       + Array(#"","distanceFromObject":2}"#.utf8)
@@ -308,7 +307,7 @@ private func writeMixedTable(
   }
 
   @Test func fileRemovedAfterListingIsUnreadable() throws {
-    let lake = try TemporaryLake()
+    let lake = try ScratchLake()
     try lake.write("table/a.json", line(1) + "\n")
     try lake.write("table/b.json", line(2) + "\n")
     let files = try lake.lake.tableFiles(in: "table")
@@ -327,7 +326,7 @@ private func writeMixedTable(
 
   @Test(.enabled(if: geteuid() != 0, "running as root: chmod 000 does not stop root from reading a file"))
   func fileWithoutReadPermissionIsUnreadable() throws {
-    let lake = try TemporaryLake()
+    let lake = try ScratchLake()
     try lake.write("table/a.json", line(1) + "\n")
     let path = lake.root.appendingPathComponent("table/a.json").path
     #expect(chmod(path, 0) == 0)
@@ -355,14 +354,14 @@ extension NDJSONTableReaderTests {
     }
 
     @Test func regularFileIsNotADirectory() throws {
-      let lake = try TemporaryLake()
+      let lake = try ScratchLake()
       try lake.write("file.json", "{}")
       let path = lake.root.appendingPathComponent("file.json").path
       #expect(throws: LakeError.notADirectory(path: path)) { _ = try Lake(root: path) }
     }
 
     @Test func tableFilesAreRecursiveSortedAndSkipHiddenAndNonJSON() throws {
-      let lake = try TemporaryLake()
+      let lake = try ScratchLake()
       for path in [
         "table/b.json", "table/a.json", "table/sub/c.json", "table/sub/deeper/a.json", "table/a2.json",
         "table/.hidden.json", "table/_SUCCESS.json", "table/_temporary/x.json", "table/.spark/y.json",
@@ -381,12 +380,12 @@ extension NDJSONTableReaderTests {
     }
 
     @Test func missingTableFolderHasNoFiles() throws {
-      let lake = try TemporaryLake()
+      let lake = try ScratchLake()
       #expect(try lake.lake.tableFiles(in: "absent").isEmpty)
     }
 
     @Test func trailingSlashOnTheRootIsIgnored() throws {
-      let lake = try TemporaryLake()
+      let lake = try ScratchLake()
       try lake.write("table/a.json", "{}\n")
       let opened = try Lake(root: lake.root.path + "/")
       #expect(opened.root == lake.root.path)

@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import LakeStorage
+import StediTestSupport
 import Testing
 
 @testable import Lakehouse
@@ -63,8 +64,8 @@ import Testing
   }
 
   @Test func aFIFOAndASocketAreQuarantinedNotOpenedAndTheRunReconciles() throws {
-    let root = try LakeFixtures.scratch("fifo")  // short: a socket's path must fit in 108 bytes
-    defer { LakeFixtures.removeScratch(root) }
+    let root = try TemporaryFolder("fifo", prefix: "lakehouse").path  // short: a socket's path must fit in 108 bytes
+    defer { TemporaryFolder(existing: root).remove() }
     try SampleLakeGenerator(customers: 20, seed: 5).write(to: root)
     try Self.makeFIFO("\(root)/customer/landing/zz-fifo.json")
     try Self.makeFIFO("\(root)/accelerometer/landing/nested/pipe.json")
@@ -107,8 +108,8 @@ import Testing
   }
 
   @Test func theReaderReportsAFIFOInFileOrderAndCountsItAsOneLine() throws {
-    let root = try LakeFixtures.scratch()
-    defer { LakeFixtures.removeScratch(root) }
+    let root = try TemporaryFolder(prefix: "lakehouse").path
+    defer { TemporaryFolder(existing: root).remove() }
     let line = #"{"sensorReadingTime": 1700000000000, "serialNumber": "s1", "distanceFromObject": 5}"#
     try FileManager.default.createDirectory(atPath: "\(root)/t", withIntermediateDirectories: true)
     try Data("\(line)\n\(line)\n".utf8).write(to: URL(fileURLWithPath: "\(root)/t/a.json"))
@@ -134,8 +135,8 @@ import Testing
 
   @Test func aFileReplacedByAFIFOAfterListingIsCaughtWhenOpened() throws {
     // The race the second guard is for: listed as a regular file, a FIFO by the time it is read.
-    let root = try LakeFixtures.scratch()
-    defer { LakeFixtures.removeScratch(root) }
+    let root = try TemporaryFolder(prefix: "lakehouse").path
+    defer { TemporaryFolder(existing: root).remove() }
     try FileManager.default.createDirectory(atPath: "\(root)/t", withIntermediateDirectories: true)
     try Data("{}\n".utf8).write(to: URL(fileURLWithPath: "\(root)/t/a.json"))
     let files = try Lake(root: root).tableFiles(in: "t")
@@ -160,8 +161,8 @@ import Testing
   }
 
   @Test func folderStorageNeitherListsNorOpensAFIFO() async throws {
-    let root = try LakeFixtures.scratch("storage")
-    defer { LakeFixtures.removeScratch(root) }
+    let root = try TemporaryFolder("storage", prefix: "lakehouse").path
+    defer { TemporaryFolder(existing: root).remove() }
     let storage = FileSystemStorage(root: root)
     try await storage.put("customer/landing/a.json", bytes: Array("{}\n".utf8))
     try Self.makeFIFO("\(root)/customer/landing/b.json")

@@ -1,4 +1,5 @@
 import Foundation
+import StediTestSupport
 import Testing
 
 @testable import Lakehouse
@@ -6,23 +7,23 @@ import Testing
 /// Re-runs are idempotent, incremental landing equals a fresh run, re-delivery never duplicates.
 @Suite struct PipelineIdempotenceTests {
   @Test func runningTwiceGivesByteIdenticalTables() throws {
-    let lake = try LakeFixtures.scratch()
-    defer { LakeFixtures.removeScratch(lake) }
+    let lake = try TemporaryFolder(prefix: "lakehouse").path
+    defer { TemporaryFolder(existing: lake).remove() }
     try SampleLakeGenerator(customers: 80, seed: 11).write(to: lake)
     let first = try LakeFixtures.run(lake)
-    let tables = LakeFixtures.publishedTables(lake)
+    let tables = TemporaryLake.publishedTables(lake)
     let second = try LakeFixtures.run(lake)
-    #expect(LakeFixtures.publishedTables(lake) == tables)
+    #expect(TemporaryLake.publishedTables(lake) == tables)
     #expect(first.tableRows == second.tableRows)
     #expect(tables.count == ZoneTable.allCases.count + LandingSource.allCases.count)
   }
 
   @Test func addingLandingFilesThenRerunningEqualsAFreshRunOverAllFiles() throws {
-    let incremental = try LakeFixtures.scratch()
-    let fresh = try LakeFixtures.scratch()
+    let incremental = try TemporaryFolder(prefix: "lakehouse").path
+    let fresh = try TemporaryFolder(prefix: "lakehouse").path
     defer {
-      LakeFixtures.removeScratch(incremental)
-      LakeFixtures.removeScratch(fresh)
+      TemporaryFolder(existing: incremental).remove()
+      TemporaryFolder(existing: fresh).remove()
     }
     let firstBatch = SampleLakeGenerator(customers: 40, seed: 1)
     let secondBatch = SampleLakeGenerator(customers: 40, seed: 2)
@@ -36,7 +37,7 @@ import Testing
     let freshSummary = try LakeFixtures.run(fresh)
 
     #expect(incrementalSummary.tableRows == freshSummary.tableRows)
-    #expect(LakeFixtures.publishedTables(incremental) == LakeFixtures.publishedTables(fresh))
+    #expect(TemporaryLake.publishedTables(incremental) == TemporaryLake.publishedTables(fresh))
   }
 
   /// Writes `batch`'s landing files into a `later/` folder inside each landing table of `lake`.
@@ -52,11 +53,11 @@ import Testing
 
   @Test(arguments: [PipelineProfile.strict, .udacity])
   func redeliveredLandingFileNeverDuplicatesTrustedRows(profile: PipelineProfile) throws {
-    let lake = try LakeFixtures.scratch()
-    defer { LakeFixtures.removeScratch(lake) }
+    let lake = try TemporaryFolder(prefix: "lakehouse").path
+    defer { TemporaryFolder(existing: lake).remove() }
     try SampleLakeGenerator(customers: 60, seed: 4).write(to: lake)
     _ = try LakeFixtures.run(lake, profile)
-    let once = LakeFixtures.publishedTables(lake).filter { !$0.key.contains("quarantine") }
+    let once = TemporaryLake.publishedTables(lake).filter { !$0.key.contains("quarantine") }
     for source in LandingSource.allCases {
       for file in try FileManager.default.contentsOfDirectory(atPath: "\(lake)/\(source.landingFolder)")
       where file.hasSuffix(".json") {
@@ -66,16 +67,16 @@ import Testing
       }
     }
     let summary = try LakeFixtures.run(lake, profile)
-    #expect(LakeFixtures.publishedTables(lake).filter { !$0.key.contains("quarantine") } == once)
+    #expect(TemporaryLake.publishedTables(lake).filter { !$0.key.contains("quarantine") } == once)
     #expect(summary.qualityFailures == [])
   }
 
   @Test func outputsDoNotDependOnLandingFileOrder() throws {
-    let lake = try LakeFixtures.scratch()
-    let renamed = try LakeFixtures.scratch()
+    let lake = try TemporaryFolder(prefix: "lakehouse").path
+    let renamed = try TemporaryFolder(prefix: "lakehouse").path
     defer {
-      LakeFixtures.removeScratch(lake)
-      LakeFixtures.removeScratch(renamed)
+      TemporaryFolder(existing: lake).remove()
+      TemporaryFolder(existing: renamed).remove()
     }
     let generator = SampleLakeGenerator(customers: 50, seed: 9)
     try generator.write(to: lake)
@@ -91,13 +92,13 @@ import Testing
     }
     _ = try LakeFixtures.run(lake)
     _ = try LakeFixtures.run(renamed)
-    let tables = { (root: String) in LakeFixtures.publishedTables(root).filter { !$0.key.contains("quarantine") } }
+    let tables = { (root: String) in TemporaryLake.publishedTables(root).filter { !$0.key.contains("quarantine") } }
     #expect(tables(lake) == tables(renamed))
   }
 
   @Test func pseudonymKeyIsCreatedOnceAndKeptOutsideTheTables() throws {
-    let lake = try LakeFixtures.scratch()
-    defer { LakeFixtures.removeScratch(lake) }
+    let lake = try TemporaryFolder(prefix: "lakehouse").path
+    defer { TemporaryFolder(existing: lake).remove() }
     let path = PseudonymKey.defaultPath(in: try Lake(root: lake))
     let first = try PseudonymKey.loadOrCreate(at: path)
     let second = try PseudonymKey.loadOrCreate(at: path)

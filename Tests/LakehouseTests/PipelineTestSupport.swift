@@ -3,6 +3,7 @@
 // tables back from. Everything is named `Privacy…` so it cannot clash with other test files.
 
 import Foundation
+import StediTestSupport
 import Testing
 
 @testable import Lakehouse
@@ -64,13 +65,10 @@ struct PrivacyLake {
   static let epoch: Int64 = 1_700_000_000_000
 
   init(_ tag: String = "privacy") throws {
-    root =
-      FileManager.default.temporaryDirectory
-      .appendingPathComponent("lakehouse-\(tag)-\(UUID().uuidString)").path
-    try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+    root = try TemporaryFolder(tag, prefix: "lakehouse").path
   }
 
-  func remove() { try? FileManager.default.removeItem(atPath: root) }
+  func remove() { TemporaryFolder(existing: root).remove() }
 
   // MARK: Landing
 

@@ -1,4 +1,5 @@
 import Foundation
+import StediTestSupport
 import Testing
 
 @testable import Lakehouse
@@ -10,7 +11,7 @@ import Testing
     let root: String
 
     init(_ name: String = #function, profile: PipelineProfile = .strict) throws {
-      root = try LakeFixtures.scratch(name)
+      root = try TemporaryFolder(name, prefix: "lakehouse").path
       try SampleLakeGenerator(customers: 60, seed: 21).write(to: root)
       let summary = try LakeFixtures.run(root, profile)
       #expect(summary.qualityFailures == [])
@@ -30,7 +31,7 @@ import Testing
       try QualityCheck(lake: try Lake(root: root), key: LakeFixtures.testKey).run().findings
     }
 
-    func remove() { LakeFixtures.removeScratch(root) }
+    func remove() { TemporaryFolder(existing: root).remove() }
   }
 
   @Test func cleanRunPassesEveryCheck() throws {
@@ -129,8 +130,8 @@ import Testing
   }
 
   @Test func checkBeforeAnyRunSaysSo() throws {
-    let root = try LakeFixtures.scratch()
-    defer { LakeFixtures.removeScratch(root) }
+    let root = try TemporaryFolder(prefix: "lakehouse").path
+    defer { TemporaryFolder(existing: root).remove() }
     let report = try QualityCheck(lake: try Lake(root: root), key: LakeFixtures.testKey).run()
     #expect(report.findings.map(\.check) == ["ran"])
   }

@@ -1,4 +1,5 @@
 import Foundation
+import StediTestSupport
 import Testing
 
 @testable import Lakehouse
@@ -26,8 +27,8 @@ import Testing
     #"{"email": "a@example.com", "serialNumber": "S-1", "registrationDate": 1700000000000, "lastUpdateDate": 1700000000000, "shareWithResearchAsOfDate": 1700000000000}"#
 
   @Test func megabytesOfNULsAndOfRandomBytesAreQuarantinedBoundedWithLengthAndDigest() throws {
-    let root = try LakeFixtures.scratch()
-    defer { LakeFixtures.removeScratch(root) }
+    let root = try TemporaryFolder(prefix: "lakehouse").path
+    defer { TemporaryFolder(existing: root).remove() }
     let nuls = [UInt8](repeating: 0, count: 6_000_000)
     var generator = SystemRandomNumberGenerator()
     var garbage = (0..<3_000_000).map { _ in

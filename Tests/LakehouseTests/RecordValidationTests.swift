@@ -1,4 +1,5 @@
 import Foundation
+import StediTestSupport
 import Testing
 
 @testable import Lakehouse
@@ -130,8 +131,8 @@ import Testing
   }
 
   @Test func thePipelineQuarantinesOutOfRangeAndInvalidLinesAgainstItsOwnClock() throws {
-    let root = try LakeFixtures.scratch()
-    defer { LakeFixtures.removeScratch(root) }
+    let root = try TemporaryFolder(prefix: "lakehouse").path
+    defer { TemporaryFolder(existing: root).remove() }
     let now: Int64 = 1_700_000_000_000
     let lines = [
       Self.customer(consent: "1690000000000"),

@@ -1,27 +1,19 @@
 import Foundation
+import StediTestSupport
 import Testing
 
 @testable import Lakehouse
 
 /// The public STEDI data gives the rubric's counts under udacity and the privacy-correct counts under strict.
-@Suite(.enabled(if: LakeFixtures.udacityDataset != nil, Comment(rawValue: LakeFixtures.missingDatasetMessage)))
+@Suite(.enabled(if: UdacityDataset.path != nil, Comment(rawValue: LakeFixtures.missingDatasetMessage)))
 struct UdacityDatasetTests {
-  static let expected: [PipelineProfile: [ZoneTable: Int]] = [
-    .udacity: [
-      .customerTrusted: 482, .accelerometerTrusted: 40_981, .customersCurated: 482, .stepTrainerTrusted: 14_460,
-      .machineLearningCurated: 43_681,
-    ],
-    .strict: [
-      .customerTrusted: 482, .accelerometerTrusted: 32_025, .customersCurated: 464, .stepTrainerTrusted: 11_297,
-      .machineLearningCurated: 32_025,
-    ],
-  ]
+  static let expected = UdacityDataset.expectedCounts
 
   @Test(arguments: [PipelineProfile.udacity, .strict])
   func countsMatchTheRubricTable(profile: PipelineProfile) throws {
-    let lake = try LakeFixtures.scratch()
-    defer { LakeFixtures.removeScratch(lake) }
-    try LakeFixtures.copyLanding(from: LakeFixtures.udacityDataset!, to: lake)
+    let lake = try TemporaryFolder(prefix: "lakehouse").path
+    defer { TemporaryFolder(existing: lake).remove() }
+    try LakeFixtures.copyLanding(from: UdacityDataset.path!, to: lake)
 
     let summary = try LakeFixtures.run(lake, profile)
 
@@ -38,9 +30,9 @@ struct UdacityDatasetTests {
 
   /// The rubric's 43,681 includes 2,700 rows that pair one customer's step reading with another's phone reading.
   @Test func udacityJoinOnTimeAloneCrossesCustomers() throws {
-    let lake = try LakeFixtures.scratch()
-    defer { LakeFixtures.removeScratch(lake) }
-    try LakeFixtures.copyLanding(from: LakeFixtures.udacityDataset!, to: lake)
+    let lake = try TemporaryFolder(prefix: "lakehouse").path
+    defer { TemporaryFolder(existing: lake).remove() }
+    try LakeFixtures.copyLanding(from: UdacityDataset.path!, to: lake)
     _ = try LakeFixtures.run(lake, .udacity)
 
     var owner: [String: String] = [:]

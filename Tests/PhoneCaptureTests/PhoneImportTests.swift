@@ -1,5 +1,6 @@
 import Foundation
 import Motion
+import StediTestSupport
 import Testing
 
 @testable import PhoneCapture
@@ -498,9 +499,7 @@ private func importError(_ body: () throws -> PhoneImport) -> PhoneImportError? 
 
 /// The real phone exports described in `shared/datasets/phone-exports/SOURCES.md`, beside the repository.
 enum PhoneExports {
-  static let root: URL = URL(fileURLWithPath: #filePath)
-    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()  // the repository
-    .deletingLastPathComponent().appendingPathComponent("shared/datasets/phone-exports")
+  static let root: URL = TestPaths.sharedDataset("phone-exports")
 
   static func path(_ relative: String) -> String { root.appendingPathComponent(relative).path }
 

@@ -1,4 +1,5 @@
 import Foundation
+import StediTestSupport
 import Testing
 
 /// End to end through real processes and a real tty: `stedi device simulate` speaks the protocol on
@@ -130,7 +131,7 @@ import Testing
   }
 
   @Test func capturesASimulatedDeviceThroughLibserialport() throws {
-    let scratch = try ScratchFolder()
+    let scratch = try TemporaryFolder()
     defer { scratch.remove() }
     let shim = try Self.shim(in: scratch.path)
     let simulator = try Simulator.start(["--rate", "16", "--duration", "60"], log: "\(scratch.path)/truth.ndjson")
@@ -176,7 +177,7 @@ import Testing
   /// `stedi capture --ingest`: the same readings reach landing through `stedi serve`, and a token
   /// for another serial number stops the capture with the service's refusal.
   @Test func capturesIntoTheIngestService() async throws {
-    let scratch = try ScratchFolder()
+    let scratch = try TemporaryFolder()
     defer { scratch.remove() }
     let lake = "\(scratch.path)/lake"
     let token = try StediProcess.run(["token", "issue", "--lake", lake, "--device", Self.serial])
@@ -206,7 +207,7 @@ import Testing
   }
 
   @Test func lineNoiseAndADeviceRebootNeverBecomeWrongReadings() throws {
-    let scratch = try ScratchFolder()
+    let scratch = try TemporaryFolder()
     defer { scratch.remove() }
     // The shim first: compiling it takes seconds on a loaded machine, and the device reboots 3 s
     // after it starts, which must fall inside the capture.
@@ -263,7 +264,7 @@ import Testing
   }
 
   @Test func aPortThatClosesAndComesBackIsReconnected() throws {
-    let scratch = try ScratchFolder()
+    let scratch = try TemporaryFolder()
     defer { scratch.remove() }
     let link = "\(scratch.path)/stepTrainer"
     let first = try Simulator.start(["--rate", "10", "--link", link], log: "\(scratch.path)/first.ndjson")
@@ -290,7 +291,7 @@ import Testing
   }
 
   @Test func interruptCommitsWhatWasCaptured() throws {
-    let scratch = try ScratchFolder()
+    let scratch = try TemporaryFolder()
     defer { scratch.remove() }
     let simulator = try Simulator.start(["--rate", "16"], log: "\(scratch.path)/truth.ndjson")
     let capture = try StediProcess.start(

@@ -1,15 +1,16 @@
 import Foundation
+import StediTestSupport
 import Testing
 
 /// A run killed with SIGKILL at any instant leaves every table as it was or complete; the next run repairs.
 @Suite struct CrashSafetyTests {
   @Test func killedRunsLeaveEveryTableOldOrNewAndTheNextRunRepairs() throws {
-    let scratch = try ScratchFolder()
+    let scratch = try TemporaryFolder()
     defer { scratch.remove() }
     let lake = scratch.path + "/lake"
     try StediProcess.run(["lake", "sample", "--lake", lake, "--customers", "300", "--readings", "200", "--seed", "5"])
     #expect(try StediProcess.run(["pipeline", "run", "--lake", lake]).status == 0)
-    let before = tableSnapshot(lake)
+    let before = TemporaryLake.publishedTables(lake)
 
     // New landing data arrives: a second batch of customers and readings.
     let extra = scratch.path + "/extra"
@@ -23,7 +24,7 @@ import Testing
     let started = Date()
     #expect(try StediProcess.run(["pipeline", "run", "--lake", reference]).status == 0)
     let fullRun = Date().timeIntervalSince(started)
-    let after = tableSnapshot(reference)
+    let after = TemporaryLake.publishedTables(reference)
     #expect(before != after)
 
     var random = SystemRandomNumberGenerator()
@@ -34,7 +35,7 @@ import Testing
       Thread.sleep(forTimeInterval: delay)
       kill(process.processIdentifier, SIGKILL)
       process.waitUntilExit()
-      let now = tableSnapshot(lake)
+      let now = TemporaryLake.publishedTables(lake)
       for (path, contents) in now where !path.split(separator: "/").last!.hasPrefix(".") {
         #expect(
           contents == before[path] || contents == after[path],
@@ -46,6 +47,6 @@ import Testing
     }
 
     #expect(try StediProcess.run(["pipeline", "run", "--lake", lake]).status == 0)
-    #expect(tableSnapshot(lake) == after, "the repairing run did not give what a clean run gives")
+    #expect(TemporaryLake.publishedTables(lake) == after, "the repairing run did not give what a clean run gives")
   }
 }

@@ -1,10 +1,11 @@
 import Foundation
+import StediTestSupport
 import Testing
 
 /// A full disk is a clear error, and nothing half-written is published.
 @Suite struct DiskFullTests {
   @Test func fullDiskStopsTheRunWithAClearMessageAndNoPartialTable() throws {
-    let scratch = try ScratchFolder()
+    let scratch = try TemporaryFolder()
     defer { scratch.remove() }
     // Measure what the landing files and the tables take, on the ordinary disk.
     let measured = scratch.path + "/measured"
@@ -45,7 +46,7 @@ import Testing
     #expect(run.status == 2)
     #expect(run.stderr.contains("the disk is full"), "\(run.stderr)")
     // Whatever was published is complete: each table file parses line by line to the end.
-    for (path, contents) in tableSnapshot(lake) {
+    for (path, contents) in TemporaryLake.publishedTables(lake) {
       #expect(!path.split(separator: "/").last!.hasPrefix("."), "leftover temporary file \(path)")
       #expect(contents.isEmpty || contents.last == UInt8(ascii: "\n"), "\(path) ends mid-line")
     }

@@ -1,4 +1,5 @@
 import Foundation
+import StediTestSupport
 import Testing
 
 /// `stedi lake erase` and `stedi token revoke` against a real `stedi serve` (issue 15): the
@@ -45,7 +46,7 @@ import Testing
 
   /// A lake folder with the other customer's record, and a running service with a long batch age
   /// (records stay in its log), holding an NFD-spelled customer's record and readings.
-  static func serviceHoldingTheCustomer(_ scratch: ScratchFolder) async throws -> (String, ServeProcess) {
+  static func serviceHoldingTheCustomer(_ scratch: TemporaryFolder) async throws -> (String, ServeProcess) {
     let lake = "\(scratch.path)/lake"
     try FileManager.default.createDirectory(atPath: "\(lake)/customer/landing", withIntermediateDirectories: true)
     try Data((customer("other@x.com", serial: "other-serial", phone: "555-0100") + "\n").utf8).write(
@@ -71,7 +72,7 @@ import Testing
   }
 
   @Test func erasingAnotherSpellingWhileTheServiceHoldsTheRecordsEmptiesItsLog() async throws {
-    let scratch = try ScratchFolder()
+    let scratch = try TemporaryFolder()
     defer { scratch.remove() }
     let (lake, service) = try await Self.serviceHoldingTheCustomer(scratch)
     let erase = try StediProcess.run(["lake", "erase", "--lake", lake, "--email", " ZOË.KUNG@x.com", "--json"])
@@ -97,7 +98,7 @@ import Testing
   }
 
   @Test func aLogLeftByAKilledServiceIsLandedWithoutTheCustomerAndEmptied() async throws {
-    let scratch = try ScratchFolder()
+    let scratch = try TemporaryFolder()
     defer { scratch.remove() }
     let (lake, service) = try await Self.serviceHoldingTheCustomer(scratch)
     await service.kill9()
@@ -110,7 +111,7 @@ import Testing
   }
 
   @Test func anEmailFoundNowhereIsSaidAndExitsZero() throws {
-    let scratch = try ScratchFolder()
+    let scratch = try TemporaryFolder()
     defer { scratch.remove() }
     let lake = "\(scratch.path)/lake"
     try FileManager.default.createDirectory(atPath: "\(lake)/customer/landing", withIntermediateDirectories: true)
@@ -122,7 +123,7 @@ import Testing
   }
 
   @Test func revokedTokensAreRefusedByARunningService() async throws {
-    let scratch = try ScratchFolder()
+    let scratch = try TemporaryFolder()
     defer { scratch.remove() }
     let lake = "\(scratch.path)/lake"
     try FileManager.default.createDirectory(atPath: "\(lake)/customer/landing", withIntermediateDirectories: true)

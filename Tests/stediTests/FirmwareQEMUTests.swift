@@ -1,4 +1,5 @@
 import Foundation
+import StediTestSupport
 import Testing
 
 /// The firmware as a Step Trainer runs it: built for a Cortex-M4 (`make -C firmware-protocol/firmware`),
@@ -91,7 +92,7 @@ import Testing
   static func median(_ values: [Int64]) -> Int64 { values.sorted()[values.count / 2] }
 
   @Test func captureReadsTheEmulatedFirmwareIntoTheLake() throws {
-    let scratch = try ScratchFolder()
+    let scratch = try TemporaryFolder()
     defer { scratch.remove() }
     let emulator = try Emulator.boot(log: "\(scratch.path)/qemu.log")
     defer { emulator.stop() }
@@ -128,7 +129,7 @@ import Testing
   }
 
   @Test func theFirmwareTakesAConfigurationAndSurvivesGarbage() throws {
-    let scratch = try ScratchFolder()
+    let scratch = try TemporaryFolder()
     defer { scratch.remove() }
     let emulator = try Emulator.boot(log: "\(scratch.path)/qemu.log")
     defer { emulator.stop() }

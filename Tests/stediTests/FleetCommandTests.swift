@@ -1,5 +1,6 @@
 import Fleet
 import Foundation
+import StediTestSupport
 import Testing
 
 /// `stedi fleet run` against a real `stedi serve`, reconciled against the lake it writes.
@@ -22,7 +23,7 @@ import Testing
   }
 
   static func run(file: String, extra: [String] = []) async throws -> Outcome {
-    let scratch = try ScratchFolder()
+    let scratch = try TemporaryFolder()
     defer { scratch.remove() }
     let lake = "\(scratch.path)/lake"
     let environment = ["STEDI_TOKEN_KEY": String(repeating: "fleet-test-key-", count: 3)]
@@ -46,7 +47,7 @@ import Testing
   }
 
   @Test func aMixedFleetRunsSomeStepTrainersThroughTheSerialPath() async throws {
-    let scratch = try ScratchFolder()
+    let scratch = try TemporaryFolder()
     defer { scratch.remove() }
     let file = "\(scratch.path)/mixed.yaml"
     try "name: mixed\nseed: 5\ncustomers: 6\nserialDevices: 2\ndurationSeconds: 4\nbatchReadings: 10\n".write(

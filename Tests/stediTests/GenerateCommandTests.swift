@@ -1,4 +1,5 @@
 import Foundation
+import StediTestSupport
 import Testing
 
 /// `stedi generate`: deterministic lakes whose flaws the pipeline finds exactly as the manifest says.
@@ -15,7 +16,7 @@ import Testing
   }
 
   @Test func sameSeedWritesByteIdenticalLakesAndAnotherSeedDoesNot() throws {
-    let scratch = try ScratchFolder()
+    let scratch = try TemporaryFolder()
     defer { scratch.remove() }
     for (name, seed) in [("a", "7"), ("b", "7"), ("c", "8")] {
       let run = try StediProcess.run([
@@ -41,7 +42,7 @@ import Testing
   }
 
   @Test func pipelineFunnelMatchesTheManifestWithEveryFlawButSerialReuse() throws {
-    let scratch = try ScratchFolder()
+    let scratch = try TemporaryFolder()
     defer { scratch.remove() }
     let lake = scratch.path + "/lake"
     let flaws = "duplicate-emails,withdrawn-consent,readings-before-consent,redelivered-batches,malformed-lines"
@@ -76,7 +77,7 @@ import Testing
   }
 
   @Test func reusedSerialsAreSharedAndTheOwnerAwareJoinStillHolds() throws {
-    let scratch = try ScratchFolder()
+    let scratch = try TemporaryFolder()
     defer { scratch.remove() }
     let lake = scratch.path + "/lake"
     #expect(
@@ -95,7 +96,7 @@ import Testing
   }
 
   @Test func filesHaveThePublicDataFormat() throws {
-    let scratch = try ScratchFolder()
+    let scratch = try TemporaryFolder()
     defer { scratch.remove() }
     let lake = scratch.path + "/lake"
     #expect(

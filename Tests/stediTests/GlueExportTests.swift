@@ -1,6 +1,7 @@
 import Foundation
 import LakeExport
 import Lakehouse
+import StediTestSupport
 import Testing
 
 /// The scripts of `stedi pipeline export --target glue`, compiled and run on local Spark (the
@@ -25,16 +26,7 @@ struct GlueExportTests {
   static let missingData = Comment(
     rawValue: ".venv-spark or ../shared/datasets/stedi-udacity is absent: the Glue scripts are not run on Spark")
 
-  static let expected: [PipelineProfile: [ZoneTable: Int]] = [
-    .strict: [
-      .customerTrusted: 482, .accelerometerTrusted: 32_025, .customersCurated: 464, .stepTrainerTrusted: 11_297,
-      .machineLearningCurated: 32_025,
-    ],
-    .udacity: [
-      .customerTrusted: 482, .accelerometerTrusted: 40_981, .customersCurated: 482, .stepTrainerTrusted: 14_460,
-      .machineLearningCurated: 43_681,
-    ],
-  ]
+  static let expected = UdacityDataset.expectedCounts
 
   /// Runs `arguments` with output to files in `folder` (no pipe to fill); returns status and stderr's tail.
   /// Awaits the exit rather than blocking in waitUntilExit: a Spark job takes ~20 s, and a blocked
@@ -90,7 +82,7 @@ struct GlueExportTests {
 
   @Test(.enabled(if: python != nil, missingPython), arguments: PipelineProfile.allCases)
   func scriptsCompile(profile: PipelineProfile) async throws {
-    let scratch = try ScratchFolder()
+    let scratch = try TemporaryFolder()
     defer { scratch.remove() }
     try Self.export(profile, to: scratch.path)
     let scripts = try FileManager.default.contentsOfDirectory(atPath: scratch.path).filter { $0.hasSuffix(".py") }
@@ -105,7 +97,7 @@ struct GlueExportTests {
   /// a few bad landing lines too, which the jobs must quarantine without changing a count.
   @Test(.enabled(if: python != nil && dataset != nil, missingData), arguments: PipelineProfile.allCases)
   func jobsRunOnSparkAndGiveTheFunnel(profile: PipelineProfile) async throws {
-    let scratch = try ScratchFolder()
+    let scratch = try TemporaryFolder()
     defer { scratch.remove() }
     let scripts = "\(scratch.path)/glue"
     let lake = "\(scratch.path)/lake"

@@ -1,5 +1,6 @@
 import Foundation
 import Lakehouse
+import StediTestSupport
 import Testing
 
 /// `stedi import phone` as a data engineer uses it: the real binary, test-written exports, a temporary lake.
@@ -40,7 +41,7 @@ import Testing
   }
 
   @Test func phyphoxExportBecomesOneLandingFileAndAQuarantineFile() throws {
-    let scratch = try ScratchFolder()
+    let scratch = try TemporaryFolder()
     defer { scratch.remove() }
     let lake = scratch.path + "/lake"
     try FileManager.default.createDirectory(atPath: lake, withIntermediateDirectories: true)
@@ -90,7 +91,7 @@ import Testing
   }
 
   @Test func reimportingTheSameFileIsIdempotent() throws {
-    let scratch = try ScratchFolder()
+    let scratch = try TemporaryFolder()
     defer { scratch.remove() }
     let lake = scratch.path + "/lake"
     try FileManager.default.createDirectory(atPath: lake, withIntermediateDirectories: true)
@@ -98,11 +99,11 @@ import Testing
     let arguments = ["import", "phone", "--from", csv, "--user", Self.user, "--lake", lake]
 
     #expect(try StediProcess.run(arguments).status == 0)
-    let first = tableSnapshot(lake).merging(landingSnapshot(lake)) { $1 }
+    let first = TemporaryLake.publishedTables(lake).merging(landingSnapshot(lake)) { $1 }
     let again = try StediProcess.run(arguments + ["--format", "phyphox"])
     #expect(again.status == 0, "\(again.stderr)")
     #expect(again.stdout.contains("unchanged: this file was already imported"))
-    #expect(tableSnapshot(lake).merging(landingSnapshot(lake)) { $1 } == first)
+    #expect(TemporaryLake.publishedTables(lake).merging(landingSnapshot(lake)) { $1 } == first)
     #expect(Self.importFiles(lake, "landing").count == 1)
 
     // A copy of the file under another name is the same recording: same landing file.
@@ -114,7 +115,7 @@ import Testing
   }
 
   @Test func sensorLoggerJSONWithoutClosingBracketAndSensorChoice() throws {
-    let scratch = try ScratchFolder()
+    let scratch = try TemporaryFolder()
     defer { scratch.remove() }
     let lake = scratch.path + "/lake"
     try FileManager.default.createDirectory(atPath: lake, withIntermediateDirectories: true)
@@ -153,7 +154,7 @@ import Testing
   }
 
   @Test func unknownFormatExitsWith2AndWritesNothing() throws {
-    let scratch = try ScratchFolder()
+    let scratch = try TemporaryFolder()
     defer { scratch.remove() }
     let lake = scratch.path + "/lake"
     try FileManager.default.createDirectory(atPath: lake, withIntermediateDirectories: true)
@@ -174,7 +175,7 @@ import Testing
   }
 
   @Test func unreadableInputsExitWith2() throws {
-    let scratch = try ScratchFolder()
+    let scratch = try TemporaryFolder()
     defer { scratch.remove() }
     let lake = scratch.path + "/lake"
     try FileManager.default.createDirectory(atPath: lake, withIntermediateDirectories: true)
@@ -222,7 +223,7 @@ import Testing
   }
 
   @Test func thePipelineReadsTheImportAndKeepsItsQuarantine() throws {
-    let scratch = try ScratchFolder()
+    let scratch = try TemporaryFolder()
     defer { scratch.remove() }
     let lake = scratch.path + "/lake"
     #expect(try StediProcess.run(["lake", "sample", "--lake", lake, "--customers", "20"]).status == 0)

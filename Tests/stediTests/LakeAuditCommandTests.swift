@@ -7,7 +7,7 @@ import Testing
 /// 3 (findings) and 2 (errors), and the `--json` report.
 @Suite struct LakeAuditCommandTests {
   @Test func cleanAfterAStrictRunFindingsAfterAUdacityRun() throws {
-    let scratch = try ScratchFolder()
+    let scratch = try TemporaryFolder()
     defer { scratch.remove() }
     let lake = scratch.path + "/lake"
     #expect(try StediProcess.run(["lake", "sample", "--lake", lake, "--customers", "40", "--seed", "3"]).status == 0)
@@ -63,7 +63,7 @@ import Testing
     #expect(missing.status == 2)
     #expect(missing.stderr.contains("no lake folder at /nonexistent/stedi-lake"), "\(missing.stderr)")
 
-    let scratch = try ScratchFolder()
+    let scratch = try TemporaryFolder()
     defer { scratch.remove() }
     let noKey = try StediProcess.run([
       "lake", "audit", "--lake", scratch.path, "--key-file", scratch.path + "/none.key",
@@ -95,7 +95,7 @@ extension LakeAuditCommandTests {
     @Test func auditsAnS3LakeLikeAFolder() async throws {
       let server = try await SeaweedFSServer.shared()
       let storage = try await server.freshLake()
-      let scratch = try ScratchFolder()
+      let scratch = try TemporaryFolder()
       defer { scratch.remove() }
       let local = scratch.path + "/lake"
       #expect(

@@ -47,7 +47,7 @@ import Testing
   }
 
   @Test func erasureWhileTheServiceRunsKeepsTheCustomerOut() async throws {
-    let scratch = try ScratchFolder()
+    let scratch = try TemporaryFolder()
     defer { scratch.remove() }
     let lake = "\(scratch.path)/lake"
     #expect(
@@ -109,7 +109,7 @@ import Testing
   }
 
   @Test func usageErrorsAreClear() throws {
-    let scratch = try ScratchFolder()
+    let scratch = try TemporaryFolder()
     defer { scratch.remove() }
     let neither = try StediProcess.run(["lake", "erase", "--lake", scratch.path])
     #expect(neither.status != 0)
@@ -126,7 +126,7 @@ import Testing
   func erasureOnAnS3Lake() async throws {
     let server = try await SeaweedFSServer.shared()
     let storage = try await server.freshLake()
-    let scratch = try ScratchFolder()
+    let scratch = try TemporaryFolder()
     defer { scratch.remove() }
     let local = "\(scratch.path)/local"
     #expect(

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import StediTestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -36,7 +37,7 @@ import Testing
   }
 
   @Test func pipelineRunWithAFIFOInLandingFinishesReportsItAndReleasesTheLake() throws {
-    let scratch = try ScratchFolder()
+    let scratch = try TemporaryFolder()
     defer { scratch.remove() }
     let lake = scratch.path + "/lake"
     #expect(try StediProcess.run(["lake", "sample", "--lake", lake, "--customers", "30", "--seed", "4"]).status == 0)

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import NIOCore
+import StediTestSupport
 import Testing
 
 /// The phone capture page (simulators/phone/index.html) as a customer's phone uses it: headless
@@ -47,8 +48,7 @@ enum PhoneBrowser {
 struct PhonePageTests {
   static let user = "phone.tester@example.com"
 
-  static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent()
+  static let packageRoot = TestPaths.packageRoot
   static let driver = packageRoot.appendingPathComponent("simulators/phone/test/drive_phone.py").path
 
   struct Failure: Error, CustomStringConvertible {
@@ -215,7 +215,7 @@ struct PhonePageTests {
   /// Chromium 156), "dispatched-events" the driver's fallback, kept working here.
   @Test(arguments: ["auto", "dispatched-events"]) func recordsThroughThePage(motion: String) async throws {
     guard let chromium = PhoneBrowser.require() else { return }
-    let scratch = try ScratchFolder()
+    let scratch = try TemporaryFolder()
     defer { scratch.remove() }
     let lake = "\(scratch.path)/lake"
     try FileManager.default.createDirectory(atPath: lake, withIntermediateDirectories: true)
@@ -287,7 +287,7 @@ struct PhonePageTests {
 
   @Test func expiredForeignTokensAndDeniedMotionLandNothing() async throws {
     guard let chromium = PhoneBrowser.require() else { return }
-    let scratch = try ScratchFolder()
+    let scratch = try TemporaryFolder()
     defer { scratch.remove() }
     let lake = "\(scratch.path)/lake"
     let otherLake = "\(scratch.path)/other-lake"

@@ -1,10 +1,11 @@
 import Foundation
+import StediTestSupport
 import Testing
 
 /// `stedi pipeline run` and `check` as a data engineer uses them: real process, real folders.
 @Suite struct PipelineCommandTests {
   @Test func sampleLakeRunPrintsAReconcilingJSONFunnel() throws {
-    let scratch = try ScratchFolder()
+    let scratch = try TemporaryFolder()
     defer { scratch.remove() }
     let lake = scratch.path + "/lake"
     let sample = try StediProcess.run(["lake", "sample", "--lake", lake, "--customers", "60", "--seed", "3"])
@@ -56,7 +57,7 @@ import Testing
   }
 
   @Test func humanFunnelShowsEveryTableAndQuarantineReason() throws {
-    let scratch = try ScratchFolder()
+    let scratch = try TemporaryFolder()
     defer { scratch.remove() }
     let lake = scratch.path + "/lake"
     try StediProcess.run(["lake", "sample", "--lake", lake, "--customers", "30"])
@@ -80,7 +81,7 @@ import Testing
   }
 
   @Test func unreadableLandingFileStopsTheRunAndPublishesNothing() throws {
-    let scratch = try ScratchFolder()
+    let scratch = try TemporaryFolder()
     defer { scratch.remove() }
     let lake = scratch.path + "/lake"
     try StediProcess.run(["lake", "sample", "--lake", lake, "--customers", "10"])
@@ -90,11 +91,11 @@ import Testing
     let run = try StediProcess.run(["pipeline", "run", "--lake", lake])
     #expect(run.status == 2)
     #expect(run.stderr.contains("cannot read \(lake)/step_trainer/landing/lost-batch.json"), "\(run.stderr)")
-    #expect(tableSnapshot(lake).isEmpty, "nothing may be published from a partial read")
+    #expect(TemporaryLake.publishedTables(lake).isEmpty, "nothing may be published from a partial read")
   }
 
   @Test func checkFailsWithAReadableListWhenATableIsTamperedWith() throws {
-    let scratch = try ScratchFolder()
+    let scratch = try TemporaryFolder()
     defer { scratch.remove() }
     let lake = scratch.path + "/lake"
     try StediProcess.run(["lake", "sample", "--lake", lake, "--customers", "40"])

@@ -25,7 +25,7 @@ struct S3LakeTests {
   @Test func serveLandsReadingsInS3() async throws {
     let server = try await SeaweedFSServer.shared()
     let storage = try await server.freshLake()
-    let work = try ScratchFolder()
+    let work = try TemporaryFolder()
     defer { work.remove() }
     let env = environment(server)
     let token = try StediProcess.run(
@@ -60,7 +60,7 @@ struct S3LakeTests {
   @Test func thePipelineRunsOnAnS3LakeAndPublishesWhatItWouldLocally() async throws {
     let server = try await SeaweedFSServer.shared()
     let storage = try await server.freshLake()
-    let scratch = try ScratchFolder()
+    let scratch = try TemporaryFolder()
     defer { scratch.remove() }
     let local = "\(scratch.path)/local"
     let generated = try StediProcess.run([
@@ -86,7 +86,7 @@ struct S3LakeTests {
     #expect(s3Run.status == 0, "\(s3Run.stderr)")
 
     // Every table and quarantine file the local run published is in S3 with the same bytes.
-    let published = tableSnapshot(local)
+    let published = TemporaryLake.publishedTables(local)
     #expect(!published.isEmpty)
     for (key, bytes) in published where !key.split(separator: "/").last!.hasPrefix(".") {
       let remote = try await storage.get(key)
@@ -107,7 +107,7 @@ struct S3LakeTests {
   @Test func aWrongSecretIsRefusedAndSaysSo() async throws {
     let server = try await SeaweedFSServer.shared()
     let storage = try await server.freshLake()
-    let scratch = try ScratchFolder()
+    let scratch = try TemporaryFolder()
     defer { scratch.remove() }
     let run = try StediProcess.run(
       [

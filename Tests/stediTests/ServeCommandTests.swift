@@ -1,4 +1,5 @@
 import Foundation
+import StediTestSupport
 import Synchronization
 import Testing
 
@@ -16,7 +17,7 @@ import Testing
   }
 
   @Test func tokensFromTheCLIAreAcceptedAndLandedReadingsPassThePipeline() async throws {
-    let lake = try ScratchFolder()
+    let lake = try TemporaryFolder()
     defer { lake.remove() }
     let device = try issue(lake.path, ["--device", "S-1"])
     let other = try issue(lake.path, ["--device", "S-2"])
@@ -46,7 +47,7 @@ import Testing
   /// A torn write at the end of the log (what a crash mid-append leaves) is reported at start-up
   /// and skipped: the service starts, and everything acknowledged before it still lands.
   @Test func aTornLogTailIsReportedAndSkippedAtStartUp() async throws {
-    let lake = try ScratchFolder()
+    let lake = try TemporaryFolder()
     defer { lake.remove() }
     let token = try issue(lake.path, ["--device", "S-1"])
     let first = try await ServeProcess.start(["--lake", lake.path, "--batch-max-age", "600"])
@@ -78,7 +79,7 @@ import Testing
   /// The issue's durability test: load running, kill -9 at random moments, restart; landing must
   /// hold every acknowledged reading exactly once, and nothing that was never sent.
   @Test func killedWithSigkillUnderLoadLandingHoldsExactlyTheAcknowledgedReadings() async throws {
-    let lake = try ScratchFolder()
+    let lake = try TemporaryFolder()
     defer { lake.remove() }
     let token = try issue(lake.path, ["--device", "S-1"])
     let load = LoadLedger()

@@ -1,4 +1,5 @@
 import Foundation
+import StediTestSupport
 import Synchronization
 import Testing
 
@@ -103,7 +104,7 @@ import Testing
     _ arguments: [String], _ body: (Serve, String) async throws -> Void, function: String = #function
   ) async throws {
     raiseOwnDescriptorLimit()
-    let scratch = try ScratchFolder(function)
+    let scratch = try TemporaryFolder(function)
     defer { scratch.remove() }
     let lake = "\(scratch.path)/lake"
     let issued = try StediProcess.run(["token", "issue", "--lake", lake, "--device", Self.serial])
@@ -455,7 +456,7 @@ enum StediProcessRunner {
 /// missing one only when told to.
 @Suite struct ServeStartupTests {
   @Test func aMissingLakeIsAnErrorUnlessCreateIsGiven() async throws {
-    let scratch = try ScratchFolder()
+    let scratch = try TemporaryFolder()
     defer { scratch.remove() }
     let lake = "\(scratch.path)/deep/new/lake"
     let refused = try StediProcess.run(["serve", "--lake", lake, "--port", "0"])
@@ -469,7 +470,7 @@ enum StediProcessRunner {
   }
 
   @Test func aReadOnlyLakeIsAOneLineError() async throws {
-    let scratch = try ScratchFolder()
+    let scratch = try TemporaryFolder()
     defer { scratch.remove() }
     let lake = "\(scratch.path)/lake"
     try FileManager.default.createDirectory(atPath: lake, withIntermediateDirectories: true)
@@ -484,7 +485,7 @@ enum StediProcessRunner {
 
   /// A lake whose folder can be written but whose write-ahead log folder cannot: still one line.
   @Test func anUnwritableLogFolderIsAOneLineError() async throws {
-    let scratch = try ScratchFolder()
+    let scratch = try TemporaryFolder()
     defer { scratch.remove() }
     let lake = "\(scratch.path)/lake"
     let wal = "\(scratch.path)/wal"

@@ -1,4 +1,5 @@
 import Foundation
+import StediTestSupport
 import Testing
 
 /// The exported Spark job computes exactly the tables the embedded engine computes, row by row,
@@ -33,7 +34,7 @@ struct SparkExportTests {
   }
 
   /// Runs both engines on copies of `landing` and compares every table.
-  func compareEngines(landing: String, profile: String, scratch: ScratchFolder) throws {
+  func compareEngines(landing: String, profile: String, scratch: TemporaryFolder) throws {
     let embedded = scratch.path + "/embedded-\(profile)"
     let spark = scratch.path + "/spark-\(profile)"
     for lake in [embedded, spark] {
@@ -85,14 +86,14 @@ struct SparkExportTests {
     .enabled(if: SparkEnvironment.dataset != nil, "../shared/datasets/stedi-udacity is absent"),
     arguments: ["strict", "udacity"])
   func sparkEqualsEmbeddedOnThePublicData(profile: String) throws {
-    let scratch = try ScratchFolder()
+    let scratch = try TemporaryFolder()
     defer { scratch.remove() }
     try compareEngines(landing: SparkEnvironment.dataset!, profile: profile, scratch: scratch)
   }
 
   @Test(arguments: ["strict", "udacity"])
   func sparkEqualsEmbeddedOnAGeneratedLakeWithEveryFlaw(profile: String) throws {
-    let scratch = try ScratchFolder()
+    let scratch = try TemporaryFolder()
     defer { scratch.remove() }
     let generated = scratch.path + "/generated"
     let run = try StediProcess.run([
@@ -106,7 +107,7 @@ struct SparkExportTests {
   /// both engines treat them as one identity and show the same spelling.
   @Test(arguments: ["strict", "udacity"])
   func sparkEqualsEmbeddedWhenIdentitiesAreSpelledSeveralWays(profile: String) throws {
-    let scratch = try ScratchFolder()
+    let scratch = try TemporaryFolder()
     defer { scratch.remove() }
     let landing = scratch.path + "/spellings"
     let t: Int64 = 1_700_000_000_000
@@ -148,16 +149,12 @@ struct SparkExportTests {
 
 /// Where the Spark virtualenv and the public dataset are, if present.
 enum SparkEnvironment {
-  static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent()
+  static let packageRoot = TestPaths.packageRoot
 
   static let python: String? = {
     let path = packageRoot.appendingPathComponent(".venv-spark/bin/python").path
     return FileManager.default.isExecutableFile(atPath: path) ? path : nil
   }()
 
-  static let dataset: String? = {
-    let path = packageRoot.deletingLastPathComponent().appendingPathComponent("shared/datasets/stedi-udacity").path
-    return FileManager.default.fileExists(atPath: path + "/customer/landing") ? path : nil
-  }()
+  static let dataset: String? = UdacityDataset.path
 }

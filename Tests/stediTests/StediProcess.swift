@@ -46,31 +46,3 @@ struct StediProcess {
     return process
   }
 }
-
-/// A fresh folder under the system's temporary folder, removed by `remove()`.
-struct ScratchFolder {
-  let path: String
-
-  init(_ name: String = #function) throws {
-    let safe = name.filter { $0.isLetter || $0.isNumber }
-    path = FileManager.default.temporaryDirectory.appendingPathComponent("stedi-\(safe)-\(UUID().uuidString)").path
-    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-  }
-
-  func remove() { try? FileManager.default.removeItem(atPath: path) }
-}
-
-/// The published tables of a lake, file by file: relative path → bytes (hidden files included, to catch leftovers).
-func tableSnapshot(_ lake: String) -> [String: Data] {
-  var snapshot: [String: Data] = [:]
-  for folder in [
-    "customer/trusted", "customer/curated", "accelerometer/trusted", "step_trainer/trusted", "step_trainer/curated",
-    "customer/quarantine", "accelerometer/quarantine", "step_trainer/quarantine",
-  ] {
-    let entries = (try? FileManager.default.contentsOfDirectory(atPath: "\(lake)/\(folder)")) ?? []
-    for name in entries {
-      snapshot["\(folder)/\(name)"] = FileManager.default.contents(atPath: "\(lake)/\(folder)/\(name)")
-    }
-  }
-  return snapshot
-}

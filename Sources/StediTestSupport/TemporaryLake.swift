@@ -1,0 +1,56 @@
+import Foundation
+import LakeStorage
+import Lakehouse
+
+/// A fresh folder lake for one test, removed by `remove()`: its storage and what landed in it.
+public struct TemporaryLake: Sendable {
+  /// The folder the lake lives in.
+  public let folder: TemporaryFolder
+
+  /// Creates an empty lake folder; `name` defaults to the calling test.
+  public init(_ name: String = #function, prefix: String = "stedi-lake") throws {
+    folder = try TemporaryFolder(name, prefix: prefix)
+  }
+
+  /// The lake's root folder.
+  public var root: String { folder.path }
+
+  /// The lake's folder storage.
+  public var storage: FileSystemStorage { FileSystemStorage(root: root) }
+
+  /// The ingest service's default write-ahead log folder for a folder lake.
+  public var logFolder: String { "\(root)/_stedi/ingest-wal" }
+
+  /// The landing files of `source`, relative to the root, sorted (hidden files left out).
+  public func landingFiles(_ source: LandingSource) -> [String] {
+    let landing = "\(root)/\(source.landingFolder)"
+    guard let enumerator = FileManager.default.enumerator(atPath: landing) else { return [] }
+    return enumerator.compactMap { $0 as? String }.filter { $0.hasSuffix(".json") && !$0.hasPrefix(".") }.sorted()
+      .map { "\(source.landingFolder)/\($0)" }
+  }
+
+  /// Every landing line of `source`, file by file in `landingFiles` order.
+  public func landingLines(_ source: LandingSource) -> [String] {
+    landingFiles(source).flatMap { file in
+      (try? String(contentsOfFile: "\(root)/\(file)", encoding: .utf8))?.split(separator: "\n").map(String.init) ?? []
+    }
+  }
+
+  /// The bytes of every published table and quarantine file (relative path → contents), hidden files included.
+  public func publishedTables() -> [String: Data] { Self.publishedTables(root) }
+
+  /// The bytes of every published table and quarantine file of the folder lake at `root`.
+  public static func publishedTables(_ root: String) -> [String: Data] {
+    var tables: [String: Data] = [:]
+    let folders = ZoneTable.allCases.map(\.folder) + LandingSource.allCases.map(\.quarantineFolder)
+    for folder in folders {
+      for name in (try? FileManager.default.contentsOfDirectory(atPath: "\(root)/\(folder)")) ?? [] {
+        tables["\(folder)/\(name)"] = FileManager.default.contents(atPath: "\(root)/\(folder)/\(name)")
+      }
+    }
+    return tables
+  }
+
+  /// Removes the lake and everything in it.
+  public func remove() { folder.remove() }
+}
