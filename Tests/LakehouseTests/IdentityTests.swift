@@ -21,15 +21,24 @@ import Testing
     #expect(Identity.canonical(result) == result, "canonical form must be stable")
   }
 
+  /// Every ASCII character, capitals and control characters included: the byte-level ASCII path
+  /// (trim, fold A-Z) gives what Foundation's trimming, lower-casing and NFC give, as a String,
+  /// as bytes, and as a table lookup.
   @Test func theASCIIFastPathAgreesWithTheFullMapping() {
     var generator = SplitMix64(seed: 15)
-    let alphabet = Array("aZ09.-_@ \tkK")
-    for _ in 0..<2000 {
+    let alphabet = (0..<128).map { Character(Unicode.Scalar(UInt8($0))) } + Array("aZ@. \tK")
+    var table = ByteStringTable()
+    for _ in 0..<5000 {
       let length = Int(generator.next() % 12)
       let text = String((0..<length).map { _ in alphabet[Int(generator.next() % UInt64(alphabet.count))] })
       let full = text.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
-      #expect(Identity.canonical(text) == full)
+        .precomposedStringWithCanonicalMapping
+      #expect(Array(Identity.canonical(text).utf8) == Array(full.utf8), "\(Array(text.utf8))")
       var copy = text
+      let bytes = copy.withUTF8 { Identity.canonical(bytes: UnsafeRawBufferPointer($0)) }
+      #expect(bytes == Array(full.utf8), "\(Array(text.utf8))")
+      let id = table.insert(full)
+      #expect(copy.withUTF8 { table.id(ofIdentity: UnsafeRawBufferPointer($0)) } == id)
       let fast = copy.withUTF8 { Identity.isCanonicalASCII(UnsafeRawBufferPointer($0)) }
       if fast { #expect(full == text) }
     }
