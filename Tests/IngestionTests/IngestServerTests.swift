@@ -1,10 +1,8 @@
-import AsyncHTTPClient
 import Foundation
 import IngestAPI
 import LakeStorage
 import Lakehouse
 import Logging
-import NIOCore
 import StediTestSupport
 import Synchronization
 import Testing
@@ -42,15 +40,15 @@ import Testing
     let healthPort = try #require(ports["health"])
     #expect(ingestPort != healthPort && ingestPort > 0 && healthPort > 0)
 
-    var post = HTTPClientRequest(url: "http://127.0.0.1:\(ingestPort)/v1/step-trainer/readings")
-    post.method = .POST
-    post.headers.add(name: "Authorization", value: "Bearer \(IngestFakes.token(.device, "S-9").signed(with: key))")
-    post.body = .bytes(ByteBuffer(string: IngestFakes.stepTrainerBody(serial: "S-9", count: 40)))
-    let accepted = try await HTTPClient.shared.execute(post, timeout: .seconds(30))
-    #expect(accepted.status.code == 202)
-    let health = try await HTTPClient.shared.execute(
-      HTTPClientRequest(url: "http://127.0.0.1:\(healthPort)/healthz"), timeout: .seconds(30))
-    #expect(health.status.code == 200)
+    let token = IngestFakes.token(.device, "S-9").signed(with: key)
+    let accepted = try await IngestClient(baseURL: "http://127.0.0.1:\(ingestPort)").post(
+      .stepTrainer, token: token, ndjson: Array(IngestFakes.stepTrainerBody(serial: "S-9", count: 40).utf8),
+      timeout: .seconds(30))
+    #expect(accepted.isAccepted)
+    #expect(accepted.acknowledgement()?.accepted == 40)
+    let health = try await IngestClient(baseURL: "http://127.0.0.1:\(healthPort)").health(timeout: .seconds(30))
+    #expect(health.status == 200)
+    #expect(health.health?.isHealthy == true)
     // Nothing has landed yet (the batch may wait ten minutes); stopping the server lands it.
     #expect(lake.landingLines(.stepTrainer).isEmpty)
     running.cancel()

@@ -295,21 +295,28 @@ import Testing
     }
   }
 
+  /// `count` connections each mid-request (a head and one byte of a 100-byte body), given half a
+  /// second to be registered: at `--max-connections count`, every slot is busy.
+  private static func occupy(_ count: Int, port: Int, token: String) async -> [Int32] {
+    let head =
+      "POST /v1/step-trainer/readings HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(token)\r\n"
+      + "Content-Type: application/x-ndjson\r\nContent-Length: 100\r\n\r\n{"
+    let busy = (0..<count).compactMap { _ -> Int32? in
+      guard let fd = RawHTTP.connect(port: port) else { return nil }
+      RawHTTP.send(fd, Array(head.utf8))
+      return fd
+    }
+    #expect(busy.count == count)
+    try? await Task.sleep(for: .milliseconds(500))
+    return busy
+  }
+
   /// At the cap with every connection busy (mid-request), a new connection is closed at once
   /// rather than left waiting: busy connections are not evicted, the body timeout bounds them.
   @Test func whenEverySlotIsBusyANewConnectionIsClosedAtOnce() async throws {
     try await withServe(["--max-connections", "4", "--body-timeout", "30"]) { serve, token in
       let port = serve.port
-      let head =
-        "POST /v1/step-trainer/readings HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(token)\r\n"
-        + "Content-Type: application/x-ndjson\r\nContent-Length: 100\r\n\r\n{"
-      let busy = (0..<4).compactMap { _ -> Int32? in
-        guard let fd = RawHTTP.connect(port: port) else { return nil }
-        RawHTTP.send(fd, Array(head.utf8))
-        return fd
-      }
-      #expect(busy.count == 4)
-      try? await Task.sleep(for: .milliseconds(500))
+      let busy = await Self.occupy(4, port: port, token: token)
       let (closedAtOnce, elapsed) = await RawHTTP.onThreads(1) { _ -> (Bool, Duration) in
         let clock = ContinuousClock()
         let started = clock.now
@@ -336,16 +343,7 @@ import Testing
       let port = serve.port
       let healthPort = try #require(serve.healthPort)
       #expect(healthPort != port)
-      let head =
-        "POST /v1/step-trainer/readings HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(token)\r\n"
-        + "Content-Type: application/x-ndjson\r\nContent-Length: 100\r\n\r\n{"
-      let busy = (0..<4).compactMap { _ -> Int32? in
-        guard let fd = RawHTTP.connect(port: port) else { return nil }
-        RawHTTP.send(fd, Array(head.utf8))
-        return fd
-      }
-      #expect(busy.count == 4)
-      try? await Task.sleep(for: .milliseconds(500))
+      let busy = await Self.occupy(4, port: port, token: token)
       let answers = await RawHTTP.onThreads(1) { _ in
         let ingest = RawHTTP.connect(port: port).map { fd in
           defer { close(fd) }
