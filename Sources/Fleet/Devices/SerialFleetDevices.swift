@@ -60,10 +60,13 @@ public struct SerialFleetDevices {
     var acknowledged = 0
     var failures: [String] = []
     for member in members {
-      let data = await Task.detached { member.output.fileHandleForReading.readDataToEndOfFile() }.value
-      member.capture.waitUntilExit()
-      if member.simulator.isRunning { member.simulator.terminate() }
-      member.simulator.waitUntilExit()
+      let data = await Self.offThePool {
+        let data = member.output.fileHandleForReading.readDataToEndOfFile()
+        member.capture.waitUntilExit()
+        if member.simulator.isRunning { member.simulator.terminate() }
+        member.simulator.waitUntilExit()
+        return data
+      }
       let summary = try? JSONDecoder().decode(CaptureSummary.self, from: data)
       if member.capture.terminationStatus == 0, let landed = summary?.landed {
         acknowledged += landed
@@ -85,6 +88,15 @@ public struct SerialFleetDevices {
   }
 
   /// The first line a process prints (the simulated device's pseudo-terminal path).
+  /// Runs blocking waits (a pipe to its end, a process to its exit) on a thread of their own:
+  /// on the cooperative pool (two threads on a 2-core machine) they stalled every other task of
+  /// the process for as long as the captures ran, a service in the same process included.
+  private static func offThePool<Result: Sendable>(_ body: @escaping @Sendable () -> Result) async -> Result {
+    await withCheckedContinuation { continuation in
+      Thread.detachNewThread { continuation.resume(returning: body()) }
+    }
+  }
+
   private static func firstLine(of process: Process) throws -> String {
     let handle = (process.standardOutput as! Pipe).fileHandleForReading
     var line = Data()
