@@ -43,7 +43,7 @@ struct ServeCommand: AsyncParsableCommand {
   @Option(help: "The address to listen on.")
   var host = "127.0.0.1"
 
-  @Option(help: "The port (0 picks a free one; a line "listening on http://HOST:PORT" on stdout says which).")
+  @Option(help: "The port (0 picks a free one; a line \"listening on http://HOST:PORT\" on stdout says which).")
   var port = 8080
 
   @Option(
