@@ -8,6 +8,7 @@ let package = Package(
     .executable(name: "stedi", targets: ["stedi"]),
     .library(name: "LakeStorage", targets: ["LakeStorage"]),
     .library(name: "Lakehouse", targets: ["Lakehouse"]),
+    .library(name: "LakePrivacy", targets: ["LakePrivacy"]),
     .library(name: "LakeExport", targets: ["LakeExport"]),
     .library(name: "Motion", targets: ["Motion"]),
     .library(name: "PhoneCapture", targets: ["PhoneCapture"]),
@@ -108,6 +109,18 @@ let package = Package(
       ],
       exclude: ["README.md"]
     ),
+    // Erasure across every zone and the ingest log, and the compliance audit: what acts on a whole
+    // lake for privacy. The erasure list and matching it applies live in Lakehouse, because the
+    // pipeline and the ingest service apply them on every run too.
+    .target(
+      name: "LakePrivacy",
+      dependencies: [
+        "Lakehouse",
+        "LakeStorage",
+        .product(name: "Crypto", package: "swift-crypto"),
+      ],
+      exclude: ["README.md"]
+    ),
     // The ingest service's HTTP contract: paths, request and response bodies, access tokens and
     // the one client. No server framework here: the fleet and the capture command use it too.
     .target(
@@ -130,6 +143,9 @@ let package = Package(
       dependencies: [
         "IngestAPI",
         "Lakehouse",
+        // The eraser, re-applied when an erased customer's record arrives late and names their
+        // device's serial number.
+        "LakePrivacy",
         // CRC-32C, the checksum of the write-ahead log's records.
         "Checksums",
         "LakeStorage",
@@ -169,6 +185,7 @@ let package = Package(
         "Fleet",
         "Lakehouse",
         "LakeExport",
+        "LakePrivacy",
         "LakeStorage",
         "Motion",
         "PhoneCapture",
@@ -215,6 +232,7 @@ let package = Package(
         .product(name: "PropertyBased", package: "swift-property-based"),
       ]
     ),
+    .testTarget(name: "LakePrivacyTests", dependencies: ["LakePrivacy", "Lakehouse", "LakeStorage", "StediTestSupport"]),
     .testTarget(name: "LakeExportTests", dependencies: ["LakeExport", "Lakehouse", "StediTestSupport"]),
     .testTarget(
       name: "IngestionTests",
@@ -222,6 +240,7 @@ let package = Package(
         "IngestAPI",
         "Ingestion",
         "Lakehouse",
+        "LakePrivacy",
         "LakeStorage",
         "SeededRandom",
         "StediTestSupport",

@@ -7,6 +7,7 @@ import StediTestSupport
 import Testing
 
 @testable import Ingestion
+@testable import LakePrivacy
 @testable import Lakehouse
 
 /// Erasure under every spelling of one identity, the ingest log included (issue 15, items 1–3).

@@ -99,28 +99,4 @@ import Testing
       #expect(!tables.raw[table]!.privacyContains("ann@x.com"), "ann appears in \(table.rawValue)")
     }
   }
-
-  /// The audit reads the lake's metadata too: an ingest log kept in the lake that still holds an
-  /// erased customer's records is a finding.
-  @Test func theAuditFindsAnErasedCustomerInTheIngestLog() async throws {
-    let root = try TemporaryFolder(prefix: "lakehouse").path
-    defer { TemporaryFolder(existing: root).remove() }
-    let storage = FileSystemStorage(root: root)
-    let erasureKeyBytes = Array(repeating: UInt8(5), count: 32)
-    try await storage.put(ErasureKey.storageKey, bytes: Array((SecretKeyFile.hex(erasureKeyBytes) + "\n").utf8))
-    let key = ErasureKey(bytes: erasureKeyBytes)
-    try await ErasureList(entries: [.init(subject: key.hash(email: "élise@x.com"), erasedAt: Self.t, serials: [])])
-      .save(storage: storage)
-    // A segment's bytes: a binary header, then the records' NDJSON.
-    let segment =
-      [0x57, 0x41, 0x4C, 0x31, 0, 1, 0, 0] + Array(#"{"user":"E\u0301LISE@x.com","timestamp":1}"#.utf8) + [0x0A]
-    try await storage.put("_stedi/ingest-wal/wal-00000000000000000001.log", bytes: segment)
-    let report = try await ComplianceAudit(storage: storage).run()
-    let finding = try #require(report.findings.first { $0.check == .erasedCustomer })
-    #expect(finding.table == "lake_metadata")
-
-    try await storage.put("_stedi/ingest-wal/wal-00000000000000000001.log", bytes: [0x57, 0x41, 0x4C, 0x31])
-    let clean = try await ComplianceAudit(storage: storage).run()
-    #expect(!clean.findings.contains { $0.check == .erasedCustomer })
-  }
 }

@@ -36,6 +36,7 @@
 
 import Foundation
 import IngestAPI
+import LakePrivacy
 import LakeStorage
 import Lakehouse
 import Logging

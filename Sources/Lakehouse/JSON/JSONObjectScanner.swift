@@ -7,7 +7,7 @@
 // skips nested values after validating them.
 
 /// One JSON value on a line, as offsets into the line's bytes.
-enum JSONToken {
+package enum JSONToken {
   /// String contents without the quotes; `escaped` when a backslash escape occurs inside.
   case string(JSONStringToken)
   /// Number text; `isInteger` when it has neither a fraction nor an exponent.
@@ -31,14 +31,14 @@ enum JSONToken {
 }
 
 /// A string's contents as offsets into the line (quotes excluded).
-struct JSONStringToken {
+package struct JSONStringToken {
   var start: Int
   var end: Int
   var escaped: Bool
 }
 
 /// Walks the top-level members of the JSON object on one line.
-struct JSONObjectScanner {
+package struct JSONObjectScanner {
   let bytes: UnsafeBufferPointer<UInt8>
   private(set) var position = 0
   private var sawFirstMember = false
@@ -48,7 +48,7 @@ struct JSONObjectScanner {
   static let maximumDepth = 128
 
   /// Starts scanning; throws `notAnObject` for a valid JSON value of another type.
-  init(line: UnsafeBufferPointer<UInt8>) throws(RecordError) {
+  package init(line: UnsafeBufferPointer<UInt8>) throws(RecordError) {
     bytes = line
     skipWhitespace()
     guard position < bytes.count else { throw RecordError(.invalidJSON, "empty line") }
@@ -63,7 +63,7 @@ struct JSONObjectScanner {
   }
 
   /// The next top-level member, or nil once the closing brace (and nothing after it) is reached.
-  mutating func nextMember() throws(RecordError) -> (key: JSONStringToken, value: JSONToken)? {
+  package mutating func nextMember() throws(RecordError) -> (key: JSONStringToken, value: JSONToken)? {
     if closed { return nil }
     skipWhitespace()
     guard position < bytes.count else { throw truncated("inside the object") }

@@ -9,7 +9,7 @@
 
 extension UnsafeBufferPointer<UInt8> {
   /// The token's integer value, or nil if it does not fit in 64 bits.
-  func int64(start: Int, end: Int) -> Int64? {
+  package func int64(start: Int, end: Int) -> Int64? {
     var index = start
     let negative = self[index] == UInt8(ascii: "-")
     if negative { index += 1 }
@@ -29,7 +29,7 @@ extension UnsafeBufferPointer<UInt8> {
   }
 
   /// The token's value as the nearest Double (correctly rounded).
-  func double(start: Int, end: Int) -> Double {
+  package func double(start: Int, end: Int) -> Double {
     // Clinger's fast path: a mantissa below 2^53 scaled by an exact power of ten is exact
     // after one correctly rounded multiply or divide. Everything else goes to strtod.
     var index = start
@@ -62,7 +62,7 @@ extension UnsafeBufferPointer<UInt8> {
   }
 
   /// The string token's contents as UTF-8 bytes with escapes resolved, appended to `output`.
-  func unescapedString(_ token: JSONStringToken, into output: inout [UInt8]) {
+  package func unescapedString(_ token: JSONStringToken, into output: inout [UInt8]) {
     var index = token.start
     while index < token.end {
       let byte = self[index]
@@ -101,7 +101,7 @@ extension UnsafeBufferPointer<UInt8> {
   }
 
   /// The string token's contents as a Swift String.
-  func string(_ token: JSONStringToken) -> String {
+  package func string(_ token: JSONStringToken) -> String {
     if !token.escaped {
       return String(decoding: UnsafeBufferPointer(rebasing: self[token.start..<token.end]), as: UTF8.self)
     }
@@ -112,7 +112,7 @@ extension UnsafeBufferPointer<UInt8> {
   }
 
   /// Whether the string token's contents equal `name` (member names in the schema never need escapes).
-  @inline(__always) func stringEquals(_ token: JSONStringToken, _ name: StaticString) -> Bool {
+  @inline(__always) package func stringEquals(_ token: JSONStringToken, _ name: StaticString) -> Bool {
     let count = name.utf8CodeUnitCount
     guard token.end - token.start == count else {
       return token.escaped && string(token) == name.description

@@ -5,7 +5,7 @@ import Dispatch
 /// `body` may run on several threads at once, so it must only touch state owned by its index
 /// (or immutable shared state). Dispatch asks for a `@Sendable` closure; the pipeline's work
 /// items write to disjoint slots, which the type system cannot see.
-func concurrentForEach(_ count: Int, _ body: (Int) -> Void) {
+package func concurrentForEach(_ count: Int, _ body: (Int) -> Void) {
   if count == 1 {
     body(0)
     return

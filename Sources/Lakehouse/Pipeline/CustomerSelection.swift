@@ -1,7 +1,7 @@
 /// Chooses customer_trusted from the landing customers under the rules.
-enum CustomerSelection {
+package enum CustomerSelection {
   /// The trusted customers, sorted canonically (by email first) and distinct.
-  static func trusted(_ landing: [CustomerRecord], rules: ZoneRules) -> [CustomerRecord] {
+  package static func trusted(_ landing: [CustomerRecord], rules: ZoneRules) -> [CustomerRecord] {
     if !rules.currentRecordPerEmail {
       var trusted = landing.filter { $0.shareWithResearchAsOfDate != nil }
       trusted.sortDistinct(by: CustomerRecord.canonicalOrder, equal: ==)
@@ -24,7 +24,7 @@ enum CustomerSelection {
   }
 
   /// Whether `candidate` replaces `existing` as the email's current record.
-  static func supersedes(_ candidate: CustomerRecord, _ existing: CustomerRecord) -> Bool {
+  package static func supersedes(_ candidate: CustomerRecord, _ existing: CustomerRecord) -> Bool {
     if candidate.lastUpdateDate != existing.lastUpdateDate { return candidate.lastUpdateDate > existing.lastUpdateDate }
     let candidateConsents = candidate.shareWithResearchAsOfDate != nil
     let existingConsents = existing.shareWithResearchAsOfDate != nil

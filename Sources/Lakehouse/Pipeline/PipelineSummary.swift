@@ -93,13 +93,13 @@ public struct PipelineSummary: Sendable, Equatable {
   }
 }
 
-func format3(_ value: Double) -> String {
+package func format3(_ value: Double) -> String {
   let rounded = (value * 1000).rounded() / 1000
   return "\(rounded)"
 }
 
 extension String {
-  func leftPadded(to width: Int, with pad: Character) -> String {
+  package func leftPadded(to width: Int, with pad: Character) -> String {
     count >= width ? self : String(repeating: pad, count: width - count) + self
   }
 }

@@ -9,7 +9,7 @@ public struct RunRecord: Sendable, Equatable, Codable {
   public init(profile: PipelineProfile) { self.profile = profile }
 
   /// The record's key in lake storage (and path below a folder lake's root).
-  static let object = "_stedi/last-run.json"
+  package static let object = "_stedi/last-run.json"
 
   static func path(in lake: Lake) -> String { "\(lake.metadataFolder)/last-run.json" }
 
@@ -22,7 +22,7 @@ public struct RunRecord: Sendable, Equatable, Codable {
   }
 
   /// The record in `bytes`, or nil when they hold none (an unreadable record only informs).
-  static func decode(_ bytes: [UInt8]) -> RunRecord? {
+  package static func decode(_ bytes: [UInt8]) -> RunRecord? {
     try? JSONDecoder().decode(RunRecord.self, from: Data(bytes))
   }
 

@@ -370,7 +370,7 @@ public struct ZonePipeline: Sendable {
 }
 
 extension Duration {
-  var seconds: Double {
+  package var seconds: Double {
     let (whole, fraction) = components
     return Double(whole) + Double(fraction) / 1e18
   }

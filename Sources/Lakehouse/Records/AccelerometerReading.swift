@@ -17,7 +17,7 @@ public struct AccelerometerReading: Sendable, Hashable {
 
   /// Validates one landing line and hands its fields to `accept` without building a String.
   @inline(__always)
-  static func decode(
+  package static func decode(
     _ line: UnsafeBufferPointer<UInt8>, times: RecordTimeWindow = .unbounded, scratch: inout [UInt8],
     _ accept: (_ user: UnsafeRawBufferPointer, _ timestamp: Int64, _ x: Double, _ y: Double, _ z: Double) -> Void
   ) throws(RecordError) {

@@ -44,20 +44,20 @@ public struct MachineLearningRow: Sendable, Hashable {
   }
 
   /// The fields of one line as bytes, for readers that must not build Strings per line.
-  struct Fields {
-    var sensorReadingTime: Int64 = 0
-    var distanceFromObject = 0.0
-    var x = 0.0
-    var y = 0.0
-    var z = 0.0
-    var serialNumber: UnsafeRawBufferPointer
-    var subjectId: UnsafeRawBufferPointer
-    var user: UnsafeRawBufferPointer?
-    var otherFields: [String]
+  package struct Fields {
+    package var sensorReadingTime: Int64 = 0
+    package var distanceFromObject = 0.0
+    package var x = 0.0
+    package var y = 0.0
+    package var z = 0.0
+    package var serialNumber: UnsafeRawBufferPointer
+    package var subjectId: UnsafeRawBufferPointer
+    package var user: UnsafeRawBufferPointer?
+    package var otherFields: [String]
   }
 
   /// Validates one line and hands its fields to `accept` as bytes.
-  static func decode(_ line: UnsafeBufferPointer<UInt8>, _ accept: (Fields) -> Void) throws(RecordError) {
+  package static func decode(_ line: UnsafeBufferPointer<UInt8>, _ accept: (Fields) -> Void) throws(RecordError) {
     var scanner = try JSONObjectScanner(line: line)
     var seen = SeenFields()
     var time: Int64 = 0

@@ -13,7 +13,7 @@ public struct StepTrainerReading: Sendable, Hashable {
 
   /// Validates one landing line and hands its fields to `accept` without building a String.
   @inline(__always)
-  static func decode(
+  package static func decode(
     _ line: UnsafeBufferPointer<UInt8>, times: RecordTimeWindow = .unbounded, scratch: inout [UInt8],
     _ accept: (_ serialNumber: UnsafeRawBufferPointer, _ sensorReadingTime: Int64, _ distance: Double) -> Void
   ) throws(RecordError) {

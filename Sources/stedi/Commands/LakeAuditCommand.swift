@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LakePrivacy
 import LakeStorage
 import Lakehouse
 

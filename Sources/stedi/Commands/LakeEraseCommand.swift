@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Ingestion
+import LakePrivacy
 import LakeStorage
 import Lakehouse
 

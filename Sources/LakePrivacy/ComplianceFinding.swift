@@ -1,3 +1,5 @@
+import Lakehouse
+
 // A finding never carries the personal data itself (no email, no name, no serial number): the
 // report goes to an auditor, who must be able to check the lake without seeing whose data it is.
 

@@ -1,5 +1,6 @@
 import Foundation
 import LakeStorage
+import Lakehouse
 
 /// What the curated customers left after an erasure allow in step_trainer_trusted and
 /// machine_learning_curated: the same rules the pipeline applies, so an erasure leaves these

@@ -1,4 +1,5 @@
 import Foundation
+import Lakehouse
 
 /// Decides, line by line, which records of one lake file belong to erased customers.
 ///

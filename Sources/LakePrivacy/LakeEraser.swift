@@ -1,5 +1,6 @@
 import Foundation
 import LakeStorage
+import Lakehouse
 
 /// Removes customers from every zone of a lake, keeps them out for good, and logs each erasure.
 ///
@@ -268,24 +269,5 @@ public struct LakeEraser: Sendable {
   private func localLock() throws -> LakeLock? {
     guard let local = storage as? FileSystemStorage else { return nil }
     return try LakeLock(lake: try Lake(root: local.root))
-  }
-}
-
-/// Calls `body` with every non-blank line of `bytes`.
-public func forEachLine(_ bytes: [UInt8], _ body: (UnsafeBufferPointer<UInt8>) -> Void) {
-  bytes.withUnsafeBufferPointer { forEachLine($0, body) }
-}
-
-/// Calls `body` with every non-blank line of `buffer`.
-func forEachLine(_ buffer: UnsafeBufferPointer<UInt8>, _ body: (UnsafeBufferPointer<UInt8>) -> Void) {
-  do {
-    var start = 0
-    while start < buffer.count {
-      var end = start
-      while end < buffer.count, buffer[end] != 0x0A { end += 1 }
-      let line = UnsafeBufferPointer(rebasing: buffer[start..<end])
-      if !line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { body(line) }
-      start = end + 1
-    }
   }
 }

@@ -1,3 +1,5 @@
+import Lakehouse
+
 /// What a lake object is, from its key: which table of which zone, so erasure knows how to read it.
 enum LakeZoneFile: String, CaseIterable, Sendable {
   case customerLanding = "customer_landing"

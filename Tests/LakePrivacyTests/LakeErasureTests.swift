@@ -3,6 +3,7 @@ import LakeStorage
 import StediTestSupport
 import Testing
 
+@testable import LakePrivacy
 @testable import Lakehouse
 
 /// `LakeEraser` on generated lakes with every flaw: what leaves, what stays, and that it stays gone.

@@ -7,9 +7,10 @@
 /// backslashes end it, so JSON punctuation never glues two values together. A line holding a
 /// backslash is tokenized a second time with its JSON escapes decoded, so an identifier written
 /// as `\u00e9lise@x.com` is found too.
-enum IdentifierTokens {
+package enum IdentifierTokens {
   /// Calls `body` with each token of at least `minimumLength` bytes.
-  static func forEach(in bytes: UnsafeBufferPointer<UInt8>, minimumLength: Int = 3, _ body: (Substring) -> Void) {
+  package static func forEach(in bytes: UnsafeBufferPointer<UInt8>, minimumLength: Int = 3, _ body: (Substring) -> Void)
+  {
     forEachRaw(in: bytes, minimumLength: minimumLength, body)
     guard bytes.contains(0x5C) else { return }
     let unescaped = unescapingJSON(bytes)
@@ -18,7 +19,7 @@ enum IdentifierTokens {
 
   /// `bytes` with JSON string escapes (`\uXXXX`, surrogate pairs, `\/`, `\"`...) decoded;
   /// anything that is not a valid escape is kept as it is.
-  static func unescapingJSON(_ bytes: UnsafeBufferPointer<UInt8>) -> [UInt8] {
+  package static func unescapingJSON(_ bytes: UnsafeBufferPointer<UInt8>) -> [UInt8] {
     var output: [UInt8] = []
     output.reserveCapacity(bytes.count)
     var index = 0
@@ -93,7 +94,7 @@ enum IdentifierTokens {
     }
   }
 
-  @inline(__always) static func isIdentifierByte(_ byte: UInt8) -> Bool {
+  @inline(__always) package static func isIdentifierByte(_ byte: UInt8) -> Bool {
     switch byte {
     case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
       UInt8(ascii: "0")...UInt8(ascii: "9"):

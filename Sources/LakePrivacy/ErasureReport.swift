@@ -1,4 +1,5 @@
 import Foundation
+import Lakehouse
 
 /// What an erasure did: rows removed per table and files touched. It holds no personal data.
 public struct ErasureReport: Sendable, Equatable {

@@ -1,13 +1,19 @@
 /// Rewrites an NDJSON file without the lines a predicate picks, for erasure.
-enum LineRewrite {
+package enum LineRewrite {
   /// What became of a file.
-  struct Outcome {
+  package struct Outcome {
     /// The new contents.
-    var bytes: [UInt8]
+    package var bytes: [UInt8]
     /// Lines taken out.
-    var removed: Int
+    package var removed: Int
     /// Non-blank lines left.
-    var remaining: Int
+    package var remaining: Int
+
+    package init(bytes: [UInt8], removed: Int, remaining: Int) {
+      self.bytes = bytes
+      self.removed = removed
+      self.remaining = remaining
+    }
   }
 
   /// The file without the lines for which `remove` is true; nil when no line is removed.
@@ -16,14 +22,14 @@ enum LineRewrite {
   /// entries and logs name lines by number, and those numbers must stay true); otherwise it goes
   /// entirely (tables the pipeline writes, which nothing refers to by line). Blank lines are
   /// never offered to `remove`; a last line without its newline keeps having none.
-  static func rewrite(
+  package static func rewrite(
     _ bytes: [UInt8], keepLineNumbers: Bool, remove: (UnsafeBufferPointer<UInt8>) -> Bool
   ) -> Outcome? {
     bytes.withUnsafeBufferPointer { rewrite($0, keepLineNumbers: keepLineNumbers, remove: remove) }
   }
 
   /// The same over a buffer (a slice of a larger file that starts at a line boundary).
-  static func rewrite(
+  package static func rewrite(
     _ buffer: UnsafeBufferPointer<UInt8>, keepLineNumbers: Bool, remove: (UnsafeBufferPointer<UInt8>) -> Bool
   ) -> Outcome? {
     do {
@@ -56,7 +62,7 @@ enum LineRewrite {
   }
 
   /// `bytes` split into about `count` ranges that each end just after a newline (the last at the end).
-  static func lineAlignedRanges(of bytes: UnsafeBufferPointer<UInt8>, count: Int) -> [Range<Int>] {
+  package static func lineAlignedRanges(of bytes: UnsafeBufferPointer<UInt8>, count: Int) -> [Range<Int>] {
     guard count > 1, bytes.count > count else { return [0..<bytes.count] }
     var ranges: [Range<Int>] = []
     var start = 0

@@ -1,3 +1,5 @@
+import Lakehouse
+
 // Per email the newest landing record is current (on a tie a record without consent wins), the
 // same selection the strict pipeline makes, so the audit and the pipeline cannot disagree about
 // who consents. Lookups take bytes, since tables hold millions of rows.

@@ -1,4 +1,5 @@
 import Foundation
+import Lakehouse
 
 // The report says what was scanned as well as what was found: "clean" means something only next
 // to the files and rows it covered (a lake whose tables were never published is clean too).
