@@ -1,100 +1,17 @@
-// The lake's tables as the Glue Data Catalog knows them, and the Athena statements that declare
-// them (`stedi pipeline export --target athena`). The Glue jobs read their inputs through the same
-// declarations, so a table's columns are written down once, here.
+// The Athena statements that declare the lake's tables (`stedi pipeline export --target athena`),
+// rendered from Lakehouse's `TableSchema`: the Glue jobs read their inputs through the same
+// declarations, and the embedded engine writes the same columns.
 
 import Lakehouse
 
-/// A column of a lake table, typed as the catalog declares it.
-public struct CatalogColumn: Sendable, Equatable {
-  public enum Kind: String, Sendable {
-    /// Epoch milliseconds.
-    case bigint
-    /// x, y, z and distanceFromObject.
-    case double
-    case string
-  }
-
-  public var name: String
-  public var kind: Kind
-  /// A landing row without a value here is rejected (quarantined), as the embedded engine does.
-  public var required: Bool
-
-  public init(_ name: String, _ kind: Kind, required: Bool) {
-    self.name = name
-    self.kind = kind
-    self.required = required
-  }
-}
-
-/// A table of the lake under the name the catalog (and STEDI's data engineers) use.
-public struct CatalogTable: Sendable, Equatable {
-  public var name: String
-  /// The folder relative to the lake root.
-  public var folder: String
-  public var columns: [CatalogColumn]
-  /// Landing tables hold raw arrivals, which are validated on read.
-  public var isLanding: Bool
-
-  /// The columns of a landing source, with the fields a row must have.
-  public static func landing(_ source: LandingSource) -> CatalogTable {
-    let columns: [CatalogColumn]
-    switch source {
-    case .customer:
-      columns = [
-        CatalogColumn("customerName", .string, required: false), CatalogColumn("email", .string, required: true),
-        CatalogColumn("phone", .string, required: false), CatalogColumn("birthDay", .string, required: false),
-        CatalogColumn("serialNumber", .string, required: true),
-        CatalogColumn("registrationDate", .bigint, required: true),
-        CatalogColumn("lastUpdateDate", .bigint, required: true),
-        CatalogColumn("shareWithResearchAsOfDate", .bigint, required: false),
-        CatalogColumn("shareWithPublicAsOfDate", .bigint, required: false),
-        CatalogColumn("shareWithFriendsAsOfDate", .bigint, required: false),
-      ]
-    case .accelerometer:
-      columns = [
-        CatalogColumn("user", .string, required: true), CatalogColumn("timestamp", .bigint, required: true),
-        CatalogColumn("x", .double, required: true), CatalogColumn("y", .double, required: true),
-        CatalogColumn("z", .double, required: true),
-      ]
-    case .stepTrainer:
-      columns = [
-        CatalogColumn("sensorReadingTime", .bigint, required: true),
-        CatalogColumn("serialNumber", .string, required: true),
-        CatalogColumn("distanceFromObject", .double, required: true),
-      ]
+extension TableColumn.Kind {
+  /// The type Athena and the Glue Data Catalog declare for the column.
+  public var athenaType: String {
+    switch self {
+    case .int64: "bigint"
+    case .double: "double"
+    case .string: "string"
     }
-    return CatalogTable(name: source.landingTableName, folder: source.landingFolder, columns: columns, isLanding: true)
-  }
-
-  /// The columns a zone table has under `rules` (the select lists of its `ZoneJob`).
-  public static func zone(_ table: ZoneTable, rules: ZoneRules) -> CatalogTable {
-    let customer = landing(.customer).columns
-    let accelerometer = landing(.accelerometer).columns
-    let columns: [CatalogColumn]
-    switch table {
-    case .customerTrusted, .customersCurated:
-      columns = ZoneSQL.customerColumns.map { name in customer.first { $0.name == name }! }
-    case .accelerometerTrusted:
-      columns = accelerometer
-    case .stepTrainerTrusted:
-      columns = landing(.stepTrainer).columns
-    case .machineLearningCurated:
-      columns =
-        landing(.stepTrainer).columns + accelerometer.filter { ["x", "y", "z"].contains($0.name) }
-        + [CatalogColumn("subjectId", .string, required: true)]
-        + (rules.curatedIncludesEmail ? [CatalogColumn("user", .string, required: false)] : [])
-    }
-    return CatalogTable(name: table.rawValue, folder: table.folder, columns: columns, isLanding: false)
-  }
-
-  /// Every table of the lake: the three landing tables, then the zone tables in job order.
-  public static func all(rules: ZoneRules) -> [CatalogTable] {
-    LandingSource.allCases.map { landing($0) } + ZoneTable.allCases.map { zone($0, rules: rules) }
-  }
-
-  /// The table called `name` under `rules`, if the lake has one.
-  public static func named(_ name: String, rules: ZoneRules) -> CatalogTable? {
-    all(rules: rules).first { $0.name == name }
   }
 }
 
@@ -104,8 +21,8 @@ enum AthenaStatements {
   static let bucketPlaceholder = "${bucket}"
 
   static func createTables(rules: ZoneRules) -> String {
-    let tables = CatalogTable.all(rules: rules).map { table in
-      let columns = table.columns.map { "  `\($0.name)` \($0.kind.rawValue)" }.joined(separator: ",\n")
+    let tables = TableSchema.all(rules: rules).map { table in
+      let columns = table.columns.map { "  `\($0.name)` \($0.kind.athenaType)" }.joined(separator: ",\n")
       // Landing is where malformed lines arrive; without this one bad line fails every query of the table.
       let malformed = table.isLanding ? "\nWITH SERDEPROPERTIES ('ignore.malformed.json' = 'true')" : ""
       return """
@@ -120,7 +37,7 @@ enum AthenaStatements {
     }
     return """
       -- Generated by `stedi pipeline export --target athena --profile \(rules.profile.rawValue)`. Do not edit:
-      -- the tables are declared in stedi (CatalogTable); regenerate instead.
+      -- the tables are declared in stedi (TableSchema); regenerate instead.
       --
       -- The Glue Data Catalog tables of STEDI's lake (\(rules.profile.rawValue) profile): three landing tables and the
       -- five tables the zone jobs write. The Glue jobs read their inputs through these declarations.
@@ -152,7 +69,7 @@ enum AthenaStatements {
   ]
 
   static func validateFunnel(rules: ZoneRules) -> String {
-    let tables = CatalogTable.all(rules: rules)
+    let tables = TableSchema.all(rules: rules)
     let funnel = tables.enumerated().map { step, table in
       // Landing counts only the rows the jobs accept (the required fields present, emails shaped like
       // addresses, times from 2000 to a day ahead, as the validation has it).

@@ -33,8 +33,8 @@ enum GlueJobs {
 
   /// The catalog tables a job's SQL reads (after FROM or JOIN, comments aside), in order of first use.
   /// The machine-learning job also reads customer_trusted, whose emails it pseudonymizes.
-  static func inputs(of job: ZoneJob, rules: ZoneRules) -> [CatalogTable] {
-    let known = Set(CatalogTable.all(rules: rules).map(\.name))
+  static func inputs(of job: ZoneJob, rules: ZoneRules) -> [TableSchema] {
+    let known = Set(TableSchema.all(rules: rules).map(\.name))
     let code = job.sql.split(separator: "\n")
       .filter { !$0.trimmingCharacters(in: .whitespaces).hasPrefix("--") }
       .joined(separator: " ")
@@ -49,7 +49,7 @@ enum GlueJobs {
     if code.contains(pseudonymView) && !names.contains(ZoneTable.customerTrusted.rawValue) {
       names.append(ZoneTable.customerTrusted.rawValue)
     }
-    return names.map { CatalogTable.named($0, rules: rules)! }
+    return names.map { TableSchema.named($0, rules: rules)! }
   }
 
   // MARK: - Scripts
@@ -61,7 +61,7 @@ enum GlueJobs {
     let pseudonyms = job.sql.contains(pseudonymView)
     // Landing jobs of an incremental profile append; every other job rebuilds its table from whole inputs.
     let appends = !landing.isEmpty && incremental(rules)
-    let table = CatalogTable.zone(job.table, rules: rules)
+    let table = TableSchema.zone(job.table, rules: rules)
     let quarantines = landing.map { input in LandingSource.allCases.first { $0.landingTableName == input.name }! }
 
     var parameters = [
@@ -270,16 +270,16 @@ enum GlueJobs {
 
   // MARK: - Python shared by the scripts (generated once, embedded in each)
 
-  private static func pythonKind(_ kind: CatalogColumn.Kind) -> String {
+  private static func pythonKind(_ kind: TableColumn.Kind) -> String {
     switch kind {
-    case .bigint: "LONG"
+    case .int64: "LONG"
     case .double: "DOUBLE"
     case .string: "STRING"
     }
   }
 
   /// The declared columns of the tables a script reads, as athena/create_tables.sql has them.
-  static func tablesBlock(_ tables: [CatalogTable]) -> String {
+  static func tablesBlock(_ tables: [TableSchema]) -> String {
     let entries = tables.map { table in
       let columns = table.columns.map {
         "        (\"\($0.name)\", \(pythonKind($0.kind)), \($0.required ? "True" : "False")),"

@@ -126,9 +126,9 @@ enum SparkRunner {
       """
   }
 
-  /// The landing tables' columns, generated once from `CatalogTable` (as the Glue jobs have them).
+  /// The landing tables' columns, generated once from `TableSchema` (as the Glue jobs have them).
   private static var landingSchema: String {
-    GlueJobs.tablesBlock(LandingSource.allCases.map(CatalogTable.landing))
+    GlueJobs.tablesBlock(LandingSource.allCases.map(TableSchema.landing))
   }
 
   /// The SQL file of a job: numbered so the order is visible in a listing.

@@ -22,10 +22,21 @@ public struct ZoneJob: Sendable, Equatable {
 struct ZoneSQL {
   let rules: ZoneRules
 
-  static let customerColumns = [
-    "customerName", "email", "phone", "birthDay", "serialNumber", "registrationDate", "lastUpdateDate",
-    "shareWithResearchAsOfDate", "shareWithPublicAsOfDate", "shareWithFriendsAsOfDate",
-  ]
+  /// customer_trusted's and customers_curated's columns, in the table's order.
+  private var customerColumns: [String] { TableSchema.zone(.customerTrusted, rules: rules).columns.map(\.name) }
+
+  /// machine_learning_curated's select list: each column from the step reading (s), the phone
+  /// reading (a) or the pseudonym (p), in the table's order.
+  private var curatedColumns: String {
+    CuratedColumn.columns(rules: rules).map { column in
+      switch column {
+      case .sensorReadingTime, .serialNumber, .distanceFromObject: "s.\(column.label)"
+      case .x, .y, .z: "a.\(column.label)"
+      case .subjectId: "p.\(column.label)"
+      case .user: "a.`\(column.label)`"
+      }
+    }.joined(separator: ", ")
+  }
 
   func sql(for table: ZoneTable) -> String {
     switch table {
@@ -37,7 +48,7 @@ struct ZoneSQL {
     }
   }
 
-  private var columns: String { Self.customerColumns.joined(separator: ", ") }
+  private var columns: String { customerColumns.joined(separator: ", ") }
 
   private var customerTrusted: String {
     if !rules.currentRecordPerEmail {
@@ -85,7 +96,7 @@ struct ZoneSQL {
   private var customersCurated: String {
     """
     -- customers_curated (\(rules.profile.rawValue)): trusted customers with at least one trusted reading.
-    SELECT \(Self.customerColumns.map { "c.\($0)" }.joined(separator: ", "))
+    SELECT \(customerColumns.map { "c.\($0)" }.joined(separator: ", "))
     FROM customer_trusted c
     LEFT SEMI JOIN (SELECT DISTINCT stedi_identity(`user`) AS identity FROM accelerometer_trusted) a
       ON a.identity = stedi_identity(c.email)
@@ -106,12 +117,11 @@ struct ZoneSQL {
   }
 
   private var machineLearningCurated: String {
-    let user = rules.curatedIncludesEmail ? ", a.`user`" : ""
     if rules.ownerAwareJoin {
       return """
         -- machine_learning_curated (\(rules.profile.rawValue)): step readings paired with phone readings at the same
         -- instant by a curated customer who holds that serial number (owner and time, not time alone).
-        SELECT DISTINCT s.sensorReadingTime, s.serialNumber, s.distanceFromObject, a.x, a.y, a.z, p.subjectId\(user)
+        SELECT DISTINCT \(curatedColumns)
         FROM step_trainer_trusted s
         JOIN (SELECT DISTINCT stedi_identity(serialNumber) AS serialIdentity, stedi_identity(email) AS identity
               FROM customers_curated) o
@@ -123,7 +133,7 @@ struct ZoneSQL {
     return """
       -- machine_learning_curated (\(rules.profile.rawValue)): step readings paired with every trusted phone reading
       -- at the same instant (the rubric's join on time alone).
-      SELECT DISTINCT s.sensorReadingTime, s.serialNumber, s.distanceFromObject, a.x, a.y, a.z, p.subjectId\(user)
+      SELECT DISTINCT \(curatedColumns)
       FROM step_trainer_trusted s
       JOIN accelerometer_trusted a ON a.`timestamp` = s.sensorReadingTime
       JOIN subject_pseudonyms p ON p.email = a.`user`

@@ -426,7 +426,7 @@ struct AuditScan {
   }
 
   /// Members that identify a person directly; machine_learning_curated may carry none of them.
-  private static let identifierMembers: Set<String> = ["email", "customerName", "phone", "birthDay"]
+  private static let identifierMembers = TableSchema.personIdentifyingColumns
 
   private mutating func curated(
     _ line: UnsafeBufferPointer<UInt8>, area: AuditArea, location: ComplianceFinding.Location

@@ -128,8 +128,8 @@ struct GlueAthenaExportTests {
     let rules = ZoneRules(profile: profile)
     let spark = SparkRunner.script(profile: profile, jobs: ZoneJob.jobs(for: rules))
     for source in LandingSource.allCases {
-      for column in CatalogTable.landing(source).columns {
-        let kind = ["bigint": "LONG", "double": "DOUBLE", "string": "STRING"][column.kind.rawValue]!
+      for column in TableSchema.landing(source).columns {
+        let kind = [TableColumn.Kind.int64: "LONG", .double: "DOUBLE", .string: "STRING"][column.kind]!
         let tuple = "(\"\(column.name)\", \(kind), \(column.required ? "True" : "False"))"
         #expect(spark.contains(tuple), "the Spark runner declares \(tuple) for \(source)")
       }
@@ -174,12 +174,12 @@ struct GlueAthenaExportTests {
       "customer_landing", "accelerometer_landing", "step_trainer_landing", "customer_trusted", "accelerometer_trusted",
       "customers_curated", "step_trainer_trusted", "machine_learning_curated",
     ]
-    #expect(CatalogTable.all(rules: ZoneRules(profile: profile)).map(\.name) == tables)
+    #expect(TableSchema.all(rules: ZoneRules(profile: profile)).map(\.name) == tables)
     #expect(ddl.prefix(1_000).contains("${bucket}"), "the placeholder is explained at the top")
     let statements = ddl.components(separatedBy: "CREATE EXTERNAL TABLE IF NOT EXISTS ").dropFirst()
     #expect(statements.count == tables.count)
     for (name, statement) in zip(tables, statements) {
-      let table = try #require(CatalogTable.named(name, rules: ZoneRules(profile: profile)))
+      let table = try #require(TableSchema.named(name, rules: ZoneRules(profile: profile)))
       #expect(statement.hasPrefix("\(name) ("))
       #expect(statement.contains("ROW FORMAT SERDE 'org.openx.data.jsonserde.JsonSerDe'"), "\(name)")
       #expect(statement.contains("LOCATION 's3://${bucket}/\(table.folder)/'"), "\(name)")
@@ -199,7 +199,7 @@ struct GlueAthenaExportTests {
   func athenaFunnelNamesEveryTableAndChecksPrivacy(profile: PipelineProfile) throws {
     let queries = try #require(Self.files(.athena, profile).last?.contents)
     let funnel = try #require(queries.components(separatedBy: "-- 2.").first)
-    for table in CatalogTable.all(rules: ZoneRules(profile: profile)) {
+    for table in TableSchema.all(rules: ZoneRules(profile: profile)) {
       #expect(funnel.contains("'\(table.name)' AS table_name, COUNT(*) AS row_count FROM \(table.name)"))
     }
     #expect(funnel.components(separatedBy: "UNION ALL").count == 8, "one result")
@@ -218,7 +218,7 @@ struct GlueAthenaExportTests {
     let rules = ZoneRules(profile: profile)
     for job in ZoneJob.jobs(for: rules) {
       let select = job.sql.components(separatedBy: "\nFROM").first ?? ""
-      for column in CatalogTable.zone(job.table, rules: rules).columns {
+      for column in TableSchema.zone(job.table, rules: rules).columns {
         #expect(select.contains(column.name), "\(job.table) selects \(column.name)")
       }
     }

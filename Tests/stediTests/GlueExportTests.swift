@@ -11,7 +11,7 @@ import Testing
 /// SQL, landing validation and quarantine, pseudonyms (HMAC-SHA256 from the key file), catalog table
 /// names, job parameters and output paths all run for real, job after job, each reading what the
 /// previous ones wrote. What it does not cover: the real Glue Data Catalog (the catalog is a JSON file
-/// rendered here from `CatalogTable`), job bookmarks' state (transformation_ctx is only recorded),
+/// rendered here from `TableSchema`), job bookmarks' state (transformation_ctx is only recorded),
 /// DynamicFrame choice types, resolveChoice semantics and error records (Spark's JSON reader with the
 /// declared schema, PERMISSIVE, stands in), and S3 (local paths; purge is a folder removal).
 struct GlueExportTests {
@@ -124,9 +124,9 @@ struct GlueExportTests {
     // The catalog the stand-in serves: the tables of athena/create_tables.sql, located in the local lake.
     let rules = ZoneRules(profile: profile)
     var tables: [String: Any] = [:]
-    for table in CatalogTable.all(rules: rules) {
+    for table in TableSchema.all(rules: rules) {
       tables[table.name] = [
-        "location": "\(lake)/\(table.folder)", "columns": table.columns.map { [$0.name, $0.kind.rawValue] },
+        "location": "\(lake)/\(table.folder)", "columns": table.columns.map { [$0.name, $0.kind.athenaType] },
       ]
     }
     let catalog = "\(scratch.path)/catalog.json"
@@ -177,7 +177,7 @@ struct GlueExportTests {
 
     // Only declared columns are written; strict's curated rows carry no email.
     for table in ZoneTable.allCases {
-      let declared = Set(CatalogTable.zone(table, rules: rules).columns.map(\.name))
+      let declared = Set(TableSchema.zone(table, rules: rules).columns.map(\.name))
       let first = Self.object(Self.lines("\(lake)/\(table.folder)").first ?? "{}")
       #expect(Set(first.keys).isSubset(of: declared) && !first.isEmpty, "\(table): \(first.keys.sorted())")
     }

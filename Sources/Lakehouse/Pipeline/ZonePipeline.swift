@@ -169,19 +169,13 @@ public struct ZonePipeline: Sendable {
       buffer.endObject()
     }
     let quotedSubjectIds = subjectEmails.map { NDJSONBuffer.quoted(key.subjectId(email: $0!)) }
-    let includeEmail = rules.curatedIncludesEmail
-    // Same columns and order as MachineLearningRow.render, without building a row per line.
+    let curatedColumns = CuratedColumn.columns(rules: rules)
     try publish(.machineLearningCurated, rows: curated, progress: progress) { row, buffer in
-      buffer.beginObject()
-      buffer.field("sensorReadingTime", row.step.time)
-      buffer.field("serialNumber", quoted: quotedSerials[Int(row.step.serial)])
-      buffer.field("distanceFromObject", measurement: row.step.distance)
-      buffer.field("x", row.reading.x)
-      buffer.field("y", row.reading.y)
-      buffer.field("z", row.reading.z)
-      buffer.field("subjectId", quoted: quotedSubjectIds[Int(row.reading.subject)])
-      if includeEmail { buffer.field("user", quoted: quotedEmails[Int(row.reading.subject)]) }
-      buffer.endObject()
+      CuratedColumn.render(
+        curatedColumns, into: &buffer, sensorReadingTime: row.step.time,
+        quotedSerialNumber: quotedSerials[Int(row.step.serial)], distanceFromObject: row.step.distance,
+        x: row.reading.x, y: row.reading.y, z: row.reading.z,
+        quotedSubjectId: quotedSubjectIds[Int(row.reading.subject)], quotedUser: quotedEmails[Int(row.reading.subject)])
     }
     for source in LandingSource.allCases {
       try publish(folder: source.quarantineFolder, rows: quarantine[source] ?? []) { $0.render(into: &$1) }

@@ -70,39 +70,26 @@ public struct MachineLearningRow: Sendable, Hashable {
     var user: JSONStringToken?
     var other: [String] = []
     while let (key, value) = try scanner.nextMember() {
-      if line.stringEquals(key, "sensorReadingTime") {
-        try seen.mark(0, "sensorReadingTime")
-        time = try line.integerField(value, "sensorReadingTime")
-      } else if line.stringEquals(key, "serialNumber") {
-        try seen.mark(1, "serialNumber")
-        serial = try line.stringField(value, "serialNumber")
-      } else if line.stringEquals(key, "distanceFromObject") {
-        try seen.mark(2, "distanceFromObject")
-        distance = try line.numberField(value, "distanceFromObject")
-      } else if line.stringEquals(key, "x") {
-        try seen.mark(3, "x")
-        x = try line.numberField(value, "x")
-      } else if line.stringEquals(key, "y") {
-        try seen.mark(4, "y")
-        y = try line.numberField(value, "y")
-      } else if line.stringEquals(key, "z") {
-        try seen.mark(5, "z")
-        z = try line.numberField(value, "z")
-      } else if line.stringEquals(key, "subjectId") {
-        try seen.mark(6, "subjectId")
-        subject = try line.stringField(value, "subjectId")
-      } else if line.stringEquals(key, "user") {
-        try seen.mark(7, "user")
-        if case .null = value { continue }
-        user = try line.stringField(value, "user")
-      } else {
+      guard let column = CuratedColumn.named(key, in: line) else {
         other.append(line.string(key))
+        continue
+      }
+      try seen.mark(column.rawValue, column.label)
+      switch column {
+      case .sensorReadingTime: time = try line.integerField(value, column.label)
+      case .serialNumber: serial = try line.stringField(value, column.label)
+      case .distanceFromObject: distance = try line.numberField(value, column.label)
+      case .x: x = try line.numberField(value, column.label)
+      case .y: y = try line.numberField(value, column.label)
+      case .z: z = try line.numberField(value, column.label)
+      case .subjectId: subject = try line.stringField(value, column.label)
+      case .user:
+        if case .null = value { continue }
+        user = try line.stringField(value, column.label)
       }
     }
-    for (index, name) in ["sensorReadingTime", "serialNumber", "distanceFromObject", "x", "y", "z", "subjectId"]
-      .enumerated()
-    {
-      try seen.require(index, name)
+    for column in CuratedColumn.allCases where column.column.required {
+      try seen.require(column.rawValue, column.label)
     }
     // Escapes are rare in these columns: resolve them into owned arrays only when present.
     let owned = [serial, subject, user].map { token -> [UInt8]? in
@@ -124,17 +111,11 @@ public struct MachineLearningRow: Sendable, Hashable {
     }
   }
 
-  /// Renders the row as one NDJSON line.
+  /// Renders the row as one NDJSON line, every column in the table's order.
   public func render(into buffer: inout NDJSONBuffer) {
-    buffer.beginObject()
-    buffer.field("sensorReadingTime", sensorReadingTime)
-    buffer.field("serialNumber", serialNumber)
-    buffer.field("distanceFromObject", measurement: distanceFromObject)
-    buffer.field("x", x)
-    buffer.field("y", y)
-    buffer.field("z", z)
-    buffer.field("subjectId", subjectId)
-    buffer.field("user", user)
-    buffer.endObject()
+    CuratedColumn.render(
+      CuratedColumn.allCases, into: &buffer, sensorReadingTime: sensorReadingTime,
+      quotedSerialNumber: NDJSONBuffer.quoted(serialNumber), distanceFromObject: distanceFromObject, x: x, y: y, z: z,
+      quotedSubjectId: NDJSONBuffer.quoted(subjectId), quotedUser: user.map(NDJSONBuffer.quoted))
   }
 }
