@@ -61,7 +61,8 @@ import Testing
   @Test func errorsExitWith2AndOneLine() throws {
     let missing = try StediProcess.run(["lake", "audit", "--lake", "/nonexistent/stedi-lake"])
     #expect(missing.status == 2)
-    #expect(missing.stderr.contains("no lake folder at /nonexistent/stedi-lake"), "\(missing.stderr)")
+    #expect(
+      missing.stderr.contains("no lake at /nonexistent/stedi-lake: the folder does not exist"), "\(missing.stderr)")
 
     let scratch = try TemporaryFolder()
     defer { scratch.remove() }

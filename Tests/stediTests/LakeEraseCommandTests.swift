@@ -116,7 +116,7 @@ import Testing
     #expect(neither.stderr.contains("--email"))
     let missing = try StediProcess.run(["lake", "erase", "--lake", "\(scratch.path)/nope", "--email", "a@b.c"])
     #expect(missing.status == 2)
-    #expect(missing.stderr.contains("no lake folder"))
+    #expect(missing.stderr.contains("no lake at"))
   }
 
   @Test(

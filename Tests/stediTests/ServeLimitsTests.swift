@@ -459,7 +459,8 @@ enum StediProcessRunner {
     let lake = "\(scratch.path)/deep/new/lake"
     let refused = try StediProcess.run(["serve", "--lake", lake, "--port", "0"])
     #expect(refused.status == 2)
-    #expect(refused.stderr == "stedi: error: no lake folder at \(lake) (give --create to make one)\n")
+    #expect(
+      refused.stderr == "stedi: error: no lake at \(lake): the folder does not exist (give --create to make one)\n")
     #expect(!FileManager.default.fileExists(atPath: "\(scratch.path)/deep"), "nothing created")
     let created = try await ServeProcess.start(["--lake", lake, "--create"])
     let (status, stderr) = await created.stop()

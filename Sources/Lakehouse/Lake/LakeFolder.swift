@@ -16,7 +16,7 @@ public enum LakeFolder {
     /// The problem in one line.
     public var description: String {
       switch self {
-      case .missing(let path): "no lake folder at \(path) (give --create to make one)"
+      case .missing(let path): "no lake at \(path): the folder does not exist (give --create to make one)"
       case .cannotCreate(let path, let reason): "cannot create the lake folder \(path): \(reason)"
       case .notAFolder(let path): "the lake \(path) is not a folder"
       case .notWritable(let path, let reason): "the lake folder \(path) is not writable: \(reason)"

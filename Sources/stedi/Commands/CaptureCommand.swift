@@ -72,9 +72,7 @@ struct CaptureCommand: AsyncParsableCommand {
     do {
       rawWriter = try raw.map { try RawCaptureWriter(path: $0, startedAt: started) }
     } catch {
-      FileHandle.standardError.write(
-        Data("stedi: error: cannot create the raw capture file \(raw ?? ""): \(error)\n".utf8))
-      throw ExitCode(2)
+      throw CommandFailure.report("cannot create the raw capture file \(raw ?? ""): \(error)")
     }
     let writer: any CaptureDestination =
       if let ingest {
@@ -104,8 +102,7 @@ struct CaptureCommand: AsyncParsableCommand {
       progress: progress.isVisible ? CaptureRun.Progress(show: progress.show, finish: progress.finish) : nil)
     print(json ? outcome.status.json(writer: writer, raw: raw) : outcome.status.summary(writer: writer, raw: raw))
     if let failure = outcome.failure {
-      FileHandle.standardError.write(Data("stedi: error: \(failure)\n".utf8))
-      throw ExitCode(2)
+      throw CommandFailure.report("\(failure)")
     }
   }
 
@@ -114,10 +111,8 @@ struct CaptureCommand: AsyncParsableCommand {
     let usb = ((try? SerialPorts.list()) ?? []).filter { $0.transport == .usb }
     guard usb.count == 1 else {
       let found = usb.isEmpty ? "none" : usb.map(\.path).joined(separator: ", ")
-      FileHandle.standardError.write(
-        Data(
-          "stedi: error: --port auto needs exactly one USB serial port (found: \(found)); name one with --port\n".utf8))
-      throw ExitCode(2)
+      throw CommandFailure.report(
+        "--port auto needs exactly one USB serial port (found: \(found)); name one with --port")
     }
     return usb[0].path
   }

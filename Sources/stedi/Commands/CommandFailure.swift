@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import LakeStorage
+import Lakehouse
 
 /// How a command fails: one line on stderr, `stedi: error: ...`, and exit code 2.
 enum CommandFailure {
@@ -9,10 +11,32 @@ enum CommandFailure {
     return ExitCode(2)
   }
 
+  /// Runs `body`, turning a lake's or its storage's error into one line on stderr and exit code 2.
+  static func reporting<Result>(_ body: () throws -> Result) throws -> Result {
+    do {
+      return try body()
+    } catch let error as LakeError {
+      throw report(error.description)
+    } catch let error as StorageError {
+      throw report(error.description)
+    }
+  }
+
+  /// Runs `body`, turning a lake's or its storage's error into one line on stderr and exit code 2.
+  static func reporting<Result>(_ body: () async throws -> Result) async throws -> Result {
+    do {
+      return try await body()
+    } catch let error as LakeError {
+      throw report(error.description)
+    } catch let error as StorageError {
+      throw report(error.description)
+    }
+  }
+
   /// Runs a start-up step, turning any error into `cannot start: <the error in one line>`.
   static func reportingStartFailures<Result>(_ body: () async throws -> Result) async throws -> Result {
     do {
-      return try await runReportingStorageErrors(body)
+      return try await reporting(body)
     } catch let exit as ExitCode {
       throw exit
     } catch {

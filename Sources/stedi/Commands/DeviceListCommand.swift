@@ -15,8 +15,7 @@ struct DeviceListCommand: ParsableCommand {
     do {
       ports = try SerialPorts.list()
     } catch {
-      FileHandle.standardError.write(Data("stedi: error: cannot list serial ports: \(error)\n".utf8))
-      throw ExitCode(2)
+      throw CommandFailure.report("cannot list serial ports: \(error)")
     }
     if json {
       let encoder = JSONEncoder()

@@ -66,8 +66,7 @@ struct FleetCommand: AsyncParsableCommand {
       do {
         loaded = try Scenario.load(file: scenario)
       } catch {
-        FileHandle.standardError.write(Data("stedi: error: \(error)\n".utf8))
-        throw ExitCode(2)
+        throw CommandFailure.report("\(error)")
       }
       var storage: (any LakeStorage)?
       if let lake {
@@ -75,12 +74,11 @@ struct FleetCommand: AsyncParsableCommand {
       }
       let key: TokenKey
       if let storage {
-        key = try await runReportingStorageErrors { try await TokenKey.load(storage: storage) }
+        key = try await CommandFailure.reporting { try await TokenKey.load(storage: storage) }
       } else if let given = ProcessInfo.processInfo.environment["STEDI_TOKEN_KEY"], !given.isEmpty {
         key = try TokenKey(bytes: Array(given.utf8))
       } else {
-        FileHandle.standardError.write(Data("stedi: error: give --lake (its token key) or set STEDI_TOKEN_KEY\n".utf8))
-        throw ExitCode(2)
+        throw CommandFailure.report("give --lake (its token key) or set STEDI_TOKEN_KEY")
       }
       let runID = runId ?? String(format: "%08x", UInt32.random(in: 0...UInt32.max))
       var plan = FleetPlan(scenario: loaded, runID: runID)
@@ -93,16 +91,14 @@ struct FleetCommand: AsyncParsableCommand {
           epochStart: epochStart)
       } catch {
         await fleetTarget.shutdown()
-        FileHandle.standardError.write(Data("stedi: error: cannot register the customers: \(error)\n".utf8))
-        throw ExitCode(2)
+        throw CommandFailure.report("cannot register the customers: \(error)")
       }
       let serialFleet: SerialFleetDevices
       do {
         serialFleet = try SerialFleetDevices.start(plan: plan, target: target, key: key)
       } catch {
         await fleetTarget.shutdown()
-        FileHandle.standardError.write(Data("stedi: error: \(error)\n".utf8))
-        throw ExitCode(2)
+        throw CommandFailure.report("\(error)")
       }
       let progress =
         quiet
@@ -124,7 +120,7 @@ struct FleetCommand: AsyncParsableCommand {
       var reconciliation: FleetReconciliation?
       if let storage {
         let acknowledged = totals.values.reduce(0) { $0 + $1.acknowledged }
-        let landed = try await runReportingStorageErrors {
+        let landed = try await CommandFailure.reporting {
           try await LandedReadings(storage: storage, runID: runID).waitFor(
             acknowledged, timeout: .milliseconds(Int64(reconcileTimeout * 1000)))
         }

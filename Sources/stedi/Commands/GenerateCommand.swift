@@ -71,7 +71,7 @@ struct GenerateCommand: ParsableCommand {
     generator.sessionSeconds = (sessionSeconds / 3)...sessionSeconds
     let progress = TerminalProgress()
     let outcome = GenerationRun(generator: generator, lake: lake)
-    try runReportingLakeErrors { try outcome.run(progress: progress.show) }
+    try CommandFailure.reporting { try outcome.run(progress: progress.show) }
     progress.finish()
     let manifest = outcome.manifest
     let elapsed = (ContinuousClock.now - started).components

@@ -66,14 +66,13 @@ struct ImportCommand: ParsableCommand {
     }
 
     func run() throws {
-      let lake = try runReportingLakeErrors { try Lake(root: self.lake) }
+      let lake = try CommandFailure.reporting { try Lake(root: self.lake) }
       let importer = PhoneImporter(
         format: format.format, sensor: sensor?.sensor, phyphoxStartMilliseconds: startMilliseconds)
       do {
         print(try PhoneImportRun(source: source, user: user, lake: lake, importer: importer).run().summary)
       } catch {
-        FileHandle.standardError.write(Data("stedi: error: \(error.description)\n".utf8))
-        throw ExitCode(2)
+        throw CommandFailure.report("\(error.description)")
       }
     }
   }

@@ -22,11 +22,7 @@ struct LakeAuditCommand: AsyncParsableCommand {
 
   @OptionGroup var location: StorageOptions
 
-  @Option(
-    help: ArgumentHelp(
-      "The pseudonym key file (64 hex digits) that subjectIds are checked with; never created.",
-      discussion: "Defaults to $STEDI_PSEUDONYM_KEY_FILE, else the lake's _stedi/pseudonym.key."))
-  var keyFile: String?
+  @OptionGroup var pseudonymKey: PseudonymKeyOptions
 
   @Option(help: "How many days quarantined lines may be kept, from when their landing file arrived.")
   var quarantineRetentionDays = 30
@@ -42,29 +38,12 @@ struct LakeAuditCommand: AsyncParsableCommand {
 
   func run() async throws {
     let storage = try location.storage()
-    let key = try await pseudonymKey()
+    let key = try await pseudonymKey.namedKey()
     let audit = ComplianceAudit(storage: storage, pseudonymKey: key, quarantineRetentionDays: quarantineRetentionDays)
     let progress = TerminalProgress()
-    let report = try await runReportingStorageErrors { try await audit.run(progress: progress.show) }
+    let report = try await CommandFailure.reporting { try await audit.run(progress: progress.show) }
     progress.finish()
     print(json ? report.json() : report.text(), terminator: json ? "\n" : "")
     if !report.isClean { throw ExitCode(3) }
-  }
-
-  /// The key file named by the option or the environment; nil leaves the lake's own to the audit.
-  private func pseudonymKey() async throws -> PseudonymKey? {
-    let environment = ProcessInfo.processInfo.environment["STEDI_PSEUDONYM_KEY_FILE"].flatMap { $0.isEmpty ? nil : $0 }
-    guard let path = keyFile ?? environment else { return nil }
-    // A key named explicitly but missing is a mistake to report, not an absent key to audit around.
-    let folder = (path as NSString).deletingLastPathComponent
-    let file = FileSystemStorage(root: folder.isEmpty ? "." : folder)
-    let bytes = try await runReportingStorageErrors {
-      try await SecretKeyFile.load(storage: file, key: (path as NSString).lastPathComponent, create: false)
-    }
-    guard let bytes else {
-      FileHandle.standardError.write(Data("stedi: error: no pseudonym key file at \(path)\n".utf8))
-      throw ExitCode(2)
-    }
-    return PseudonymKey(bytes: bytes)
   }
 }

@@ -26,7 +26,7 @@ struct LakeCommand: AsyncParsableCommand {
 
     func run() throws {
       let generator = SampleLakeGenerator(customers: customers, seed: seed, readingsPerCustomer: readings)
-      try runReportingLakeErrors { try generator.write(to: lake) }
+      try CommandFailure.reporting { try generator.write(to: lake) }
       print("wrote a sample landing zone with \(customers) customers to \(lake)")
     }
   }

@@ -45,11 +45,7 @@ struct LakeEraseCommand: AsyncParsableCommand {
   @Flag(help: "Apply every entry of the erasure list again instead of erasing a new customer.")
   var reapply = false
 
-  @Option(
-    help: ArgumentHelp(
-      "The pseudonym key file, when it is kept outside the lake.",
-      discussion: "Defaults to $STEDI_PSEUDONYM_KEY_FILE, else the lake's _stedi/pseudonym.key."))
-  var keyFile: String?
+  @OptionGroup var pseudonymKey: PseudonymKeyOptions
 
   @Flag(help: "Print the report as one JSON object.")
   var json = false
@@ -65,17 +61,11 @@ struct LakeEraseCommand: AsyncParsableCommand {
   func run() async throws {
     let storage = try storageOptions.storage()
     var eraser = LakeEraser(storage: storage)
-    if let path = keyFile ?? ProcessInfo.processInfo.environment["STEDI_PSEUDONYM_KEY_FILE"] {
-      guard FileManager.default.fileExists(atPath: path) else {
-        FileHandle.standardError.write(Data("stedi: error: no pseudonym key file at \(path)\n".utf8))
-        throw ExitCode(2)
-      }
-      eraser.pseudonymKey = try runReportingLakeErrors { try PseudonymKey.loadOrCreate(at: path) }
-    }
+    if let key = try await pseudonymKey.namedKey() { eraser.pseudonymKey = key }
     let logFolder = wal ?? (storageOptions.isS3 ? nil : "\(storageOptions.lake)/_stedi/ingest-wal")
     let pending = try logFolder.map { try IngestLogErasure.customerRecords(inLogDirectory: $0) } ?? []
     let progress = TerminalProgress()
-    var report = try await runReportingLakeAndStorageErrors {
+    var report = try await CommandFailure.reporting {
       if let email {
         try await eraser.erase(email: email, pending: pending, progress: progress.show)
       } else {
@@ -93,18 +83,5 @@ struct LakeEraseCommand: AsyncParsableCommand {
     }
     progress.finish()
     print(json ? report.json() : report.text(), terminator: json ? "\n" : "")
-  }
-}
-
-/// Runs `body`, turning a lake or storage error into a one-line message on stderr and exit code 2.
-func runReportingLakeAndStorageErrors<Result>(_ body: () async throws -> Result) async throws -> Result {
-  do {
-    return try await body()
-  } catch let error as LakeError {
-    FileHandle.standardError.write(Data("stedi: error: \(error.description)\n".utf8))
-    throw ExitCode(2)
-  } catch let error as StorageError {
-    FileHandle.standardError.write(Data("stedi: error: \(error.description)\n".utf8))
-    throw ExitCode(2)
   }
 }

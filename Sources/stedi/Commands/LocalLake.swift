@@ -1,38 +1,17 @@
-import ArgumentParser
 import Foundation
-import LakeStorage
 import Lakehouse
 
-/// Runs `body` on the lake named by `options`: a folder as it is, or an S3 lake through a local
-/// working copy that is pulled first and, when `publish` is set, pushed back afterwards.
+/// Runs `body` on the lake named by `location` as a local folder (`LakeWorkingCopy`): a folder as
+/// it is, an S3 lake through a working copy pulled first and, when `publish` is set, pushed back.
 func withLocalLake<Result>(
-  _ options: LakeOptions, _ s3: S3ConnectionOptions, work: String?, progress: TerminalProgress, publish: Bool,
+  _ location: StorageOptions, work: String?, progress: TerminalProgress, publish: Bool,
   _ body: (Lake) throws -> Result
 ) async throws -> Result {
-  guard options.lake.hasPrefix("s3://") else { return try body(try options.openLake()) }
-  let storage = try s3.storage(url: options.lake)
-  let folder = work ?? defaultWorkingCopy(for: options.lake)
-  let mirror = LakeMirror(storage: storage, localRoot: folder, rules: .stediLake)
-  progress.show("pulling \(options.lake) into \(folder)")
-  let snapshot = try await runReportingStorageErrors { try await mirror.pull() }
-  progress.show(
-    "pulled \(snapshot.downloaded) objects (\(snapshot.downloadedBytes) bytes), \(snapshot.reused) landing files cached"
-  )
-  var local = options
-  local.lake = folder
-  let result = try body(try local.openLake())
-  if publish {
-    progress.show("pushing the tables to \(options.lake)")
-    let pushed = try await runReportingStorageErrors { try await mirror.push(since: snapshot) }
-    progress.show("pushed \(pushed.uploaded) objects (\(pushed.uploadedBytes) bytes), deleted \(pushed.deleted)")
+  let storage = try location.storage()
+  let copy = try await CommandFailure.reporting {
+    try await LakeWorkingCopy.open(storage, workFolder: location.workingCopyFolder(work), progress: progress.show)
   }
+  let result = try body(copy.lake)
+  if publish { try await CommandFailure.reporting { try await copy.publish(progress: progress.show) } }
   return result
-}
-
-/// `~/.cache/stedi/s3/<bucket>/<prefix>` (or under $XDG_CACHE_HOME).
-private func defaultWorkingCopy(for url: String) -> String {
-  let environment = ProcessInfo.processInfo.environment
-  let cache = environment["XDG_CACHE_HOME"] ?? "\(NSHomeDirectory())/.cache"
-  let path = url.dropFirst("s3://".count).split(separator: "/").joined(separator: "/")
-  return "\(cache)/stedi/s3/\(path)"
 }

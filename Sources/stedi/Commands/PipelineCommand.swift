@@ -19,8 +19,8 @@ struct PipelineCommand: AsyncParsableCommand {
         on it, and the tables, quarantine and metadata it wrote are uploaded, one PUT per file.
         """)
 
-    @OptionGroup var lakeOptions: LakeOptions
-    @OptionGroup var s3: S3ConnectionOptions
+    @OptionGroup var location: StorageOptions
+    @OptionGroup var pseudonymKey: PseudonymKeyOptions
 
     @Option(help: "For an S3 lake: the local working copy (default ~/.cache/stedi/s3/<bucket>/<prefix>).")
     var work: String?
@@ -33,11 +33,11 @@ struct PipelineCommand: AsyncParsableCommand {
 
     func run() async throws {
       let progress = TerminalProgress()
-      let summary = try await withLocalLake(lakeOptions, s3, work: work, progress: progress, publish: true) {
+      let summary = try await withLocalLake(location, work: work, progress: progress, publish: true) {
         lake in
-        let key = try lakeOptions.pseudonymKey(for: lake)
+        let key = try pseudonymKey.keyForRun(on: lake)
         let pipeline = ZonePipeline(lake: lake, rules: ZoneRules(profile: profile), key: key)
-        return try runReportingLakeErrors { try pipeline.run(progress: progress.show) }
+        return try CommandFailure.reporting { try pipeline.run(progress: progress.show) }
       }
       progress.finish()
       print(json ? summary.json() : summary.text(), terminator: json ? "\n" : "")
@@ -49,21 +49,21 @@ struct PipelineCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
       abstract: "Run the quality assertions on the published tables; exit 3 if any fails.")
 
-    @OptionGroup var lakeOptions: LakeOptions
-    @OptionGroup var s3: S3ConnectionOptions
+    @OptionGroup var location: StorageOptions
+    @OptionGroup var pseudonymKey: PseudonymKeyOptions
 
     @Option(help: "For an S3 lake: the local working copy (default ~/.cache/stedi/s3/<bucket>/<prefix>).")
     var work: String?
 
     func run() async throws {
-      try await withLocalLake(lakeOptions, s3, work: work, progress: TerminalProgress(), publish: false) { lake in
+      try await withLocalLake(location, work: work, progress: TerminalProgress(), publish: false) { lake in
         try check(lake)
       }
     }
 
     private func check(_ lake: Lake) throws {
-      let key = try lakeOptions.pseudonymKey(for: lake)
-      let report = try runReportingLakeErrors { try QualityCheck(lake: lake, key: key).run() }
+      let key = try pseudonymKey.keyForRun(on: lake)
+      let report = try CommandFailure.reporting { try QualityCheck(lake: lake, key: key).run() }
       if report.passed {
         print("quality checks: all \(report.checksRun) passed")
         return
@@ -97,7 +97,7 @@ struct PipelineCommand: AsyncParsableCommand {
 
     func run() throws {
       let export = PipelineExport(target: target, rules: ZoneRules(profile: profile))
-      let written = try runReportingLakeErrors { try export.write(to: out) }
+      let written = try CommandFailure.reporting { try export.write(to: out) }
       print("wrote \(written.count) files for \(target.rawValue) (\(profile.rawValue) profile) to \(out)")
       if target == .spark { print("run: python3 \(out)/run_pipeline.py --lake LAKE") }
     }

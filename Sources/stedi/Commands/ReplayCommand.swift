@@ -32,11 +32,10 @@ struct ReplayCommand: ParsableCommand {
     do {
       capture = try RawCapture.read(path: file)
     } catch {
-      FileHandle.standardError.write(Data("stedi: error: cannot read the raw capture \(file): \(error)\n".utf8))
-      throw ExitCode(2)
+      throw CommandFailure.report("cannot read the raw capture \(file): \(error)")
     }
     let writer = LandingCaptureWriter(lake: lake, maxRecords: batchRecords, maxAgeMs: Int64(batchSeconds * 1000))
-    let summary = try runReportingLakeErrors {
+    let summary = try CommandFailure.reporting {
       let summary = try Replay.run(capture.entries) { reading, time in
         try writer.flushIfDue(now: time)
         try writer.add(reading, now: time)

@@ -13,6 +13,14 @@ struct StorageOptions: ParsableArguments {
   /// Whether the lake is on S3.
   var isS3: Bool { lake.hasPrefix("s3://") }
 
+  /// For the pipeline: an S3 lake's local working copy (default ~/.cache/stedi/s3/<bucket>/<prefix>).
+  func workingCopyFolder(_ work: String?) -> String {
+    if let work { return work }
+    let environment = ProcessInfo.processInfo.environment
+    let cache = environment["XDG_CACHE_HOME"] ?? "\(NSHomeDirectory())/.cache"
+    return "\(cache)/stedi/s3/" + lake.dropFirst("s3://".count).split(separator: "/").joined(separator: "/")
+  }
+
   /// The lake's storage; a folder lake is created when `create` is set, else it must exist.
   func storage(create: Bool = false) throws -> any LakeStorage {
     if isS3 { return try s3.storage(url: lake) }
@@ -21,8 +29,7 @@ struct StorageOptions: ParsableArguments {
     }
     var isDirectory: ObjCBool = false
     guard FileManager.default.fileExists(atPath: lake, isDirectory: &isDirectory), isDirectory.boolValue else {
-      FileHandle.standardError.write(Data("stedi: error: no lake folder at \(lake)\n".utf8))
-      throw ExitCode(2)
+      throw CommandFailure.report(LakeError.lakeNotFound(path: lake).description)
     }
     return FileSystemStorage(root: lake)
   }
@@ -53,37 +60,15 @@ struct S3ConnectionOptions: ParsableArguments {
     var secret: String?
     if let secretAccessKeyFile {
       guard let text = try? String(contentsOfFile: secretAccessKeyFile, encoding: .utf8) else {
-        FileHandle.standardError.write(
-          Data("stedi: error: cannot read the secret key file \(secretAccessKeyFile)\n".utf8))
-        throw ExitCode(2)
+        throw CommandFailure.report("cannot read the secret key file \(secretAccessKeyFile)")
       }
       secret = text.trimmingCharacters(in: .whitespacesAndNewlines)
     }
-    return try runReportingStorageErrors {
+    return try CommandFailure.reporting {
       try S3Storage(
         configuration: S3Configuration.resolve(
           location: url, endpoint: endpoint, region: region, accessKeyID: accessKeyId, secretAccessKey: secret,
           environment: ProcessInfo.processInfo.environment))
     }
-  }
-}
-
-/// Runs `body`, turning a storage error into a one-line message on stderr and exit code 2.
-func runReportingStorageErrors<Result>(_ body: () async throws -> Result) async throws -> Result {
-  do {
-    return try await body()
-  } catch let error as StorageError {
-    FileHandle.standardError.write(Data("stedi: error: \(error.description)\n".utf8))
-    throw ExitCode(2)
-  }
-}
-
-/// Runs `body`, turning a storage error into a one-line message on stderr and exit code 2.
-func runReportingStorageErrors<Result>(_ body: () throws -> Result) throws -> Result {
-  do {
-    return try body()
-  } catch let error as StorageError {
-    FileHandle.standardError.write(Data("stedi: error: \(error.description)\n".utf8))
-    throw ExitCode(2)
   }
 }

@@ -45,7 +45,7 @@ struct TokenCommand: AsyncParsableCommand {
     func run() async throws {
       // Created if missing: issuing the first tokens is how a new lake is often set up.
       let storage = try storageOptions.storage(create: true)
-      let key = try await runReportingStorageErrors { try await TokenKey.load(storage: storage) }
+      let key = try await CommandFailure.reporting { try await TokenKey.load(storage: storage) }
       let (role, subject, days): (AccessToken.Role, String, Double) =
         if let device { (.device, device, 365) } else if let user { (.user, user, 30) } else { (.admin, "admin", 1) }
       print(AccessToken.mint(role, subject, validFor: (expiresIn ?? days) * 86_400, key: key))
@@ -77,8 +77,8 @@ struct TokenCommand: AsyncParsableCommand {
 
     func run() async throws {
       let storage = try storageOptions.storage(create: false)
-      let key = try await runReportingStorageErrors { try await TokenKey.load(storage: storage) }
-      var list = try await runReportingStorageErrors { try await RevocationList.load(storage: storage) }
+      let key = try await CommandFailure.reporting { try await TokenKey.load(storage: storage) }
+      var list = try await CommandFailure.reporting { try await RevocationList.load(storage: storage) }
       if let token {
         let claims: AccessToken
         do {
@@ -94,7 +94,7 @@ struct TokenCommand: AsyncParsableCommand {
         print("revoked every \(role.rawValue) token of that subject issued until now")
       }
       let updated = list
-      try await runReportingStorageErrors { try await updated.save(storage: storage) }
+      try await CommandFailure.reporting { try await updated.save(storage: storage) }
     }
   }
 }
