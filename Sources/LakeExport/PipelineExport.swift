@@ -1,4 +1,5 @@
 import Foundation
+import LakeStorage
 import Lakehouse
 
 /// Where a pipeline export runs.
@@ -41,7 +42,7 @@ public struct PipelineExport: Sendable {
   }
 
   /// Writes the files under `folder` (created if missing), each atomically.
-  public func write(to folder: String) throws(LakeError) -> [String] {
+  public func write(to folder: String) throws(StorageError) -> [String] {
     var written: [String] = []
     for (path, contents) in files() {
       let full = "\(folder)/\(path)"

@@ -1,4 +1,5 @@
 import Foundation
+import LakeStorage
 import StediTestSupport
 import Testing
 
@@ -13,9 +14,9 @@ import Testing
     let lake = try Lake(root: root)
     var held: LakeLock? = try LakeLock(lake: lake)
     #expect(held != nil)
-    #expect(throws: LakeError.busy(path: root)) { _ = try LakeFixtures.run(root) }
+    #expect(throws: StorageError.busy(path: root, holder: "pipeline run")) { _ = try LakeFixtures.run(root) }
     #expect(TemporaryLake.publishedTables(root).isEmpty)
-    #expect(LakeError.busy(path: root).description.contains("another pipeline run"))
+    #expect(StorageError.busy(path: root, holder: "pipeline run").description.contains("another pipeline run"))
 
     held = nil
     let summary = try LakeFixtures.run(root)

@@ -1,4 +1,5 @@
 import Foundation
+import LakeStorage
 import StediTestSupport
 import Testing
 
@@ -312,7 +313,7 @@ private func writeMixedTable(
     try lake.write("table/b.json", line(2) + "\n")
     let files = try lake.lake.tableFiles(in: "table")
     try FileManager.default.removeItem(at: lake.root.appendingPathComponent("table/b.json"))
-    let error = #expect(throws: LakeError.self) {
+    let error = #expect(throws: StorageError.self) {
       _ = try NDJSONTableReader().read(
         files, makeConsumer: { ReadingCollector() }, absorb: { _ in }, quarantine: { _ in })
     }
@@ -332,7 +333,7 @@ private func writeMixedTable(
     #expect(chmod(path, 0) == 0)
     defer { chmod(path, 0o644) }
     let files = try lake.lake.tableFiles(in: "table")
-    let error = #expect(throws: LakeError.self) {
+    let error = #expect(throws: StorageError.self) {
       _ = try NDJSONTableReader().read(
         files, makeConsumer: { ReadingCollector() }, absorb: { _ in }, quarantine: { _ in })
     }
@@ -350,14 +351,14 @@ extension NDJSONTableReaderTests {
   @Suite struct LakeFolders {
     @Test func missingLakeFolderIsLakeNotFound() {
       let path = FileManager.default.temporaryDirectory.appendingPathComponent("no-such-lake-\(UUID().uuidString)").path
-      #expect(throws: LakeError.lakeNotFound(path: path)) { _ = try Lake(root: path) }
+      #expect(throws: StorageError.lakeNotFound(path: path)) { _ = try Lake(root: path) }
     }
 
     @Test func regularFileIsNotADirectory() throws {
       let lake = try ScratchLake()
       try lake.write("file.json", "{}")
       let path = lake.root.appendingPathComponent("file.json").path
-      #expect(throws: LakeError.notADirectory(path: path)) { _ = try Lake(root: path) }
+      #expect(throws: StorageError.notAFolder(path: path)) { _ = try Lake(root: path) }
     }
 
     @Test func tableFilesAreRecursiveSortedAndSkipHiddenAndNonJSON() throws {

@@ -1,4 +1,5 @@
 import Foundation
+import LakeStorage
 import StediTestSupport
 import Testing
 
@@ -109,6 +110,6 @@ import Testing
     #expect(path.hasPrefix(lake + "/_stedi/"))
 
     try "not a key".write(toFile: path, atomically: true, encoding: .utf8)
-    #expect(throws: LakeError.self) { try PseudonymKey.loadOrCreate(at: path) }
+    #expect(throws: StorageError.self) { try PseudonymKey.loadOrCreate(at: path) }
   }
 }

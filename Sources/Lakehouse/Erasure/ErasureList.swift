@@ -87,7 +87,7 @@ public struct ErasureList: Sendable, Equatable, Codable {
   }
 
   /// The list in a lake folder (for the pipeline, which reads folders directly).
-  public static func load(lake: Lake) throws(LakeError) -> ErasureList {
+  public static func load(lake: Lake) throws(StorageError) -> ErasureList {
     let path = lake.path(storageKey)
     guard FileManager.default.fileExists(atPath: path) else { return ErasureList() }
     guard let data = FileManager.default.contents(atPath: path) else {

@@ -1,4 +1,5 @@
 import Foundation
+import LakeStorage
 
 #if canImport(Glibc)
   import Glibc
@@ -12,12 +13,12 @@ public struct Lake: Sendable {
   public let root: String
 
   /// Opens the lake at `root`; it must exist.
-  public init(root: String) throws(LakeError) {
+  public init(root: String) throws(StorageError) {
     var isDirectory: ObjCBool = false
     guard FileManager.default.fileExists(atPath: root, isDirectory: &isDirectory) else {
       throw .lakeNotFound(path: root)
     }
-    guard isDirectory.boolValue else { throw .notADirectory(path: root) }
+    guard isDirectory.boolValue else { throw .notAFolder(path: root) }
     self.root = root.hasSuffix("/") && root.count > 1 ? String(root.dropLast()) : root
   }
 
@@ -29,18 +30,18 @@ public struct Lake: Sendable {
 
   /// Every NDJSON file of a table folder, recursively, in a stable order; hidden files
   /// (leading `.` or `_`, as Spark and Hive skip them) are not part of a table.
-  public func tableFiles(in folder: String) throws(LakeError) -> [LakeFile] {
+  public func tableFiles(in folder: String) throws(StorageError) -> [LakeFile] {
     let base = path(folder)
     var isDirectory: ObjCBool = false
     guard FileManager.default.fileExists(atPath: base, isDirectory: &isDirectory) else { return [] }
-    guard isDirectory.boolValue else { throw .notADirectory(path: base) }
+    guard isDirectory.boolValue else { throw .notAFolder(path: base) }
     var files: [LakeFile] = []
     try collect(folder: folder, into: &files)
     files.sort { $0.relativePath < $1.relativePath }
     return files
   }
 
-  private func collect(folder: String, into files: inout [LakeFile]) throws(LakeError) {
+  private func collect(folder: String, into files: inout [LakeFile]) throws(StorageError) {
     let entries: [String]
     do {
       entries = try FileManager.default.contentsOfDirectory(atPath: path(folder))

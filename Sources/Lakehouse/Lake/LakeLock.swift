@@ -1,3 +1,5 @@
+import LakeStorage
+
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Darwin)
@@ -14,7 +16,7 @@ public final class LakeLock {
   private let fd: Int32
 
   /// Takes the lock, or throws `.busy` if another run holds it.
-  public init(lake: Lake) throws(LakeError) {
+  public init(lake: Lake) throws(StorageError) {
     let folder = lake.metadataFolder
     if mkdir(folder, 0o755) != 0, errno != EEXIST { throw .fromErrno(errno, writing: folder) }
     let path = "\(folder)/pipeline.lock"
@@ -23,7 +25,7 @@ public final class LakeLock {
     guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
       let code = errno
       close(descriptor)
-      if code == EWOULDBLOCK { throw .busy(path: lake.root) }
+      if code == EWOULDBLOCK { throw .busy(path: lake.root, holder: "pipeline run") }
       throw .fromErrno(code, writing: path)
     }
     fd = descriptor

@@ -1,4 +1,5 @@
 import Foundation
+import LakeStorage
 
 /// Writes one batch of landing files: one NDJSON file per table, `<lake>/<table>/landing/
 /// <table>-<deliveryTime>.json`, streamed through a bounded buffer and published atomically by
@@ -28,7 +29,7 @@ public struct LandingBatchWriter {
   /// The batch's tables, in the order methods name them by.
   public let tables: [Table]
   /// The first error writing a file; `finish()` throws it.
-  public private(set) var failure: LakeError?
+  public private(set) var failure: StorageError?
 
   private var buffers: [NDJSONBuffer]
   private var files: [TablePublisher?]
@@ -119,7 +120,7 @@ public struct LandingBatchWriter {
 
   /// Writes what is left and publishes every table's file (an empty table gets an empty file);
   /// returns the published paths, in `tables` order.
-  public mutating func finish() throws(LakeError) -> [String] {
+  public mutating func finish() throws(StorageError) -> [String] {
     var published: [String] = []
     for table in tables.indices {
       if let last = pendingLastLines[table] { buffers[table].appendRaw(contentsOf: last) }
@@ -134,7 +135,8 @@ public struct LandingBatchWriter {
   /// Publishes a copy of a landed file as if delivered again at `deliveryTime` (exact duplicates,
   /// as a redelivering source sends them); returns the copy's path.
   @discardableResult
-  public static func redeliver(_ published: String, table: String, lake: String, deliveryTime: Int64) throws(LakeError)
+  public static func redeliver(_ published: String, table: String, lake: String, deliveryTime: Int64)
+    throws(StorageError)
     -> String
   {
     let copy = "\(lake)/\(table)/landing/" + fileName(table: table, deliveryTime: deliveryTime)

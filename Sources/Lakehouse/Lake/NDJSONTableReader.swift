@@ -13,6 +13,7 @@
 
 import Dispatch
 import Foundation
+import LakeStorage
 
 #if canImport(Glibc)
   import Glibc
@@ -68,7 +69,7 @@ public struct NDJSONTableReader: Sendable {
     absorb: (consuming Consumer) -> Void,
     quarantine: (QuarantinedLine) -> Void,
     progress: (_ bytesRead: Int) -> Void = { _ in }
-  ) throws(LakeError) -> LineCounts {
+  ) throws(StorageError) -> LineCounts {
     var totals = LineCounts()
     var next = 0
     while next < files.count {
@@ -88,10 +89,10 @@ public struct NDJSONTableReader: Sendable {
         batchBytes += files[next].size
         next += 1
       }
-      var contents = [Result<FileContents, LakeError>](repeating: .success(.bytes([])), count: batch.count)
+      var contents = [Result<FileContents, StorageError>](repeating: .success(.bytes([])), count: batch.count)
       contents.withUnsafeMutableBufferPointer { slots in
         concurrentForEach(batch.count) { index in
-          slots[index] = Result { () throws(LakeError) in try readWhole(batch[index]) }
+          slots[index] = Result { () throws(StorageError) in try readWhole(batch[index]) }
         }
       }
       var buffers: [[UInt8]] = []
@@ -124,7 +125,7 @@ public struct NDJSONTableReader: Sendable {
   ///
   /// O_NONBLOCK, then fstat: the listing said "regular", but the entry can be replaced by a FIFO
   /// in between, and a blocking open of a FIFO waits for a writer forever.
-  private func openRegular(_ file: LakeFile) throws(LakeError) -> Result<Int32, NotRegular> {
+  private func openRegular(_ file: LakeFile) throws(StorageError) -> Result<Int32, NotRegular> {
     guard file.type == .regular else { return .failure(NotRegular(type: file.type)) }
     let fd = open(file.absolutePath, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
     var status = stat()
@@ -154,7 +155,7 @@ public struct NDJSONTableReader: Sendable {
   }
 
   /// The whole file, read to its end (it may have grown since it was listed).
-  private func readWhole(_ file: LakeFile) throws(LakeError) -> FileContents {
+  private func readWhole(_ file: LakeFile) throws(StorageError) -> FileContents {
     let fd: Int32
     switch try openRegular(file) {
     case .success(let opened): fd = opened
@@ -190,7 +191,7 @@ public struct NDJSONTableReader: Sendable {
   private func readLargeFile<Consumer: NDJSONLineConsumer>(
     _ file: LakeFile, makeConsumer: () -> Consumer, absorb: (consuming Consumer) -> Void,
     quarantine: (QuarantinedLine) -> Void, progress: (Int) -> Void
-  ) throws(LakeError) -> LineCounts {
+  ) throws(StorageError) -> LineCounts {
     var totals = LineCounts()
     var capacity = windowSize
     let fd: Int32

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import LakeStorage
 
 #if canImport(Glibc)
   import Glibc
@@ -20,7 +21,7 @@ public struct PseudonymKey: Sendable {
   public init(bytes: [UInt8]) { key = SymmetricKey(data: bytes) }
 
   /// Reads the key at `path` (64 hex digits), creating a random one there on first use.
-  public static func loadOrCreate(at path: String) throws(LakeError) -> PseudonymKey {
+  public static func loadOrCreate(at path: String) throws(StorageError) -> PseudonymKey {
     PseudonymKey(bytes: try SecretKeyFile.loadOrCreate(at: path))
   }
 

@@ -11,14 +11,14 @@ import LakeStorage
 /// use: the lake's pseudonym key and the ingest service's token key.
 public enum SecretKeyFile {
   /// Reads the key at `path`, creating a random one there (mode 0600) on first use.
-  public static func loadOrCreate(at path: String) throws(LakeError) -> [UInt8] {
+  public static func loadOrCreate(at path: String) throws(StorageError) -> [UInt8] {
     if FileManager.default.fileExists(atPath: path) {
       guard let data = FileManager.default.contents(atPath: path) else {
         throw .unreadable(path: path, reason: "permission denied or not a file")
       }
       let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
       guard text.count == 64, let bytes = bytes(fromHex: text) else {
-        throw .invalidKey(path: path, reason: "expected 64 hexadecimal digits (a 256-bit key)")
+        throw .invalidObject(key: path, reason: "expected 64 hexadecimal digits (a 256-bit key)")
       }
       return bytes
     }

@@ -8,6 +8,7 @@
 // invisible and are removed by the next run.
 
 import Foundation
+import LakeStorage
 
 #if canImport(Glibc)
   import Glibc
@@ -29,7 +30,7 @@ public final class TablePublisher {
 
   /// Starts a new version of the file `fileName` (the table's data file unless named) in `folder`
   /// (created if missing).
-  public init(folder: String, fileName: String = TablePublisher.dataFileName) throws(LakeError) {
+  public init(folder: String, fileName: String = TablePublisher.dataFileName) throws(StorageError) {
     self.folder = folder
     finalPath = "\(folder)/\(fileName)"
     temporaryPath = "\(folder)/.\(fileName).\(getpid()).tmp"
@@ -51,12 +52,12 @@ public final class TablePublisher {
   }
 
   /// Appends bytes to the new version.
-  public func write(_ bytes: [UInt8]) throws(LakeError) {
+  public func write(_ bytes: [UInt8]) throws(StorageError) {
     try write(pieces: [bytes])
   }
 
   /// Appends several pieces in order, copying them into the file on all cores at once.
-  public func write(pieces: [[UInt8]]) throws(LakeError) {
+  public func write(pieces: [[UInt8]]) throws(StorageError) {
     var offsets: [Int] = []
     var end = writtenBytes
     for piece in pieces {
@@ -87,7 +88,7 @@ public final class TablePublisher {
   }
 
   /// Makes the new version durable and visible in one step.
-  public func commit() throws(LakeError) {
+  public func commit() throws(StorageError) {
     guard fsync(fd) == 0 else { throw .fromErrno(errno, writing: finalPath) }
     guard close(fd) == 0 else {
       fd = -1
@@ -113,7 +114,7 @@ public final class TablePublisher {
   }
 
   /// Replaces a small file (metadata) atomically with `contents`.
-  public static func replaceFile(at path: String, with contents: [UInt8], mode: mode_t = 0o644) throws(LakeError) {
+  public static func replaceFile(at path: String, with contents: [UInt8], mode: mode_t = 0o644) throws(StorageError) {
     let folder = (path as NSString).deletingLastPathComponent
     do {
       try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)

@@ -1,4 +1,5 @@
 import Foundation
+import LakeStorage
 
 /// What the last run published, kept in the lake's metadata so that checks know its profile.
 public struct RunRecord: Sendable, Equatable, Codable {
@@ -26,7 +27,7 @@ public struct RunRecord: Sendable, Equatable, Codable {
     try? JSONDecoder().decode(RunRecord.self, from: Data(bytes))
   }
 
-  func write(to lake: Lake) throws(LakeError) {
+  func write(to lake: Lake) throws(StorageError) {
     try TablePublisher.replaceFile(at: Self.path(in: lake), with: encoded)
   }
 

@@ -1,4 +1,5 @@
 import Foundation
+import LakeStorage
 
 /// Builds every zone of a filesystem lake from its landing tables under one profile's rules.
 ///
@@ -21,7 +22,7 @@ public struct ZonePipeline: Sendable {
   }
 
   /// Runs the pipeline: builds every table, asserts the rules on them, and publishes them only if all hold.
-  public func run(progress: (String) -> Void = { _ in }) throws(LakeError) -> PipelineSummary {
+  public func run(progress: (String) -> Void = { _ in }) throws(StorageError) -> PipelineSummary {
     let started = ContinuousClock.now
     let lock = try LakeLock(lake: lake)
     defer { withExtendedLifetime(lock) {} }
@@ -287,12 +288,13 @@ public struct ZonePipeline: Sendable {
   // MARK: Reading and writing
 
   /// The matcher for the lake's erasure list; a list without its key is an error, never ignored.
-  static func erasureMatcher(lake: Lake) throws(LakeError) -> ErasureMatcher {
+  static func erasureMatcher(lake: Lake) throws(StorageError) -> ErasureMatcher {
     let list = try ErasureList.load(lake: lake)
     guard !list.entries.isEmpty else { return .none }
     let path = lake.path(ErasureKey.storageKey)
     guard FileManager.default.fileExists(atPath: path) else {
-      throw .invalidKey(path: path, reason: "the lake has an erasure list but not its key; restore the key from backup")
+      throw .invalidObject(
+        key: path, reason: "the lake has an erasure list but not its key; restore the key from backup")
     }
     return ErasureMatcher(list: list, key: ErasureKey(bytes: try SecretKeyFile.loadOrCreate(at: path)))
   }
@@ -302,7 +304,7 @@ public struct ZonePipeline: Sendable {
     _ source: LandingSource, into summary: inout PipelineSummary,
     quarantine: inout [LandingSource: [QuarantinedLine]], erasures: inout ErasureMatcher, progress: (String) -> Void,
     make: () -> Consumer, absorb: (consuming Consumer) -> Void
-  ) throws(LakeError) -> LineCounts {
+  ) throws(StorageError) -> LineCounts {
     let files = try lake.tableFiles(in: source.landingFolder)
     let totalBytes = files.reduce(0) { $0 + $1.size }
     var doneBytes = 0
@@ -330,7 +332,7 @@ public struct ZonePipeline: Sendable {
 
   private func publish<Row>(
     _ table: ZoneTable, rows: [Row], progress: (String) -> Void, render: (Row, inout NDJSONBuffer) -> Void
-  ) throws(LakeError) {
+  ) throws(StorageError) {
     progress("publishing \(table.rawValue)")
     try publish(folder: table.folder, rows: rows, render: render)
   }
@@ -338,7 +340,7 @@ public struct ZonePipeline: Sendable {
   /// Renders rows in parallel blocks and writes the blocks in order into a new table version.
   private func publish<Row>(
     folder: String, rows: [Row], render: (Row, inout NDJSONBuffer) -> Void
-  ) throws(LakeError) {
+  ) throws(StorageError) {
     let publisher = try TablePublisher(folder: lake.path(folder))
     let blockSize = renderBlockSize
     let blocksPerRound = reader.parallelism * 2

@@ -4,6 +4,7 @@
 // anything; `pipeline check` reads the published tables back and asserts the same.
 
 import Foundation
+import LakeStorage
 
 /// Runs the quality assertions on a lake's published tables.
 public struct QualityCheck: Sendable {
@@ -26,7 +27,7 @@ public struct QualityCheck: Sendable {
   }
 
   /// Checks the published tables against the rules of the profile that the last run used.
-  public func run(progress: (String) -> Void = { _ in }) throws(LakeError) -> Report {
+  public func run(progress: (String) -> Void = { _ in }) throws(StorageError) -> Report {
     guard let record = RunRecord.read(from: lake) else {
       return Report(
         checksRun: 1,
@@ -48,7 +49,7 @@ public struct QualityCheck: Sendable {
   }
 
   /// Reads the published tables into compact rows, noting rows that cannot be represented.
-  private func load(rules: ZoneRules, _ assertions: inout Assertions) throws(LakeError) -> ZoneTables {
+  private func load(rules: ZoneRules, _ assertions: inout Assertions) throws(StorageError) -> ZoneTables {
     let trusted: [CustomerRecord] = try readRecords(.customerTrusted, &assertions, decode: CustomerRecord.decode)
     let curated: [CustomerRecord] = try readRecords(.customersCurated, &assertions, decode: CustomerRecord.decode)
     let (subjects, serials) = ZoneTables.dictionaries(trusted: trusted, curated: curated)
@@ -101,7 +102,7 @@ public struct QualityCheck: Sendable {
   private func readRecords<Record>(
     _ table: ZoneTable, _ assertions: inout Assertions,
     decode: @escaping (UnsafeBufferPointer<UInt8>) throws(RecordError) -> Record
-  ) throws(LakeError) -> [Record] {
+  ) throws(StorageError) -> [Record] {
     var records: [Record] = []
     try readTable(table, &assertions, make: { RecordCollector(decode: decode) }) {
       records.append(contentsOf: $0.records)
@@ -111,7 +112,7 @@ public struct QualityCheck: Sendable {
 
   private func readTable<Consumer: NDJSONLineConsumer>(
     _ table: ZoneTable, _ assertions: inout Assertions, make: () -> Consumer, absorb: (consuming Consumer) -> Void
-  ) throws(LakeError) {
+  ) throws(StorageError) {
     var malformed: QuarantinedLine?
     _ = try reader.read(
       try lake.tableFiles(in: table.folder), makeConsumer: make, absorb: absorb,

@@ -1,4 +1,5 @@
 import Foundation
+import LakeStorage
 import SeededRandom
 
 /// Writes a small, deterministic landing zone that carries every flaw the pipeline must handle.
@@ -114,7 +115,7 @@ public struct SampleLakeGenerator: Sendable {
   }
 
   /// Writes the landing files under `root`, creating folders as needed.
-  public func write(to root: String) throws(LakeError) {
+  public func write(to root: String) throws(StorageError) {
     for (path, bytes) in files() {
       try TablePublisher.replaceFile(at: "\(root)/\(path)", with: bytes)
     }

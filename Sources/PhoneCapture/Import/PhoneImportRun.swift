@@ -1,4 +1,5 @@
 import Foundation
+import LakeStorage
 import Lakehouse
 
 /// `stedi import phone`'s work: one phone export file becomes one accelerometer landing file.
@@ -137,7 +138,7 @@ public enum PhoneImportRunError: Error, CustomStringConvertible {
   /// The file was read but holds no importable sample, or is not a known export.
   case unusable(String)
   /// The lake could not be written.
-  case lake(LakeError)
+  case lake(StorageError)
 
   public var description: String {
     switch self {

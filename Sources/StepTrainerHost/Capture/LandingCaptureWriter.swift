@@ -1,3 +1,4 @@
+import LakeStorage
 import Lakehouse
 
 /// Writes captured readings into the lake's step_trainer landing zone in batches: one NDJSON file
@@ -35,7 +36,7 @@ public final class LandingCaptureWriter {
   public var pending: Int { count }
 
   /// Adds one reading (held until its batch is committed); `now` is the wall clock, for the age limit.
-  public func add(_ reading: CapturedReading, now: Int64) throws(LakeError) {
+  public func add(_ reading: CapturedReading, now: Int64) throws(StorageError) {
     guard let record = reading.landingRecord else {
       samplesWithoutDistance += 1
       return
@@ -50,12 +51,12 @@ public final class LandingCaptureWriter {
   }
 
   /// Commits the batch if it has reached its age limit.
-  public func flushIfDue(now: Int64) throws(LakeError) {
+  public func flushIfDue(now: Int64) throws(StorageError) {
     if count > 0 && now - batchStartedAt >= maxAgeMs { try flush() }
   }
 
   /// Commits the current batch, if any.
-  public func flush() throws(LakeError) {
+  public func flush() throws(StorageError) {
     guard count > 0, let name = batchName else { return }
     let publisher = try TablePublisher(folder: folder, fileName: name)
     try publisher.write(buffer.bytes)

@@ -11,23 +11,19 @@ enum CommandFailure {
     return ExitCode(2)
   }
 
-  /// Runs `body`, turning a lake's or its storage's error into one line on stderr and exit code 2.
+  /// Runs `body`, turning a lake's error into one line on stderr and exit code 2.
   static func reporting<Result>(_ body: () throws -> Result) throws -> Result {
     do {
       return try body()
-    } catch let error as LakeError {
-      throw report(error.description)
     } catch let error as StorageError {
       throw report(error.description)
     }
   }
 
-  /// Runs `body`, turning a lake's or its storage's error into one line on stderr and exit code 2.
+  /// Runs `body`, turning a lake's error into one line on stderr and exit code 2.
   static func reporting<Result>(_ body: () async throws -> Result) async throws -> Result {
     do {
       return try await body()
-    } catch let error as LakeError {
-      throw report(error.description)
     } catch let error as StorageError {
       throw report(error.description)
     }

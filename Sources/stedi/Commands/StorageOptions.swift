@@ -29,7 +29,7 @@ struct StorageOptions: ParsableArguments {
     }
     var isDirectory: ObjCBool = false
     guard FileManager.default.fileExists(atPath: lake, isDirectory: &isDirectory), isDirectory.boolValue else {
-      throw CommandFailure.report(LakeError.lakeNotFound(path: lake).description)
+      throw CommandFailure.report(StorageError.lakeNotFound(path: lake).description)
     }
     return FileSystemStorage(root: lake)
   }

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import LakeStorage
 import Lakehouse
 import Motion
 
@@ -17,7 +18,7 @@ final class GenerationRun: @unchecked Sendable {
     manifest = generator.manifestHeader()
   }
 
-  private var failure: LakeError?
+  private var failure: StorageError?
   private var done = 0
 
   func run(progress: @escaping @Sendable (String) -> Void) throws {
@@ -35,7 +36,7 @@ final class GenerationRun: @unchecked Sendable {
         let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: 30 - filled)
         progress("[\(bar)] \(finished) of \(total) batches of customers")
       } catch {
-        lock.withLock { failure = failure ?? (error as? LakeError) ?? .writeFailed(path: lake, reason: "\(error)") }
+        lock.withLock { failure = failure ?? (error as? StorageError) ?? .writeFailed(path: lake, reason: "\(error)") }
       }
     }
     if let failure { throw failure }

@@ -1,3 +1,4 @@
+import LakeStorage
 import Lakehouse
 import Motion
 
@@ -60,7 +61,7 @@ struct LandingDatasetSink: DatasetSink {
   }
 
   /// Writes what is left and publishes every file of the batch; returns the published paths.
-  mutating func finish() throws(LakeError) -> [DatasetTable: String] {
+  mutating func finish() throws(StorageError) -> [DatasetTable: String] {
     let published = try writer.finish()
     return Dictionary(uniqueKeysWithValues: zip(DatasetTable.allCases, published))
   }
