@@ -11,6 +11,7 @@ let package = Package(
     .library(name: "LakePrivacy", targets: ["LakePrivacy"]),
     .library(name: "LakeExport", targets: ["LakeExport"]),
     .library(name: "Motion", targets: ["Motion"]),
+    .library(name: "DatasetLanding", targets: ["DatasetLanding"]),
     .library(name: "PhoneCapture", targets: ["PhoneCapture"]),
     .library(name: "SeededRandom", targets: ["SeededRandom"]),
     .library(name: "StepTrainerProtocol", targets: ["StepTrainerProtocol"]),
@@ -67,6 +68,9 @@ let package = Package(
     // A seedable random generator (SplitMix64); no STEDI knowledge, used wherever runs must repeat.
     .target(name: "SeededRandom", exclude: ["README.md"]),
     .target(name: "Motion", dependencies: ["SeededRandom"], exclude: ["README.md"]),
+    // The motion model's generated datasets written into a lake's landing zone: the one module that
+    // sees both Motion's DatasetSink and Lakehouse's landing writer.
+    .target(name: "DatasetLanding", dependencies: ["Motion", "Lakehouse", "LakeStorage"], exclude: ["README.md"]),
     // The phyphox and Sensor Logger importers; Motion only for PhoneSample, the sample type that
     // Motion's phone model produces and its step counter reads; Lakehouse for the import run, which
     // lands the samples and quarantines the rejected rows.
@@ -183,6 +187,7 @@ let package = Package(
       name: "stedi",
       dependencies: [
         "Fleet",
+        "DatasetLanding",
         "Lakehouse",
         "LakeExport",
         "LakePrivacy",
@@ -264,6 +269,10 @@ let package = Package(
       ]
     ),
     .testTarget(name: "FleetTests", dependencies: ["Fleet", "Motion", "Lakehouse", "IngestAPI"]),
+    .testTarget(
+      name: "DatasetLandingTests",
+      dependencies: ["DatasetLanding", "Motion", "Lakehouse", "StediTestSupport"]
+    ),
     .testTarget(
       name: "MotionTests",
       dependencies: ["Motion", "SeededRandom"]

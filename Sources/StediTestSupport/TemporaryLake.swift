@@ -32,7 +32,9 @@ public struct TemporaryLake: Sendable {
   /// Every landing line of `source`, file by file in `landingFiles` order.
   public func landingLines(_ source: LandingSource) -> [String] {
     landingFiles(source).flatMap { file in
-      (try? String(contentsOfFile: "\(root)/\(file)", encoding: .utf8))?.split(separator: "\n").map(String.init) ?? []
+      // Decoded leniently: a malformed line need not be UTF-8, and one must not hide the file's other lines.
+      FileManager.default.contents(atPath: "\(root)/\(file)").map { String(decoding: $0, as: UTF8.self) }?
+        .split(separator: "\n").map(String.init) ?? []
     }
   }
 

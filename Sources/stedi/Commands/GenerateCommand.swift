@@ -1,4 +1,5 @@
 import ArgumentParser
+import DatasetLanding
 import Foundation
 import Lakehouse
 import Motion

@@ -4,15 +4,22 @@ import LakeStorage
 import Lakehouse
 import Motion
 
-/// Generates batches on all cores; each batch writes its own files, so order does not matter
-/// for the bytes, and the manifest is a sum.
-final class GenerationRun: @unchecked Sendable {
-  let generator: DatasetGenerator
-  let lake: String
-  private(set) var manifest: GenerationManifest
+// Batches run on all cores with DispatchQueue.concurrentPerform: the work is CPU-bound and
+// synchronous, and each batch writes its own files, so order does not matter for the bytes and
+// the manifest is a sum. The lock guards the manifest, the count and the first failure.
+
+/// A generated dataset written into a folder lake's landing zone, with its manifest.
+public final class GenerationRun: @unchecked Sendable {
+  /// The generator, with its seed, size and flaws.
+  public let generator: DatasetGenerator
+  /// The lake folder written into (created if missing).
+  public let lake: String
+  /// What was written: rows per table, every flaw, the counts a strict run must give.
+  public private(set) var manifest: GenerationManifest
   private let lock = NSLock()
 
-  init(generator: DatasetGenerator, lake: String) {
+  /// A run of `generator` into the folder lake at `lake`.
+  public init(generator: DatasetGenerator, lake: String) {
     self.generator = generator
     self.lake = lake
     manifest = generator.manifestHeader()
@@ -21,7 +28,8 @@ final class GenerationRun: @unchecked Sendable {
   private var failure: StorageError?
   private var done = 0
 
-  func run(progress: @escaping @Sendable (String) -> Void) throws {
+  /// Writes every batch and then `_stedi/generate-manifest.json`; the first failure is thrown.
+  public func run(progress: @escaping @Sendable (String) -> Void = { _ in }) throws {
     try FileManager.default.createDirectory(atPath: lake, withIntermediateDirectories: true)
     let total = generator.batchCount
     DispatchQueue.concurrentPerform(iterations: total) { batch in

@@ -2,10 +2,12 @@ import LakeStorage
 import Lakehouse
 import Motion
 
+// This module is the one place that sees both `Motion`'s `DatasetSink` and `Lakehouse` (which
+// know nothing of each other).
+
 /// The generator's output into `Lakehouse`'s `LandingBatchWriter`, table by table in the public
-/// data's exact format. It lives here because it is the one place that sees both `Motion`'s
-/// `DatasetSink` and `Lakehouse` (the library modules know nothing of each other).
-struct LandingDatasetSink: DatasetSink {
+/// data's exact format.
+public struct LandingDatasetSink: DatasetSink {
   /// The generated tables, in `DatasetTable.allCases` order: a table's position is its number in the writer.
   static let tables = DatasetTable.allCases.map {
     // The public customer files separate members the way Python's json.dumps does.
@@ -19,11 +21,12 @@ struct LandingDatasetSink: DatasetSink {
 
   private(set) var writer: LandingBatchWriter
 
-  init(lake: String, deliveryTime: Int64) {
+  /// A batch of landing files in `lake`, named after `deliveryTime`.
+  public init(lake: String, deliveryTime: Int64) {
     writer = LandingBatchWriter(lake: lake, deliveryTime: deliveryTime, tables: Self.tables)
   }
 
-  mutating func customer(_ customer: GeneratedCustomer) {
+  public mutating func customer(_ customer: GeneratedCustomer) {
     writer.write(
       CustomerRecord(
         customerName: customer.customerName, email: customer.email, phone: customer.phone, birthDay: customer.birthDay,
@@ -34,18 +37,18 @@ struct LandingDatasetSink: DatasetSink {
       to: Self.customerSlot)
   }
 
-  mutating func accelerometer(user: String, timestamp: Int64, x: Double, y: Double, z: Double) {
+  public mutating func accelerometer(user: String, timestamp: Int64, x: Double, y: Double, z: Double) {
     writer.write(AccelerometerReading(user: user, timestamp: timestamp, x: x, y: y, z: z), to: Self.accelerometerSlot)
   }
 
-  mutating func stepTrainer(serialNumber: String, sensorReadingTime: Int64, distanceFromObject: Double) {
+  public mutating func stepTrainer(serialNumber: String, sensorReadingTime: Int64, distanceFromObject: Double) {
     writer.write(
       StepTrainerReading(
         sensorReadingTime: sensorReadingTime, serialNumber: serialNumber, distanceFromObject: distanceFromObject),
       to: Self.stepTrainerSlot)
   }
 
-  mutating func stepEvent(user: String, serialNumber: String, timestamp: Int64, foot: Foot) {
+  public mutating func stepEvent(user: String, serialNumber: String, timestamp: Int64, foot: Foot) {
     writer.write(to: Self.stepEventsSlot) { buffer in
       buffer.beginObject()
       buffer.field("user", user)
@@ -56,12 +59,12 @@ struct LandingDatasetSink: DatasetSink {
     }
   }
 
-  mutating func malformed(_ table: DatasetTable, line: [UInt8], last: Bool) {
+  public mutating func malformed(_ table: DatasetTable, line: [UInt8], last: Bool) {
     writer.writeRaw(line, to: Self.slot(table), last: last)
   }
 
   /// Writes what is left and publishes every file of the batch; returns the published paths.
-  mutating func finish() throws(StorageError) -> [DatasetTable: String] {
+  public mutating func finish() throws(StorageError) -> [DatasetTable: String] {
     let published = try writer.finish()
     return Dictionary(uniqueKeysWithValues: zip(DatasetTable.allCases, published))
   }
