@@ -187,9 +187,14 @@ struct FileScrubber: Sendable {
   /// The original bytes of a quarantine entry that kept them in base64 (lines that are not UTF-8).
   static func rawBase64(of line: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
     guard ByteSearch.containsIgnoringCase(line, Array("rawbase64".utf8)),
-      let object = try? JSONSerialization.jsonObject(with: Data(buffer: line)) as? [String: Any],
-      let encoded = object["rawBase64"] as? String, let data = Data(base64Encoded: encoded)
+      let entry = try? JSONDecoder().decode(RawBase64Entry.self, from: Data(buffer: line)),
+      let encoded = entry.rawBase64, let data = Data(base64Encoded: encoded)
     else { return nil }
     return Array(data)
+  }
+
+  /// The one member of a quarantine entry that erasure needs from a line that is not UTF-8.
+  private struct RawBase64Entry: Decodable {
+    var rawBase64: String?
   }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Lakehouse
 import Synchronization
 
 /// A raw capture: every byte a host exchanged with a device, with its wall-clock time, so a field
@@ -34,26 +35,31 @@ public enum RawCapture {
     var truncatedTail = false
     if let last = lines.last, last.isEmpty { lines.removeLast() } else if !lines.isEmpty { truncatedTail = true }
     var entries: [Entry] = []
+    let decoder = JSONDecoder()
     for (number, line) in lines.enumerated() {
       let isLast = number == lines.count - 1
-      guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any] else {
+      let entry: RawCaptureLine
+      do {
+        entry = try decoder.decode(RawCaptureLine.self, from: Data(line))
+      } catch DecodingError.typeMismatch(_, let context) {
+        let field = context.codingPath.last?.stringValue ?? "?"
+        throw FormatError(line: number + 1, reason: "\"\(field)\" has the wrong type")
+      } catch {
         if isLast && truncatedTail { break }
         throw FormatError(line: number + 1, reason: "not a JSON object")
       }
       if number == 0 {
-        guard object["format"] as? String == "stedi-raw-capture" else {
+        guard entry.format == "stedi-raw-capture" else {
           throw FormatError(line: 1, reason: "not a stedi raw capture (no \"format\": \"stedi-raw-capture\" header)")
         }
         continue
       }
-      guard let time = (object["t"] as? NSNumber)?.int64Value else {
+      guard let time = entry.t else {
         throw FormatError(line: number + 1, reason: "missing time \"t\"")
       }
-      if object["event"] as? String == "opened" {
-        entries.append(.opened(atMs: time, port: object["port"] as? String ?? ""))
-      } else if let from = object["from"] as? String, let hex = object["hex"] as? String,
-        let bytes = Self.bytes(hex: hex)
-      {
+      if entry.event == "opened" {
+        entries.append(.opened(atMs: time, port: entry.port ?? ""))
+      } else if let from = entry.from, let hex = entry.hex, let bytes = Self.bytes(hex: hex) {
         entries.append(.bytes(atMs: time, fromDevice: from == "device", bytes: bytes))
       } else {
         throw FormatError(line: number + 1, reason: "neither bytes (\"from\", \"hex\") nor an \"opened\" event")
@@ -101,9 +107,7 @@ public final class RawCaptureWriter: Sendable {
 
   /// Records that the port was (re)opened.
   public func opened(port: String, atMs: Int64) {
-    let quoted = String(
-      decoding: try! JSONSerialization.data(withJSONObject: [port], options: [.fragmentsAllowed]), as: UTF8.self
-    ).dropFirst().dropLast()
+    let quoted = String(decoding: NDJSONBuffer.quoted(port), as: UTF8.self)
     write(#"{"t":\#(atMs),"event":"opened","port":\#(quoted)}"#)
   }
 
@@ -134,4 +138,14 @@ public final class RawCaptureWriter: Sendable {
       try? file?.write(contentsOf: Data((line + "\n").utf8))
     }
   }
+}
+
+/// One line of a raw capture file, as written: the header, an "opened" event, or bytes.
+private struct RawCaptureLine: Decodable {
+  var format: String?
+  var t: Int64?
+  var event: String?
+  var port: String?
+  var from: String?
+  var hex: String?
 }
