@@ -52,7 +52,7 @@ swift test --skip-build --filter 'FirmwareQEMUTests'
 # once, whose start-up keeps both cores busy for tens of seconds, and the live-server ingest tests
 # (20 s client timeouts) then measured the machine instead of the service.
 ingest_tests='IngestionTests|FleetTests'
-storage_tests='S3StorageTests|S3RetryTests|FileSystemStorageTests|LakeErasureTests|ComplianceAuditTests'
+storage_tests='S3StorageTests|S3RetryTests|FileSystemStorageTests|LakeWorkingCopyTests|LakeErasureTests|ComplianceAuditTests'
 service_tests='ServeCommandTests|ServeLimitsTests|ServeStartupTests|PhonePageTests|S3LakeTests|LakeEraseCommandTests|LakeAuditCommandTests|FleetCommandTests|ErasureHardeningCommandTests'
 swift test --skip-build --filter "$ingest_tests"
 swift test --skip-build --filter "$storage_tests"
