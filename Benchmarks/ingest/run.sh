@@ -22,7 +22,8 @@ SERVICES=stedi,fastapi
 WORK="$REPO/scratch/ingest-bench"   # gitignored (/scratch/); on the same disk as the repository
 OUT="$HERE/results/latest.json"     # gitignored by Benchmarks/ingest/.gitignore
 SCRATCH="$REPO/.build-bench"        # our own build folder (gitignored by .build-*/)
-STEDI="$SCRATCH/release/stedi"
+# STEDI_BINARY: measure another build (an A/B of two binaries, back to back) instead of ours.
+STEDI="${STEDI_BINARY:-$SCRATCH/release/stedi}"
 VENV_DIR=.venv-ingest-bench
 FASTAPI_VERSION="${FASTAPI_VERSION:-0.163.2}"
 UVICORN_VERSION="${UVICORN_VERSION:-0.54.0}"
@@ -61,7 +62,7 @@ fi
 
 # 3. stedi release, in our own build folder; a copy of it, so a rebuild of .build-bench during
 #    the run cannot change the contender.
-if [[ ",$SERVICES," == *",stedi,"* ]] && [[ "$BUILD" == 1 || ! -x "$STEDI" ]]; then
+if [[ ",$SERVICES," == *",stedi,"* && -z "${STEDI_BINARY:-}" ]] && [[ "$BUILD" == 1 || ! -x "$STEDI" ]]; then
   bench_build_stedi "$SCRATCH"
 fi
 bench_copy_stedi

@@ -16,6 +16,15 @@ public struct FileSystemStorage: LakeStorage {
   /// The lake's folder.
   public let root: String
 
+  /// Whether a put, once its file is synced, tells the kernel its pages need not stay cached.
+  ///
+  /// For a writer that never reads back what it writes (the ingest service's landing files):
+  /// the page cache then reuses the same few pages for the next file instead of taking fresh
+  /// ones for every file until memory is full. In the ingest benchmark's VM that cut the CPU
+  /// time of writing an 8 MiB file from ~10 ms to ~3 ms. Off by default: a pipeline stage reads
+  /// what the one before it wrote, and should find it in the cache.
+  public var dropsWrittenFilesFromCache = false
+
   /// A storage in the folder `root` (created on the first put).
   public init(root: String) {
     self.root = root.count > 1 && root.hasSuffix("/") ? String(root.dropLast()) : root
@@ -66,6 +75,10 @@ public struct FileSystemStorage: LakeStorage {
       unlink(temporary)
       throw error(code, path)
     }
+    #if canImport(Glibc)
+      // Advice only (the data is on disk already); a failure changes nothing but the cache.
+      if dropsWrittenFilesFromCache { _ = posix_fadvise(fd, 0, 0, Int32(POSIX_FADV_DONTNEED)) }
+    #endif
     if close(fd) != 0 || rename(temporary, path) != 0 {
       let code = errno
       unlink(temporary)

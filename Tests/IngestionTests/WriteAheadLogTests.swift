@@ -386,6 +386,24 @@ struct WALCorruption: Sendable, CustomStringConvertible {
 }
 
 /// Deterministic payloads of 0 to 119 bytes.
+extension WriteAheadLogTests {
+  @Test func aTwoPartPayloadIsStoredAsThePartsJoined() async throws {
+    let directory = TestDirectory()
+    defer { directory.remove() }
+    let parts = [
+      WALPayload(head: [1, 2], body: payload(7)), WALPayload(body: payload(9)), WALPayload(head: [3], body: []),
+    ]
+    do {
+      let (log, _) = try WriteAheadLog.open(directory: directory.log)
+      #expect(try await log.append(parts) == 1)
+      await log.close()
+    }
+    let (_, recovery) = try WriteAheadLog.open(directory: directory.log)
+    #expect(recovery.damage.isEmpty)
+    #expect(recovery.records.map(\.payload) == parts.map { $0.head + $0.body })
+  }
+}
+
 private func payload(_ index: Int) -> [UInt8] {
   (0..<(index * 37) % 120).map { UInt8(truncatingIfNeeded: index &* 31 &+ $0) }
 }

@@ -20,8 +20,7 @@ enum IngestLogEntry: Equatable {
     switch self {
     case .records(let source, let count, let ndjson):
       bytes.reserveCapacity(ndjson.count + 6)
-      bytes += [1, Self.code(source)]
-      append(UInt32(count), to: &bytes)
+      bytes += Self.recordsHead(source: source, count: count)
       bytes += ndjson
     case .seal(let source, let time, let entries):
       bytes += [2, Self.code(source)]
@@ -33,6 +32,20 @@ enum IngestLogEntry: Equatable {
       append(batch, to: &bytes)
     }
     return bytes
+  }
+
+  /// A `records` entry as the log's two-part payload: its kind, source and count, then the
+  /// NDJSON as it is (no copy of a request's lines into a new array; `encoded` joins the same).
+  static func recordsPayload(source: LandingSource, count: Int, ndjson: [UInt8]) -> WALPayload {
+    WALPayload(head: recordsHead(source: source, count: count), body: ndjson)
+  }
+
+  private static func recordsHead(source: LandingSource, count: Int) -> [UInt8] {
+    let count = UInt32(count)
+    return [
+      1, code(source), UInt8(truncatingIfNeeded: count), UInt8(truncatingIfNeeded: count >> 8),
+      UInt8(truncatingIfNeeded: count >> 16), UInt8(truncatingIfNeeded: count >> 24),
+    ]
   }
 
   /// Decodes an entry, or nil if the bytes are not one (the log's checksum makes that a bug or

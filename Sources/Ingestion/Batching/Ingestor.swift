@@ -155,10 +155,10 @@ public actor Ingestor {
       appendsInProgress[lowerBound]! -= 1
       if appendsInProgress[lowerBound] == 0 { appendsInProgress[lowerBound] = nil }
     }
-    let entry = IngestLogEntry.records(source: batch.source, count: batch.count, ndjson: batch.ndjson)
+    let entry = IngestLogEntry.recordsPayload(source: batch.source, count: batch.count, ndjson: batch.ndjson)
     let sequence: UInt64
     do {
-      sequence = try await log.append([entry.encoded])
+      sequence = try await log.append([entry])
     } catch {
       reservedBytes -= size
       memory.release(size)

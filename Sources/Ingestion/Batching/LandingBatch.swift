@@ -59,7 +59,11 @@ struct LandingBatch: Sendable {
 /// The records of one source waiting to be sealed into a batch.
 struct SourceBuffer {
   var entries: [UInt64] = []
-  var ndjson: [UInt8] = []
+  /// The requests' NDJSON as they arrived, joined only when the batch is sealed: appending each
+  /// to one growing array copied every byte twice more (the append and the array's regrowths).
+  private var parts: [[UInt8]] = []
+  /// The bytes in `parts`.
+  private(set) var byteCount = 0
   var count = 0
   /// When the oldest buffered record arrived, for the age limit.
   var oldest: ContinuousClock.Instant?
@@ -80,11 +84,20 @@ struct SourceBuffer {
       erasureVersion = version.map { min($0, known) }
     }
     entries.append(entry)
-    ndjson += bytes
+    parts.append(bytes)
+    byteCount += bytes.count
     count += records
   }
 
+  /// The batch's NDJSON: every request's lines, in order.
+  var ndjson: [UInt8] {
+    var joined: [UInt8] = []
+    joined.reserveCapacity(byteCount)
+    for part in parts { joined += part }
+    return joined
+  }
+
   func isFull(_ limits: BatchLimits) -> Bool {
-    count >= limits.maxRecords || ndjson.count >= limits.maxBytes
+    count >= limits.maxRecords || byteCount >= limits.maxBytes
   }
 }

@@ -139,11 +139,22 @@ public struct IngestService: Sendable {
       guard let header = request.headers[.authorization] else { throw TokenError.missing }
       let parts = header.split(separator: " ", maxSplits: 1)
       guard parts.count == 2, parts[0].lowercased() == "bearer" else { throw TokenError.missing }
-      return try verified.claims(
-        of: String(parts[1]).trimmingCharacters(in: .whitespaces), key: key, revocations: revocations)
+      return try verified.claims(of: Self.trimmingWhitespace(String(parts[1])), key: key, revocations: revocations)
     } catch {
       throw IngestRejection(status: 401, reason: error.reason, message: error.description)
     }
+  }
+
+  /// `text.trimmingCharacters(in: .whitespaces)`, without calling Foundation when there is
+  /// nothing to trim (a token starts and ends with printable ASCII): that call was 3% of the
+  /// service's CPU under load, once per request.
+  static func trimmingWhitespace(_ text: String) -> String {
+    if let first = text.utf8.first, let last = text.utf8.last, (0x21...0x7E).contains(first),
+      (0x21...0x7E).contains(last)
+    {
+      return text
+    }
+    return text.trimmingCharacters(in: .whitespaces)
   }
 
   private func buffersFull() -> IngestRejection {

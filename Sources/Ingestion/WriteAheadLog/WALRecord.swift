@@ -11,3 +11,20 @@ public struct WALRecord: Sendable, Equatable {
     self.payload = payload
   }
 }
+
+/// One record's payload as given to `append`: `head` then `body`, stored as one payload. Two parts
+/// so that a caller framing a large body (the ingest service's entry kind and count before a
+/// request's NDJSON) need not copy the body into a new array first; the log copies it once, into
+/// the group it writes.
+public struct WALPayload: Sendable {
+  public var head: [UInt8]
+  public var body: [UInt8]
+
+  public init(head: [UInt8] = [], body: [UInt8]) {
+    self.head = head
+    self.body = body
+  }
+
+  /// The payload's length.
+  public var count: Int { head.count + body.count }
+}

@@ -21,19 +21,24 @@ enum WALRecordFormat {
   }
 
   /// Appends one encoded record (header, then payload) to `buffer`.
-  static func append(lsn: UInt64, payload: [UInt8], to buffer: inout [UInt8]) {
+  static func append(lsn: UInt64, payload: WALPayload, to buffer: inout [UInt8]) {
     precondition(payload.count <= maxPayloadBytes, "payload length is checked by WriteAheadLog.append")
     let start = buffer.count
     appendLittleEndian(magic, to: &buffer)
     appendLittleEndian(UInt32(payload.count), to: &buffer)
     appendLittleEndian(lsn, to: &buffer)
     let crc = buffer.withUnsafeBufferPointer { all in
-      payload.withUnsafeBufferPointer { payload in
-        checksum(header: UnsafeBufferPointer(rebasing: all[start..<start + checkedHeaderBytes]), payload: payload)
+      payload.head.withUnsafeBufferPointer { head in
+        payload.body.withUnsafeBufferPointer { body in
+          let header = UnsafeBufferPointer(rebasing: all[start..<start + checkedHeaderBytes])
+          // The payload's two parts in a row: the same checksum as over them joined.
+          return CRC32C.finalize(CRC32C.update(CRC32C.update(CRC32C.update(CRC32C.initial, header), head), body))
+        }
       }
     }
     appendLittleEndian(crc, to: &buffer)
-    buffer.append(contentsOf: payload)
+    buffer.append(contentsOf: payload.head)
+    buffer.append(contentsOf: payload.body)
   }
 
   /// Reads the record starting at `offset`, checking everything but its LSN (that is the caller's

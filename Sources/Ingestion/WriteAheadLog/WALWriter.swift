@@ -14,14 +14,14 @@ final class WALWriter: @unchecked Sendable {  // mutable state is guarded by `co
   typealias RotateContinuation = CheckedContinuation<Result<Bool, WALError>, Never>
 
   private enum Job {
-    case append(payloads: [[UInt8]], continuation: AppendContinuation)
+    case append(payloads: [WALPayload], continuation: AppendContinuation)
     case release(through: UInt64, continuation: ReleaseContinuation)
     case rotate(continuation: RotateContinuation)
   }
 
   /// An append taken off the queue, with the byte count it will occupy on disk.
   private struct PendingAppend {
-    var payloads: [[UInt8]]
+    var payloads: [WALPayload]
     var continuation: AppendContinuation
     var encodedBytes: Int
   }
@@ -72,7 +72,7 @@ final class WALWriter: @unchecked Sendable {  // mutable state is guarded by `co
   }
 
   /// Queues payloads and suspends until they are synced (or failed).
-  func append(_ payloads: [[UInt8]]) async -> Result<UInt64, WALError> {
+  func append(_ payloads: [WALPayload]) async -> Result<UInt64, WALError> {
     await withCheckedContinuation { (continuation: AppendContinuation) in
       condition.lock()
       guard !closing else {

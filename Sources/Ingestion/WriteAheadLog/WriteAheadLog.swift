@@ -129,6 +129,13 @@ public final class WriteAheadLog: Sendable {
   /// the payloads: once queued, they are written, and the call waits for that.
   @discardableResult
   public func append(_ payloads: [[UInt8]]) async throws(WALError) -> UInt64 {
+    try await append(payloads.map { WALPayload(body: $0) })
+  }
+
+  /// Appends payloads given in two parts each (see `WALPayload`) as consecutive records; the
+  /// same as `append(_:)` of the parts joined.
+  @discardableResult
+  public func append(_ payloads: [WALPayload]) async throws(WALError) -> UInt64 {
     for payload in payloads where payload.count > WALRecordFormat.maxPayloadBytes {
       throw .payloadTooLarge(bytes: payload.count, limit: WALRecordFormat.maxPayloadBytes)
     }

@@ -224,6 +224,17 @@ public struct NDJSONBuffer: Sendable {
   /// Appends already-rendered JSON text.
   public mutating func appendRaw(contentsOf other: [UInt8]) { bytes.append(contentsOf: other) }
 
+  /// Appends one already-rendered line and its newline (a record that arrived in canonical form).
+  public mutating func appendLine(_ line: UnsafeBufferPointer<UInt8>) {
+    bytes.append(contentsOf: line)
+    bytes.append(UInt8(ascii: "\n"))
+  }
+
+  /// Appends already-rendered lines, newlines included.
+  public mutating func appendLines(_ lines: UnsafeBufferPointer<UInt8>) {
+    bytes.append(contentsOf: lines)
+  }
+
   /// Appends another buffer's lines.
   public mutating func append(_ other: NDJSONBuffer) {
     bytes.append(contentsOf: other.bytes)

@@ -99,7 +99,12 @@ struct ServeCommand: AsyncParsableCommand {
       service: IngestServiceConfiguration(
         maxBodyBytes: limits.maxBodyBytes, phonePageFolder: phonePage ?? PhonePageFolder.locate()),
       connections: limits.connectionLimits, listRefreshInterval: limits.listRefreshInterval)
-    let storage = try storageOptions.storage()
+    var storage = try storageOptions.storage()
+    if var folder = storage as? FileSystemStorage {
+      // The service never reads its landing files back (see `dropsWrittenFilesFromCache`).
+      folder.dropsWrittenFilesFromCache = true
+      storage = folder
+    }
     let server = try await CommandFailure.reportingStartFailures {
       try await IngestServer.open(storage: storage, settings: settings, logger: logger)
     }
