@@ -54,6 +54,21 @@ public final class GenerationRun: @unchecked Sendable {
       at: "\(lake)/_stedi/generate-manifest.json", with: Array(try encoder.encode(manifest)))
   }
 
+  /// What was written, as one JSON object (`stedi generate --json`), with the run's `seconds`.
+  public func json(seconds: Double) -> String {
+    // Every table is present, with 0 when none of it was written.
+    var rows: [String: Int] = [:]
+    for table in DatasetTable.allCases { rows[table.rawValue] = manifest.rows[table.rawValue] ?? 0 }
+    let summary = JSONSummary(
+      lake: lake,
+      rows: rows,
+      malformed: manifest.malformed.values.flatMap(\.values).reduce(0, +),
+      readings: (manifest.rows[DatasetTable.accelerometer.rawValue] ?? 0)
+        + (manifest.rows[DatasetTable.stepTrainer.rawValue] ?? 0),
+      seconds: ReportJSON.seconds(seconds))
+    return ReportJSON.line(summary)
+  }
+
   private func generate(batch: Int) throws -> GenerationManifest {
     let time = generator.deliveryTime(batch: batch)
     var sink = LandingDatasetSink(lake: lake, deliveryTime: time)
@@ -67,4 +82,16 @@ public final class GenerationRun: @unchecked Sendable {
     }
     return part
   }
+}
+
+/// `stedi generate --json`'s shape.
+private struct JSONSummary: Encodable {
+  var lake: String
+  /// Rows written per table, malformed lines and re-delivered copies included.
+  var rows: [String: Int]
+  /// Deliberately malformed lines over every table.
+  var malformed: Int
+  /// Accelerometer and step trainer rows together.
+  var readings: Int
+  var seconds: Double
 }

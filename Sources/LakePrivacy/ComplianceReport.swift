@@ -93,36 +93,24 @@ public struct ComplianceReport: Sendable, Equatable {
 
   /// The report as one JSON object (the `--json` output).
   public func json() -> String {
-    let scanned = tables.map { table in
-      "{\"table\": \(quoted(table.table)), \"folder\": \(quoted(table.folder)), \"files\": \(table.files), "
-        + "\"rows\": \(table.rows), \"unreadableRows\": \(table.unreadableRows)}"
-    }
     let found = findings.map { finding in
-      "{\"check\": \(quoted(finding.check.rawValue)), \"table\": \(quoted(finding.table)), \"rows\": \(finding.count), "
-        + "\"example\": {\"file\": \(quoted(finding.example.file)), \"line\": \(finding.example.line)}, "
-        + "\"detail\": \(quoted(finding.detail))}"
+      JSONReport.Finding(
+        check: finding.check.rawValue, table: finding.table, rows: finding.count, example: finding.example,
+        detail: finding.detail)
     }
-    let parts = [
-      "\"lake\": \(quoted(lake))",
-      "\"auditedAt\": \(quoted(auditedAt.formatted(.iso8601)))",
-      "\"clean\": \(isClean)",
-      "\"rules\": \(quoted(PipelineProfile.strict.rawValue))",
-      "\"lastRunProfile\": \(lastRunProfile.map { quoted($0.rawValue) } ?? "null")",
-      "\"pseudonymKey\": \(quoted(pseudonymKey.rawValue))",
-      "\"consentingCustomers\": \(consentingCustomers)",
-      "\"erasedCustomers\": \(erasedCustomers)",
-      "\"quarantineRetentionDays\": \(quarantineRetentionDays)",
-      "\"scanned\": {\"files\": \(filesScanned), \"objectsSkipped\": \(objectsSkipped), "
-        + "\"tables\": [\(scanned.joined(separator: ", "))]}",
-      "\"findings\": [\(found.joined(separator: ", "))]",
-    ]
-    return "{" + parts.joined(separator: ", ") + "}"
-  }
-
-  private func quoted(_ text: String) -> String {
-    var buffer = NDJSONBuffer()
-    buffer.appendQuoted(text)
-    return String(decoding: buffer.bytes, as: UTF8.self)
+    let report = JSONReport(
+      lake: lake,
+      auditedAt: auditedAt.formatted(.iso8601),
+      clean: isClean,
+      rules: PipelineProfile.strict.rawValue,
+      lastRunProfile: .init(lastRunProfile?.rawValue),
+      pseudonymKey: pseudonymKey.rawValue,
+      consentingCustomers: consentingCustomers,
+      erasedCustomers: erasedCustomers,
+      quarantineRetentionDays: quarantineRetentionDays,
+      scanned: .init(files: filesScanned, objectsSkipped: objectsSkipped, tables: tables),
+      findings: found)
+    return ReportJSON.line(report)
   }
 
   /// The report as aligned text for people.
@@ -161,4 +149,33 @@ public struct ComplianceReport: Sendable, Equatable {
     }
     return out
   }
+}
+
+/// The `--json` report's shape.
+private struct JSONReport: Encodable {
+  struct Scanned: Encodable {
+    var files: Int
+    var objectsSkipped: Int
+    var tables: [ComplianceReport.ScannedTable]
+  }
+  struct Finding: Encodable {
+    var check: String
+    var table: String
+    var rows: Int
+    var example: ComplianceFinding.Location
+    var detail: String
+  }
+  var lake: String
+  var auditedAt: String
+  var clean: Bool
+  /// The rules judged by: always strict.
+  var rules: String
+  /// `null` when the pipeline never ran.
+  var lastRunProfile: ReportJSON.Nullable<String>
+  var pseudonymKey: String
+  var consentingCustomers: Int
+  var erasedCustomers: Int
+  var quarantineRetentionDays: Int
+  var scanned: Scanned
+  var findings: [Finding]
 }

@@ -33,22 +33,25 @@ public struct ErasureReport: Sendable, Equatable {
 
   /// The report as one JSON object (also the erasure log's entry, with `at`).
   public func json(at time: Date? = nil) -> String {
-    var parts: [String] = []
-    if let time { parts.append("\"at\": \"\(Self.timestamp(time))\"") }
-    parts.append("\"subject\": \"\(subject)\"")
-    parts.append("\"resumed\": \(resumed)")
-    parts.append("\"customerRecordsFound\": \(customerRecordsFound)")
-    parts.append("\"uniqueSerials\": \(uniqueSerials)")
-    parts.append("\"sharedSerials\": \(sharedSerials)")
-    let rows = LakeZoneFile.allCases.map { "\"\($0.rawValue)\": \(rowsRemoved[$0.rawValue] ?? 0)" }
-    parts.append("\"rowsRemoved\": {\(rows.joined(separator: ", "))}")
-    parts.append("\"filesScanned\": \(filesScanned)")
-    parts.append("\"filesRewritten\": \(filesRewritten)")
-    parts.append("\"filesDeleted\": \(filesDeleted)")
-    parts.append("\"seconds\": \(((seconds * 1000).rounded() / 1000))")
-    if subject != "*" { parts.append("\"foundNothing\": \(foundNothing)") }
-    if let ingestLog { parts.append("\"ingestLog\": \"\(ingestLog)\"") }
-    return "{" + parts.joined(separator: ", ") + "}"
+    // Every table is present, with 0 when nothing was removed from it.
+    var rows: [String: Int] = [:]
+    for kind in LakeZoneFile.allCases { rows[kind.rawValue] = rowsRemoved[kind.rawValue] ?? 0 }
+    let entry = JSONEntry(
+      at: time.map(Self.timestamp),
+      subject: subject,
+      resumed: resumed,
+      customerRecordsFound: customerRecordsFound,
+      uniqueSerials: uniqueSerials,
+      sharedSerials: sharedSerials,
+      rowsRemoved: rows,
+      filesScanned: filesScanned,
+      filesRewritten: filesRewritten,
+      filesDeleted: filesDeleted,
+      seconds: ReportJSON.seconds(seconds),
+      // Re-applying the whole list (`*`) looks for nobody in particular.
+      foundNothing: subject == "*" ? nil : foundNothing,
+      ingestLog: ingestLog)
+    return ReportJSON.line(entry)
   }
 
   /// The report for people.
@@ -77,4 +80,21 @@ public struct ErasureReport: Sendable, Equatable {
     formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
     return formatter.string(from: date)
   }
+}
+
+/// The JSON report's and the erasure log entry's shape; nil fields are left out.
+private struct JSONEntry: Encodable {
+  var at: String?
+  var subject: String
+  var resumed: Bool
+  var customerRecordsFound: Int
+  var uniqueSerials: Int
+  var sharedSerials: Int
+  var rowsRemoved: [String: Int]
+  var filesScanned: Int
+  var filesRewritten: Int
+  var filesDeleted: Int
+  var seconds: Double
+  var foundNothing: Bool?
+  var ingestLog: String?
 }

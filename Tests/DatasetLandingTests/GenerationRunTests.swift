@@ -72,3 +72,19 @@ import Testing
     #expect(copies == manifest.redeliveredFiles)
   }
 }
+
+/// `stedi generate --json`: every table counted and the lake's path intact, whatever it holds.
+@Suite struct GenerationSummaryJSONTests {
+  @Test func theSummaryDecodesWithAnAwkwardLakePath() throws {
+    let lake = "/tmp/a \"quoted\" back\\slash\nnew line\ttab / é"
+    let run = GenerationRun(generator: DatasetGenerator(customers: 1, seed: 1, flaws: []), lake: lake)
+    let json = run.json(seconds: 2.0004)
+    #expect(!json.contains("\n"), "one line")
+    let object = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any], "\(json)")
+    #expect(object["lake"] as? String == lake)
+    #expect(
+      object["rows"] as? [String: Int] == ["customer": 0, "accelerometer": 0, "step_trainer": 0, "step_events": 0])
+    #expect(object["malformed"] as? Int == 0 && object["readings"] as? Int == 0)
+    #expect((object["seconds"] as? NSNumber)?.doubleValue == 2, "seconds rounded to the millisecond, as a number")
+  }
+}

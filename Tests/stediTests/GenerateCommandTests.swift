@@ -41,6 +41,25 @@ import Testing
     #expect(a != files("\(scratch.path)/c"))
   }
 
+  /// `--json` prints one object whose counts are the manifest's.
+  @Test func theJSONSummaryCountsWhatTheManifestCounts() throws {
+    let scratch = try TemporaryFolder()
+    defer { scratch.remove() }
+    let lake = scratch.path + "/lake \"quoted\""
+    let run = try StediProcess.run([
+      "generate", "--lake", lake, "--customers", "20", "--days", "1", "--session-seconds", "15", "--json",
+    ])
+    #expect(run.status == 0, "\(run.stderr)")
+    let summary = try #require(
+      try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any], "\(run.stdout)")
+    let rows = try #require(try manifest(lake)["rows"] as? [String: Int])
+    #expect(summary["lake"] as? String == lake)
+    #expect(summary["rows"] as? [String: Int] == rows)
+    #expect(summary["readings"] as? Int == rows["accelerometer"]! + rows["step_trainer"]!)
+    #expect((summary["malformed"] as? Int ?? 0) > 0, "every flaw by default, malformed lines included")
+    #expect(summary["seconds"] is NSNumber)
+  }
+
   @Test func pipelineFunnelMatchesTheManifestWithEveryFlawButSerialReuse() throws {
     let scratch = try TemporaryFolder()
     defer { scratch.remove() }

@@ -24,37 +24,28 @@ public struct PipelineSummary: Sendable, Equatable {
 
   /// The funnel as one JSON object (the `--json` output).
   public func json() -> String {
-    var parts: [String] = []
-    parts.append("\"profile\": \"\(profile.rawValue)\"")
-    var tables: [String] = LandingSource.allCases.map { "\"\($0.landingTableName)\": \(landingRows[$0] ?? 0)" }
-    tables += ZoneTable.allCases.map { "\"\($0.rawValue)\": \(tableRows[$0] ?? 0)" }
-    parts.append("\"tables\": {\(tables.joined(separator: ", "))}")
-    parts.append(
-      "\"quarantined\": {\(LandingSource.allCases.map { "\"\($0.rawValue)\": \(quarantined($0))" }.joined(separator: ", "))}"
-    )
-    let reasons = LandingSource.allCases.map { source in
-      let counts = (quarantineReasons[source] ?? [:]).sorted { $0.key < $1.key }
-        .map { "\"\($0.key.rawValue)\": \($0.value)" }
-      return "\"\(source.rawValue)\": {\(counts.joined(separator: ", "))}"
-    }
-    parts.append("\"quarantineReasons\": {\(reasons.joined(separator: ", "))}")
-    let lineParts = LandingSource.allCases.map { source in
-      let counts = lines[source] ?? LineCounts()
-      return
-        "\"\(source.rawValue)\": {\"read\": \(counts.read), \"accepted\": \(counts.accepted), \"quarantined\": \(counts.quarantined), \"blank\": \(counts.blank)}"
-    }
-    parts.append("\"lines\": {\(lineParts.joined(separator: ", "))}")
-    parts.append("\"erasedRecordsRefused\": \(erasedRecordsRefused)")
-    var findings = NDJSONBuffer()
-    for (index, finding) in qualityFailures.enumerated() {
-      if index > 0 { findings.appendRaw(UInt8(ascii: ",")) }
-      findings.appendQuoted(finding.description)
-    }
-    parts.append(
-      "\"checks\": {\"run\": \(qualityChecksRun), \"failed\": [\(String(decoding: findings.bytes, as: UTF8.self))]}")
-    parts.append("\"published\": \(published)")
-    parts.append("\"seconds\": \(((seconds * 1000).rounded() / 1000))")
-    return "{" + parts.joined(separator: ", ") + "}"
+    // Every source and table is present, with 0 when nothing was counted: consumers index them.
+    var tables: [String: Int] = [:]
+    for source in LandingSource.allCases { tables[source.landingTableName] = landingRows[source] ?? 0 }
+    for table in ZoneTable.allCases { tables[table.rawValue] = tableRows[table] ?? 0 }
+    let funnel = JSONFunnel(
+      profile: profile.rawValue,
+      tables: tables,
+      quarantined: Self.bySource { quarantined($0) },
+      quarantineReasons: Self.bySource { source in
+        Dictionary(uniqueKeysWithValues: (quarantineReasons[source] ?? [:]).map { ($0.key.rawValue, $0.value) })
+      },
+      lines: Self.bySource { lines[$0] ?? LineCounts() },
+      erasedRecordsRefused: erasedRecordsRefused,
+      checks: .init(run: qualityChecksRun, failed: qualityFailures.map(\.description)),
+      published: published,
+      seconds: ReportJSON.seconds(seconds))
+    return ReportJSON.line(funnel)
+  }
+
+  /// A value for every landing source, keyed by its name.
+  private static func bySource<Value>(_ value: (LandingSource) -> Value) -> [String: Value] {
+    Dictionary(uniqueKeysWithValues: LandingSource.allCases.map { ($0.rawValue, value($0)) })
   }
 
   /// The funnel as an aligned table for people.
@@ -102,4 +93,24 @@ extension String {
   package func leftPadded(to width: Int, with pad: Character) -> String {
     count >= width ? self : String(repeating: pad, count: width - count) + self
   }
+}
+
+/// The `--json` funnel's shape.
+private struct JSONFunnel: Encodable {
+  struct Checks: Encodable {
+    var run: Int
+    /// Each failed assertion's description.
+    var failed: [String]
+  }
+  var profile: String
+  /// Rows per landing table and per output table.
+  var tables: [String: Int]
+  var quarantined: [String: Int]
+  var quarantineReasons: [String: [String: Int]]
+  /// read = accepted + quarantined + blank, per source.
+  var lines: [String: LineCounts]
+  var erasedRecordsRefused: Int
+  var checks: Checks
+  var published: Bool
+  var seconds: Double
 }

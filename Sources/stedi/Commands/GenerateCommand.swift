@@ -77,13 +77,8 @@ struct GenerateCommand: ParsableCommand {
     let manifest = outcome.manifest
     let elapsed = (ContinuousClock.now - started).components
     let seconds = Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18
-    let readings = (manifest.rows["accelerometer"] ?? 0) + (manifest.rows["step_trainer"] ?? 0)
     if json {
-      let rows = DatasetTable.allCases.map { "\"\($0.rawValue)\": \(manifest.rows[$0.rawValue] ?? 0)" }
-      let malformed = manifest.malformed.values.flatMap(\.values).reduce(0, +)
-      print(
-        "{\"lake\": \"\(lake)\", \"rows\": {\(rows.joined(separator: ", "))}, \"malformed\": \(malformed), "
-          + "\"readings\": \(readings), \"seconds\": \(String(format: "%.3f", seconds))}")
+      print(outcome.json(seconds: seconds))
     } else {
       print("wrote \(customers) customers over \(days) day(s) to \(lake) in \(String(format: "%.3f", seconds)) s")
       for table in DatasetTable.allCases { print("  \(table.rawValue): \(manifest.rows[table.rawValue] ?? 0) rows") }
