@@ -17,9 +17,10 @@ public enum HealthListener {
   public static let limits = ConnectionLimits(
     maxConnections: 256, headerTimeout: .seconds(5), idleTimeout: .seconds(30), bodyTimeout: .seconds(5))
 
-  /// The health application for `service` on `host:port`; `onRunning` gets the bound port.
+  /// The health application for `service` on `host:port`, on `thread` (a group of one thread the
+  /// caller shuts down when the service stops); `onRunning` gets the bound port.
   public static func application(
-    service: IngestService, host: String, port: Int, logger: Logger,
+    service: IngestService, host: String, port: Int, thread: MultiThreadedEventLoopGroup, logger: Logger,
     onRunning: @escaping @Sendable (Int) -> Void
   ) -> some ApplicationProtocol {
     let connections = ConnectionGuard(
@@ -33,7 +34,7 @@ public enum HealthListener {
       configuration: .init(address: .hostname(host, port: port), serverName: "stedi-health", backlog: 256),
       onServerRunning: { channel in onRunning(channel.localAddress?.port ?? 0) },
       // One thread, never shared with the ingest port's event loops.
-      eventLoopGroupProvider: .shared(MultiThreadedEventLoopGroup(numberOfThreads: 1)),
+      eventLoopGroupProvider: .shared(thread),
       logger: logger)
   }
 }

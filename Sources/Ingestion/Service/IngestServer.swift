@@ -9,6 +9,7 @@ import IngestAPI
 import LakeStorage
 import Lakehouse
 import Logging
+import NIOPosix
 
 /// The ingest service's settings, as `stedi serve` takes them.
 public struct IngestServerSettings: Sendable {
@@ -117,9 +118,10 @@ public struct IngestServer: Sendable {
       self.ingestor, self.erasures, self.revocations, self.storage, self.logger
     )
     let host = settings.host
+    let healthThread = settings.healthPort.map { _ in MultiThreadedEventLoopGroup(numberOfThreads: 1) }
     let health = settings.healthPort.map { healthPort in
       HealthListener.application(
-        service: service, host: host, port: healthPort, logger: logger,
+        service: service, host: host, port: healthPort, thread: healthThread!, logger: logger,
         onRunning: { bound in announce("health on http://\(host):\(bound)") })
     }
     let app = Application(
@@ -136,6 +138,10 @@ public struct IngestServer: Sendable {
     let refresher = Task { await erasures.refreshUntilCancelled(storage: storage, every: interval, logger: logger) }
     let revocationRefresher = Task {
       await revocations.refreshUntilCancelled(storage: storage, every: interval, logger: logger)
+    }
+    defer {
+      // The health listener's thread outlives its application: stop it with the service.
+      healthThread?.shutdownGracefully { _ in }
     }
     try await app.runService()
     sealer.cancel()
