@@ -185,6 +185,17 @@ public final class SeaweedFSServer: Sendable {
     try? FileManager.default.removeItem(atPath: directory)
   }
 
+  /// `stop()` for async code: the wait for `weed` to exit runs on a thread of its own, never on
+  /// the cooperative pool, whose few threads the other tests of the process need meanwhile.
+  public func stopped() async {
+    await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+      Thread.detachNewThread {
+        self.stop()
+        continuation.resume()
+      }
+    }
+  }
+
   deinit { stop() }
 
   // MARK: Storage

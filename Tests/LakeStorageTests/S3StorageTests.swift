@@ -145,7 +145,7 @@ struct S3StorageTests {
     try await server.createBucket("lakes")
     let storage = server.storage(bucket: "lakes")
     try await storage.put("a.json", bytes: [1])
-    server.stop()
+    await server.stopped()
     #expect(!FileManager.default.fileExists(atPath: server.directory))
     let started = ContinuousClock.now
     let error = await #expect(throws: StorageError.self) { try await storage.get("a.json") }
