@@ -121,9 +121,7 @@ public struct StepTrainerFirmware<Board: StepTrainerBoard> {
     case .waiting:
       sendHello(sessionId: 0, atMs: now)
     case .connected:
-      send(
-        .heartbeat(
-          Heartbeat(timeMs: now, state: .connected, buffered: UInt16(clamping: ring.count), dropped: droppedCount)))
+      send(Heartbeat(timeMs: now, state: .connected, buffered: UInt16(clamping: ring.count), dropped: droppedCount))
     }
   }
 }
