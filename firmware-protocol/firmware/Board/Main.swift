@@ -13,7 +13,7 @@ import StepTrainerProtocol
 @_extern(c, "stedi_firmware_state_address") func stediFirmwareStateAddress() -> UnsafeMutableRawPointer
 @_extern(c, "stedi_firmware_state_size") func stediFirmwareStateSize() -> Int
 @_extern(c, "stedi_halt") func stediHalt(_ message: UnsafePointer<UInt8>)
-@_extern(c, "stedi_wait_for_event") func stediWaitForEvent()
+@_extern(c, "stedi_sleep_until") func stediSleepUntil(_ dueMs: UInt64)
 
 /// The firmware's entry, called by Reset_Handler (Runtime/startup.c) once .data and .bss are set.
 @_cdecl("stedi_firmware_main")
@@ -25,11 +25,11 @@ public func stediFirmwareMain() {
   }
   let firmware = unsafe stediFirmwareStateAddress().bindMemory(to: Firmware.self, capacity: 1)
   unsafe boot(into: firmware)
-  // Between polls the core sleeps until the next interrupt (SysTick within 1 ms, or a byte on
-  // UART0): an idle device costs the emulator, and a real part's battery, almost nothing.
+  // Between polls the core sleeps until the firmware's next timed work or a byte on UART0: an
+  // idle device costs the emulator, and a real part's battery, almost nothing.
   while true {
     unsafe firmware.pointee.poll()
-    stediWaitForEvent()
+    stediSleepUntil(unsafe firmware.pointee.nextDueMs)
   }
 }
 

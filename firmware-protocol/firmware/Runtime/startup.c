@@ -60,8 +60,8 @@ uint64_t stedi_milliseconds(void) {
 // The SysTick down-counter (24 bits, 25 MHz): sub-millisecond jitter for entropy mixing.
 uint32_t stedi_systick_value(void) { return SYST_CVR; }
 
-// SysTick only wakes the core (from WFI) once a millisecond, so samples and timers that fall due
-// are noticed within 1 ms; it no longer keeps time.
+// SysTick is the alarm that ends a sleep (stedi_sleep_until reprograms it each time); it keeps
+// no time, so its handler has nothing to do.
 void SysTick_Handler(void) {}
 
 // A received byte wakes the core; the main loop reads it from UART0's DATA register. The
@@ -74,20 +74,34 @@ void stedi_clock_start(void) {
   TIMER0_VALUE = 0xFFFFFFFFu;
   TIMER0_CTRL = 0x1u;  // enable, no interrupt
   clock_last_up = ~TIMER0_VALUE;
-  SYST_RVR = TICKS_PER_MS - 1u;  // 1 ms period
+  SYST_RVR = TICKS_PER_MS - 1u;  // 1 ms until the first sleep sets its own period
   SYST_CVR = 0;
   SYST_CSR = 0x7;  // ENABLE | TICKINT | CLKSOURCE = processor clock
   // UART0's own RX interrupt enable is set by the board (CMSDKUART.start); this lets it through.
   NVIC_ISER0 = 1u << UART0_RX_IRQ;
 }
 
-// Sleeps until an interrupt (SysTick within 1 ms, or a received byte), unless a byte is already
-// waiting. Interrupts are masked around the check so a byte arriving between it and the WFI
-// still ends the WFI (a pending interrupt wakes the core even while masked); its handler runs
-// when they are unmasked.
-void stedi_wait_for_event(void) {
+// The longest SysTick period: 2^24 ticks at 25 MHz, 671 ms. A longer sleep wakes, finds nothing
+// due and sleeps again (which also keeps the clock's reads far less than a timer wrap apart).
+#define SYSTICK_MAX_TICKS 0x1000000u
+
+// Sleeps until the clock reaches `due_ms` or a byte arrives on UART0, whichever comes first;
+// returns at once if either already happened. SysTick is set to fire at `due_ms` (tickless: an
+// idle device wakes for its samples and timers only, not every millisecond). Interrupts are masked
+// around the checks so an interrupt between them and the WFI still ends the WFI (a pending
+// interrupt wakes the core even while masked); its handler runs once they are unmasked.
+void stedi_sleep_until(uint64_t due_ms) {
   __asm volatile("cpsid i" ::: "memory");
-  if (!(UART0_STATE & 0x2u)) __asm volatile("dsb\n wfi" ::: "memory");
+  uint64_t now = stedi_milliseconds();
+  if (due_ms > now && !(UART0_STATE & 0x2u)) {
+    uint64_t wait_ms = due_ms - now;
+    // `now` is clock_sub_ms ticks into its millisecond: due_ms begins that much sooner.
+    uint32_t ticks = wait_ms >= SYSTICK_MAX_TICKS / TICKS_PER_MS ? SYSTICK_MAX_TICKS
+                                                                  : (uint32_t)wait_ms * TICKS_PER_MS - clock_sub_ms;
+    SYST_RVR = ticks - 1u;  // fires `ticks` ticks after the counter restarts
+    SYST_CVR = 0;           // restart now (a write clears it without firing)
+    __asm volatile("dsb\n wfi" ::: "memory");
+  }
   __asm volatile("cpsie i\n isb" ::: "memory");
 }
 
