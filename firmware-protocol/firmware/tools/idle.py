@@ -7,11 +7,15 @@ sampling into its ring and sending an unsolicited HELLO each second), and over `
 - the device clock against wall time: deviceTimeMs of HELLOs early and late in the window against
   when they arrived (the difference is the clock's drift; a clock that loses ticks runs slow).
 
-Usage: tools/idle.py build/fw.elf [seconds]   (prints one summary line; always exits 0)
+With --pause S, QEMU is stopped (SIGSTOP) for S seconds half way through: an emulator starved
+outright, which a clock that counts timer interrupts does not survive.
+
+Usage: tools/idle.py build/fw.elf [seconds] [--pause S]   (prints one summary line; always exits 0)
 """
 import os
 import re
 import select
+import signal
 import subprocess
 import sys
 import time
@@ -28,8 +32,14 @@ def cpu_seconds(pid: int) -> float:
 
 
 def main() -> int:
-    elf = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "..", "build", "fw.elf")
-    seconds = float(sys.argv[2]) if len(sys.argv) > 2 else 10.0
+    args = sys.argv[1:]
+    pause = 0.0
+    if "--pause" in args:
+        at = args.index("--pause")
+        pause = float(args[at + 1])
+        del args[at:at + 2]
+    elf = args[0] if args else os.path.join(HERE, "..", "build", "fw.elf")
+    seconds = float(args[1]) if len(args) > 1 else 10.0
     qemu = subprocess.Popen(
         ["qemu-system-arm", "-M", "mps2-an386", "-nographic", "-monitor", "none", "-serial", "pty", "-kernel", elf],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -54,7 +64,13 @@ def main() -> int:
             except BlockingIOError:
                 break
         wall0, cpu0 = time.monotonic(), cpu_seconds(qemu.pid)
+        paused = pause == 0
         while time.monotonic() - wall0 < seconds:
+            if not paused and time.monotonic() - wall0 >= seconds / 2:
+                paused = True
+                os.kill(qemu.pid, signal.SIGSTOP)
+                time.sleep(pause)
+                os.kill(qemu.pid, signal.SIGCONT)
             r, _, _ = select.select([fd], [], [], 0.2)
             if not r:
                 continue
@@ -70,6 +86,8 @@ def main() -> int:
         cpu = cpu_seconds(qemu.pid) - cpu0
         os.close(fd)
         line = f"QEMU CPU {100 * cpu / wall:.1f} % of one core over {wall:.1f} s"
+        if pause:
+            line += f" (stopped {pause:.1f} s of it)"
         if len(hellos) >= 6:
             # A HELLO reaches us late by however long the host took to schedule QEMU and us, never
             # early: so compare the least-delayed HELLO of the first third with that of the last.
