@@ -114,23 +114,6 @@ static void fault_say(const char *text) {
   }
 }
 
-// Prints a message and stops (used by the Swift side for unrecoverable boot errors).
-void stedi_halt(const char *message) {
-  fault_say("\r\n[stedi-fw] ");
-  fault_say(message);
-  fault_say("\r\n");
-  for (;;) __asm volatile("wfi");
-}
-
-// The firmware's state (Board/Main.swift binds StepTrainerFirmware<MPS2AN386Board> here). Sized
-// by the Makefile's FIRMWARE_STATE_BYTES; the Swift side halts at boot if the type outgrows it.
-#ifndef FIRMWARE_STATE_BYTES
-#define FIRMWARE_STATE_BYTES 3072
-#endif
-__attribute__((aligned(8))) uint8_t stedi_firmware_state[FIRMWARE_STATE_BYTES];
-size_t stedi_firmware_state_size(void) { return sizeof stedi_firmware_state; }
-void *stedi_firmware_state_address(void) { return stedi_firmware_state; }
-
 void HardFault_Handler(void) {
   fault_say("\r\n[stedi-fw] HardFault (Swift trap or bad access)\r\n");
   for (;;) __asm volatile("wfi");
