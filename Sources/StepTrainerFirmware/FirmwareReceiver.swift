@@ -23,55 +23,54 @@ extension StepTrainerFirmware {
 
   /// Feeds the decoder one candidate at a time (up to and including its delimiter): at most one
   /// event per call, held in locals, because answering needs `self` while the decoder (part of
-  /// `self`) is busy, and a list of events would need the heap.
+  /// `self`) is busy, and a list of events would need the heap. Only what the firmware acts on is
+  /// kept (`HostFrame`, a few dozen bytes), never the `DecoderEvent` (~300 B with its `Message`).
   mutating func decode(_ bytes: UnsafeBufferPointer<UInt8>, receivedMs: UInt64) {
     var start = 0
     while start < bytes.count {
       var end = start
       while end < bytes.count && bytes[end] != FrameFormat.delimiter { end += 1 }
       let complete = end < bytes.count
-      var event: DecoderEvent?
-      var rejectedHeader: FrameHeader?
+      var frame = HostFrame.none
       decoder.decodeWithHeaders(UnsafeBufferPointer(rebasing: bytes[start..<(complete ? end + 1 : end)])) {
-        event = $0
-        rejectedHeader = $1
+        frame = HostFrame($0, $1)
       }
-      switch event {
-      case .message(let message, let sequence)?:
-        handle(message, sequence: sequence, receivedMs: receivedMs)
-      case .rejected(let reason)?:
-        if let rejectedHeader { answer(reason, rejectedHeader, receivedMs: receivedMs) }
-      case nil:
+      switch frame {
+      case .none:
         break
+      case .rejected(let reason, let header):
+        answer(reason, header, receivedMs: receivedMs)
+      default:
+        handle(frame, receivedMs: receivedMs)
       }
       start = end + 1
     }
   }
 
   /// Answers a valid frame from the host (PROTOCOL.md 4.6).
-  mutating func handle(_ message: Message, sequence: UInt16, receivedMs: UInt64) {
+  mutating func handle(_ frame: HostFrame, receivedMs: UInt64) {
     lastHostFrameMs = receivedMs
-    switch message {
-    case .connect(let connect):
+    switch frame {
+    case .connect(let sessionId):
       state = .connected
-      sessionId = connect.sessionId
+      self.sessionId = sessionId
       nextTimerMs = receivedMs + Self.timerPeriodMs
-      sendHello(sessionId: connect.sessionId, atMs: board.milliseconds())
+      sendHello(sessionId: sessionId, atMs: board.milliseconds())
       if settingsFaultPending {
         settingsFaultPending = false
-        send(.fault(Fault(code: .settingsCorrupt, severity: .warning, detail: 0, deviceTimeMs: bootMs)))
+        send(Fault(code: .settingsCorrupt, severity: .warning, detail: 0, deviceTimeMs: bootMs))
       }
-    case .timeSyncRequest(let request):
+    case .timeSyncRequest(let t1, let sequence):
       guard state == .connected else { return nack(.timeSyncRequest, sequence, .notConnected) }
       // t3 is read as late as possible, just before encoding; never before t2.
       let sendMs = max(board.milliseconds(), receivedMs)
-      send(.timeSyncResponse(TimeSyncResponse(t1: request.t1, t2: receivedMs, t3: sendMs)))
-    case .configure(let configure):
+      send(TimeSyncResponse(t1: t1, t2: receivedMs, t3: sendMs))
+    case .configure(let configure, let sequence):
       guard state == .connected else { return nack(.configure, sequence, .notConnected) }
       guard configure.isApplicable else { return nack(.configure, sequence, .outOfRange) }
       apply(configure, atMs: receivedMs)
-      send(.ack(Ack(answeredType: MessageType.configure.rawValue, answeredSequence: sequence)))
-    case .heartbeat, .hello, .reading, .readingBatch, .timeSyncResponse, .ack, .nack, .fault:
+      send(Ack(answeredType: MessageType.configure.rawValue, answeredSequence: sequence))
+    case .other, .none, .rejected:
       // A host's heartbeat only keeps the link alive; device-to-host messages need no answer.
       break
     }
@@ -113,6 +112,34 @@ extension StepTrainerFirmware {
   }
 
   mutating func nack(_ type: UInt8, _ sequence: UInt16, _ reason: NackReason) {
-    send(.nack(Nack(answeredType: type, answeredSequence: sequence, reason: reason)))
+    send(Nack(answeredType: type, answeredSequence: sequence, reason: reason))
+  }
+}
+
+/// What the firmware acts on in one decoder event: small, so it can be carried out of the
+/// decoder's callback (a `DecoderEvent` may hold a READING_BATCH).
+enum HostFrame {
+  /// No event, or a rejection without a header (noise): nothing to do.
+  case none
+  /// CONNECT with its session id.
+  case connect(sessionId: UInt32)
+  /// TIME_SYNC_REQUEST: the host's t1 and the frame's sequence.
+  case timeSyncRequest(t1: UInt64, sequence: UInt16)
+  /// CONFIGURE and the frame's sequence.
+  case configure(Configure, sequence: UInt16)
+  /// Any other valid frame: it only keeps the link alive.
+  case other
+  /// A rejected frame that had a header.
+  case rejected(FrameRejection, FrameHeader)
+
+  init(_ event: DecoderEvent, _ header: FrameHeader?) {
+    switch event {
+    case .message(.connect(let connect), _): self = .connect(sessionId: connect.sessionId)
+    case .message(.timeSyncRequest(let request), let sequence):
+      self = .timeSyncRequest(t1: request.t1, sequence: sequence)
+    case .message(.configure(let configure), let sequence): self = .configure(configure, sequence: sequence)
+    case .message: self = .other
+    case .rejected(let reason): self = header.map { .rejected(reason, $0) } ?? .none
+    }
   }
 }

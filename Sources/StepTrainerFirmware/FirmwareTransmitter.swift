@@ -1,12 +1,31 @@
 import StepTrainerProtocol
 
 extension StepTrainerFirmware {
-  /// Encodes a frame with the next sequence into a stack buffer and writes it to the UART.
-  mutating func send(_ message: Message) {
+  /// Encodes a frame of one payload struct with the next sequence into a stack buffer and writes
+  /// it to the UART. Never a `Message`: that enum is as large as a READING_BATCH (~300 B), and
+  /// each copy of it on the way down cost the device's stack as much.
+  mutating func send<Payload: MessagePayload>(_ payload: Payload) {
+    sendFrame(Payload.messageType) { payload.write(&$0) }
+  }
+
+  /// Encodes a frame whose payload `writePayload` writes, with the next sequence, straight into
+  /// the one wire buffer (COBS in place) and writes it to the UART.
+  mutating func sendFrame(_ type: MessageType, _ writePayload: (inout PayloadWriter) -> Void) {
+    Self.transmit(type, &encoder, &board, writePayload)
+  }
+
+  /// `sendFrame` over just the encoder and the board, so a payload writer may read the rest of the
+  /// firmware (the ring) meanwhile. Not inlined, so the 252-byte buffer exists once, in this
+  /// frame, and not in every caller's frame.
+  @inline(never)
+  static func transmit(
+    _ type: MessageType, _ encoder: inout FrameEncoder, _ board: inout Board,
+    _ writePayload: (inout PayloadWriter) -> Void
+  ) {
     var wire = InlineArray<252, UInt8>(repeating: 0)
     var span = wire.mutableSpan
     span.withUnsafeMutableBufferPointer { buffer in
-      let count = encoder.encode(message, into: buffer)
+      let count = encoder.encode(type, into: buffer, writePayload: writePayload)
       board.uartWrite(UnsafeBufferPointer(rebasing: buffer[0..<count]))
     }
   }
@@ -17,13 +36,12 @@ extension StepTrainerFirmware {
     var delimiter = FrameFormat.delimiter
     withUnsafePointer(to: &delimiter) { board.uartWrite(UnsafeBufferPointer(start: $0, count: 1)) }
     send(
-      .hello(
-        Hello(
-          serialNumber: board.serialNumber, firmwareMajor: Self.firmwareVersion.major,
-          firmwareMinor: Self.firmwareVersion.minor, firmwarePatch: Self.firmwareVersion.patch,
-          sensorKind: .ultrasonic, sampleRateCentihertz: settings.sampleRateCentihertz,
-          minDistanceMm: DistanceSample.minDistanceMm, maxDistanceMm: DistanceSample.maxDistanceMm,
-          deviceTimeMs: now, sessionId: sessionId, bootId: bootId, bufferCapacity: UInt16(Self.bufferCapacity))))
+      Hello(
+        serialNumber: board.serialNumber, firmwareMajor: Self.firmwareVersion.major,
+        firmwareMinor: Self.firmwareVersion.minor, firmwarePatch: Self.firmwareVersion.patch,
+        sensorKind: .ultrasonic, sampleRateCentihertz: settings.sampleRateCentihertz,
+        minDistanceMm: DistanceSample.minDistanceMm, maxDistanceMm: DistanceSample.maxDistanceMm,
+        deviceTimeMs: now, sessionId: sessionId, bootId: bootId, bufferCapacity: UInt16(Self.bufferCapacity)))
   }
 
   /// Sends what the ring holds, oldest first: a READING per sample, or a READING_BATCH when
@@ -37,15 +55,34 @@ extension StepTrainerFirmware {
       let wanted = ring.count > batchSize ? min(ring.count, ReadingBatch.capacity) : batchSize
       let first = ring.reading(0, nowMs: now)
       if wanted == 1 {
-        send(.reading(first))
+        send(first)
         ring.removeFirst(1)
         continue
       }
-      var batch = ReadingBatch(firstIndex: first.index, firstTimeMs: first.deviceTimeMs)
-      // A batch holds consecutive readings within 65.5 s of its first; the rest waits for the next.
-      while batch.count < wanted, batch.append(ring.reading(batch.count, nowMs: now)) {}
-      send(.readingBatch(batch))
-      ring.removeFirst(batch.count)
+      // A batch holds consecutive readings within 65.5 s of its first (what ReadingBatch.append
+      // accepts); the rest waits for the next. Counted first, then written from the ring straight
+      // into the frame.
+      var count = 1
+      var lastOffset: UInt64 = 0
+      while count < wanted {
+        let time = ring.reading(count, nowMs: now).deviceTimeMs
+        guard time >= first.deviceTimeMs, time - first.deviceTimeMs <= UInt64(UInt16.max),
+          time - first.deviceTimeMs >= lastOffset
+        else { break }
+        lastOffset = time - first.deviceTimeMs
+        count += 1
+      }
+      Self.transmit(.readingBatch, &encoder, &board) { writer in
+        ReadingBatch.write(
+          firstIndex: first.index, firstTimeMs: first.deviceTimeMs, count: count, into: &writer
+        ) { i in
+          let reading = ring.reading(i, nowMs: now)
+          return ReadingBatch.Entry(
+            offsetMs: UInt16(truncatingIfNeeded: reading.deviceTimeMs &- first.deviceTimeMs),
+            distanceMm: reading.distanceMm, status: reading.status)
+        }
+      }
+      ring.removeFirst(count)
     }
   }
 
@@ -53,7 +90,7 @@ extension StepTrainerFirmware {
   mutating func reportOverflow(atMs now: UInt64) {
     guard droppedCount != droppedReported else { return }
     if let last = lastOverflowFaultMs, now &- last < 1000 { return }
-    send(.fault(Fault(code: .bufferOverflow, severity: .warning, detail: droppedCount, deviceTimeMs: lastDropMs)))
+    send(Fault(code: .bufferOverflow, severity: .warning, detail: droppedCount, deviceTimeMs: lastDropMs))
     droppedReported = droppedCount
     lastOverflowFaultMs = now
   }

@@ -90,6 +90,24 @@ public struct StepTrainerFirmware<Board: StepTrainerBoard> {
     if state == .connected { stream(atMs: now) }
   }
 
+  /// When `poll()` next has timed work (a sample, a HELLO or HEARTBEAT, the link timeout, frames
+  /// to stream or an overflow to report); 0 when it has some now. A board may sleep until then, or
+  /// until a byte arrives, instead of polling: whatever `poll()` would do before is nothing.
+  public var nextDueMs: UInt64 {
+    var due = min(schedule.nextMs, nextTimerMs)
+    if state == .connected {
+      // Mirrors stream(atMs:): a frame is due while the ring holds a batch, an overflow FAULT
+      // once a second after the previous one.
+      if ring.count > 0 && ring.count >= Int(settings.batchSize) { return 0 }
+      if droppedCount != droppedReported {
+        guard let last = lastOverflowFaultMs else { return 0 }
+        due = min(due, last &+ 1000)
+      }
+      due = min(due, lastHostFrameMs &+ Self.linkTimeoutMs)
+    }
+    return due
+  }
+
   /// Whether settings can be applied: the ranges of PROTOCOL.md 5.6 (0 "keep" is not a setting).
   static func areValid(_ settings: FirmwareSettings) -> Bool {
     Hello.sampleRateRange.contains(settings.sampleRateCentihertz) && settings.batchSize >= 1
@@ -121,9 +139,7 @@ public struct StepTrainerFirmware<Board: StepTrainerBoard> {
     case .waiting:
       sendHello(sessionId: 0, atMs: now)
     case .connected:
-      send(
-        .heartbeat(
-          Heartbeat(timeMs: now, state: .connected, buffered: UInt16(clamping: ring.count), dropped: droppedCount)))
+      send(Heartbeat(timeMs: now, state: .connected, buffered: UInt16(clamping: ring.count), dropped: droppedCount))
     }
   }
 }

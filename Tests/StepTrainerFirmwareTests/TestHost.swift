@@ -24,7 +24,11 @@ struct TestHost {
   var now: UInt64 { firmware.board.nowMs }
 
   /// Polls every `stepMs` until the board clock reaches `toMs`.
-  mutating func run(until toMs: UInt64, stepMs: UInt64 = 1) {
+  ///
+  /// `sleeping`: instead of fixed steps, the clock jumps to the firmware's `nextDueMs` or the
+  /// host's next frame, whichever comes first, as a board that sleeps between interrupts does.
+  mutating func run(until toMs: UInt64, stepMs: UInt64 = 1, sleeping: Bool = false) {
+    var pollsWithoutTimePassing = 0
     repeat {
       if keepAlive && now >= nextHostHeartbeatMs {
         nextHostHeartbeatMs = now + 1000
@@ -34,13 +38,23 @@ struct TestHost {
         send(.heartbeat(Heartbeat(timeMs: 1_700_000_000_000 + now, state: .connected)))
       }
       poll()
-      firmware.board.nowMs = min(toMs, max(now, now + stepMs))
+      if sleeping {
+        let wake = min(firmware.nextDueMs, keepAlive ? nextHostHeartbeatMs : .max)
+        // Work due now is fine (a backlog drains a frame per poll), but never for ever.
+        pollsWithoutTimePassing = wake <= now ? pollsWithoutTimePassing + 1 : 0
+        precondition(pollsWithoutTimePassing < 1000, "nextDueMs stays in the past at \(now) ms")
+        firmware.board.nowMs = min(toMs, max(now, wake))
+      } else {
+        firmware.board.nowMs = min(toMs, max(now, now + stepMs))
+      }
     } while now < toMs
     poll()
   }
 
   /// Lets `ms` pass.
-  mutating func run(forMs ms: UInt64, stepMs: UInt64 = 1) { run(until: now + ms, stepMs: stepMs) }
+  mutating func run(forMs ms: UInt64, stepMs: UInt64 = 1, sleeping: Bool = false) {
+    run(until: now + ms, stepMs: stepMs, sleeping: sleeping)
+  }
 
   /// One main-loop iteration, then the host reads what the device wrote.
   mutating func poll() {

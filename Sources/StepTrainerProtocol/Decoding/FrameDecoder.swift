@@ -150,24 +150,34 @@ public struct FrameDecoder {
     }
     var reader = PayloadReader(payload)
     do throws(PayloadError) {
-      // The device's two streaming messages are built in place; the rest go through Message.
+      // Every message is built where it is handed over: going through `Message.decodeChecked`
+      // would return a `Message` (as large as a READING_BATCH) by value and cost a device's small
+      // stack another frame of such temporaries.
       switch type {
-      case .reading:
-        let reading = try Reading(&reader)
-        state.counters.messages += 1
-        handle(.message(.reading(reading), sequence: sequence), nil)
-      case .readingBatch:
-        let batch = try ReadingBatch(&reader)
-        state.counters.messages += 1
-        handle(.message(.readingBatch(batch), sequence: sequence), nil)
-      default:
-        let message = try Message.decodeChecked(type, &reader)
-        state.counters.messages += 1
-        handle(.message(message, sequence: sequence), nil)
+      case .connect: try deliver(.connect(Connect(&reader)), sequence, &state, handle)
+      case .hello: try deliver(.hello(Hello(&reader)), sequence, &state, handle)
+      case .heartbeat: try deliver(.heartbeat(Heartbeat(&reader)), sequence, &state, handle)
+      case .reading: try deliver(.reading(Reading(&reader)), sequence, &state, handle)
+      case .readingBatch: try deliver(.readingBatch(ReadingBatch(&reader)), sequence, &state, handle)
+      case .timeSyncRequest: deliver(.timeSyncRequest(TimeSyncRequest(&reader)), sequence, &state, handle)
+      case .timeSyncResponse: try deliver(.timeSyncResponse(TimeSyncResponse(&reader)), sequence, &state, handle)
+      case .configure: deliver(.configure(Configure(&reader)), sequence, &state, handle)
+      case .ack: deliver(.ack(Ack(&reader)), sequence, &state, handle)
+      case .nack: try deliver(.nack(Nack(&reader)), sequence, &state, handle)
+      case .fault: try deliver(.fault(Fault(&reader)), sequence, &state, handle)
       }
     } catch {
       reject(.payload, &state, count, header, handle)
     }
+  }
+
+  /// Counts and reports a valid message.
+  @inline(__always)
+  private static func deliver(
+    _ message: Message, _ sequence: UInt16, _ state: inout State, _ handle: (DecoderEvent, FrameHeader?) -> Void
+  ) {
+    state.counters.messages += 1
+    handle(.message(message, sequence: sequence), nil)
   }
 
   /// Counts and reports a rejected candidate of `count` encoded bytes.

@@ -8,6 +8,17 @@ public struct PayloadWriter {
 
   public init(_ bytes: UnsafeMutableBufferPointer<UInt8>) { self.bytes = bytes }
 
+  /// The part of the buffer not written yet.
+  public var unwritten: UnsafeMutableBufferPointer<UInt8> {
+    UnsafeMutableBufferPointer(rebasing: bytes[count...])
+  }
+
+  /// Counts `n` bytes written into `unwritten` directly as written.
+  public mutating func skip(_ n: Int) {
+    precondition(n <= bytes.count - count, "payload overflows its buffer")
+    count += n
+  }
+
   /// Appends one byte.
 
   public mutating func u8(_ value: UInt8) {

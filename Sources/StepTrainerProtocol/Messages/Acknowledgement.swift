@@ -16,7 +16,8 @@ public struct Ack: Hashable, Sendable {
     answeredSequence = reader.u16()
   }
 
-  func write(_ writer: inout PayloadWriter) {
+  /// Writes the payload (MessagePayload).
+  public func write(_ writer: inout PayloadWriter) {
     writer.u8(answeredType)
     writer.u16(answeredSequence)
   }
@@ -55,7 +56,8 @@ public struct Nack: Hashable, Sendable {
     self.reason = reason
   }
 
-  func write(_ writer: inout PayloadWriter) {
+  /// Writes the payload (MessagePayload).
+  public func write(_ writer: inout PayloadWriter) {
     writer.u8(answeredType)
     writer.u16(answeredSequence)
     writer.u8(reason.rawValue)

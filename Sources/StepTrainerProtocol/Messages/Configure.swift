@@ -25,7 +25,8 @@ public struct Configure: Hashable, Sendable {
     batchSize = reader.u8()
   }
 
-  func write(_ writer: inout PayloadWriter) {
+  /// Writes the payload (MessagePayload).
+  public func write(_ writer: inout PayloadWriter) {
     writer.u16(sampleRateCentihertz)
     writer.u8(batchSize)
   }

@@ -17,7 +17,8 @@ public struct Connect: Hashable, Sendable {
     guard sessionId != 0 else { throw .value }
   }
 
-  func write(_ writer: inout PayloadWriter) {
+  /// Writes the payload (MessagePayload).
+  public func write(_ writer: inout PayloadWriter) {
     writer.u8(protocolVersion)
     writer.u32(sessionId)
   }

@@ -52,7 +52,8 @@ public struct Fault: Hashable, Sendable {
     deviceTimeMs = reader.u64()
   }
 
-  func write(_ writer: inout PayloadWriter) {
+  /// Writes the payload (MessagePayload).
+  public func write(_ writer: inout PayloadWriter) {
     writer.u16(code.rawValue)
     writer.u8(severity.rawValue)
     writer.u32(detail)

@@ -31,7 +31,8 @@ public struct Heartbeat: Hashable, Sendable {
     dropped = reader.u32()
   }
 
-  func write(_ writer: inout PayloadWriter) {
+  /// Writes the payload (MessagePayload).
+  public func write(_ writer: inout PayloadWriter) {
     writer.u64(timeMs)
     writer.u8(state.rawValue)
     writer.u16(buffered)

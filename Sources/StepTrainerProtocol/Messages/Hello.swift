@@ -70,7 +70,8 @@ public struct Hello: Hashable, Sendable {
     guard minDistanceMm < maxDistanceMm else { throw .value }
   }
 
-  func write(_ writer: inout PayloadWriter) {
+  /// Writes the payload (MessagePayload).
+  public func write(_ writer: inout PayloadWriter) {
     writer.u8(protocolVersion)
     writer.serialNumber(serialNumber)
     writer.u8(firmwareMajor)

@@ -40,7 +40,8 @@ public struct Reading: Hashable, Sendable {
     self.status = status
   }
 
-  func write(_ writer: inout PayloadWriter) {
+  /// Writes the payload (MessagePayload).
+  public func write(_ writer: inout PayloadWriter) {
     writer.u32(index)
     writer.u64(deviceTimeMs)
     writer.u16(distanceMm)

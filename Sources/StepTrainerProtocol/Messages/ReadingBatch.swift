@@ -95,14 +95,26 @@ public struct ReadingBatch: Sendable {
     }
   }
 
-  func write(_ writer: inout PayloadWriter) {
+  /// Writes the payload (MessagePayload).
+  public func write(_ writer: inout PayloadWriter) {
+    Self.write(firstIndex: firstIndex, firstTimeMs: firstTimeMs, count: count, into: &writer) { entries[$0] }
+  }
+
+  /// Writes a READING_BATCH payload of `count` (1 to 45) entries given one at a time, without
+  /// building a batch: a device streams from its own storage straight into the frame, and a
+  /// `ReadingBatch` value (about 290 bytes) never has to sit on its small stack.
+  public static func write(
+    firstIndex: UInt32, firstTimeMs: UInt64, count: Int, into writer: inout PayloadWriter, entry: (Int) -> Entry
+  ) {
+    precondition(count <= capacity, "a READING_BATCH holds at most 45 entries")
     writer.u32(firstIndex)
     writer.u64(firstTimeMs)
     writer.u8(UInt8(count))
     for i in 0..<count {
-      writer.u16(entries[i].offsetMs)
-      writer.u16(entries[i].distanceMm)
-      writer.u8(entries[i].status.rawValue)
+      let entry = entry(i)
+      writer.u16(entry.offsetMs)
+      writer.u16(entry.distanceMm)
+      writer.u8(entry.status.rawValue)
     }
   }
 }

@@ -8,7 +8,8 @@ public struct TimeSyncRequest: Hashable, Sendable {
 
   init(_ reader: inout PayloadReader) { t1 = reader.u64() }
 
-  func write(_ writer: inout PayloadWriter) { writer.u64(t1) }
+  /// Writes the payload (MessagePayload).
+  public func write(_ writer: inout PayloadWriter) { writer.u64(t1) }
 }
 
 /// TIME_SYNC_RESPONSE (device to host): the request's time and the device's receive and send times.
@@ -34,7 +35,8 @@ public struct TimeSyncResponse: Hashable, Sendable {
     guard t2 <= t3 else { throw .value }
   }
 
-  func write(_ writer: inout PayloadWriter) {
+  /// Writes the payload (MessagePayload).
+  public func write(_ writer: inout PayloadWriter) {
     writer.u64(t1)
     writer.u64(t2)
     writer.u64(t3)

@@ -2,17 +2,18 @@ import StepTrainerFirmware
 import StepTrainerProtocol
 import _Volatile
 
-// C side (Runtime/startup.c): the SysTick millisecond clock.
+// C side (Runtime/startup.c): the millisecond clock (CMSDK timer 0, free-running) and SysTick.
 @_extern(c, "stedi_milliseconds") func stediMilliseconds() -> UInt64
 @_extern(c, "stedi_systick_value") func stediSysTickValue() -> UInt32
 @_extern(c, "stedi_clock_start") func stediClockStart()
 
-/// The CMSDK APB UART0 of QEMU's mps2-an386 (hw/char/cmsdk-apb-uart.c), polled.
+/// The CMSDK APB UART0 of QEMU's mps2-an386 (hw/char/cmsdk-apb-uart.c), polled (its RX
+/// interrupt only wakes the core).
 struct CMSDKUART {
   // Register offsets from the UART's base.
   let data: VolatileMappedRegister<UInt32>  // +0x00 read: received byte, write: byte to send
   let state: VolatileMappedRegister<UInt32>  // +0x04 bit 0 TX full, bit 1 RX full, bits 2-3 overruns (write 1 to clear)
-  let ctrl: VolatileMappedRegister<UInt32>  // +0x08 bit 0 TX enable, bit 1 RX enable
+  let ctrl: VolatileMappedRegister<UInt32>  // +0x08 bit 0 TX enable, bit 1 RX enable, bit 3 RX interrupt enable
   let bauddiv: VolatileMappedRegister<UInt32>  // +0x10 baud divider (>= 16)
 
   init(base: UInt) {
@@ -23,11 +24,13 @@ struct CMSDKUART {
   }
 
   /// 115,200 baud from the 25 MHz peripheral clock (QEMU ignores the rate on a pty, but it
-  /// refuses a divider below 16), TX and RX on, overrun flags cleared.
+  /// refuses a divider below 16), TX and RX on, overrun flags cleared, and the RX interrupt on:
+  /// a received byte wakes the sleeping core (Runtime/startup.c, `stedi_wait_for_event`); the
+  /// bytes themselves are still read here, polled.
   func start() {
     bauddiv.store(25_000_000 / 115_200)
     state.store(0xC)
-    ctrl.store(0x3)
+    ctrl.store(0xB)
   }
 
   func write(_ byte: UInt8) {
@@ -92,7 +95,7 @@ struct MPS2AN386Board: StepTrainerBoard {
   /// settings survive neither a reset nor a restart of QEMU.
   private var storedSettings: FirmwareSettings? = nil
 
-  /// Starts the UART and the SysTick clock.
+  /// Starts the UART, the clock and the 1 ms SysTick wake-up.
   init() {
     uart.start()
     stediClockStart()

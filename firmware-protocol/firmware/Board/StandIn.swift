@@ -39,6 +39,9 @@
           deviceTimeMs: now, sessionId: session, bootId: bootId, bufferCapacity: 0))
     }
 
+    /// When `poll()` next has timed work, for the sleeping main loop.
+    var nextDueMs: UInt64 { sessionId == 0 ? nextHelloMs : nextReadingMs }
+
     mutating func poll() {
       var input = InlineArray<64, UInt8>(repeating: 0)
       var inputSpan = input.mutableSpan

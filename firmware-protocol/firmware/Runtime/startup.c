@@ -1,5 +1,6 @@
-// Vector table, reset handler, SysTick millisecond clock and the few C runtime symbols Embedded
-// Swift needs on bare metal (no libc here). Compiled with the Swift toolchain's clang:
+// Vector table, reset handler, the millisecond clock, sleeping between interrupts, and the few C
+// runtime symbols Embedded Swift needs on bare metal (no libc here). Compiled with the Swift
+// toolchain's clang:
 //   clang --target=armv7em-none-eabi -mcpu=cortex-m4 -mthumb -Os -ffreestanding
 #include <stddef.h>
 #include <stdint.h>
@@ -11,41 +12,97 @@ extern void stedi_firmware_main(void);  // Swift, Board/Main.swift (@_cdecl)
 #define SYST_CSR REG(0xE000E010u)
 #define SYST_RVR REG(0xE000E014u)
 #define SYST_CVR REG(0xE000E018u)
+#define NVIC_ISER0 REG(0xE000E100u)
 #define SCB_CPACR REG(0xE000ED88u)
+#define TIMER0_CTRL REG(0x40000000u)
+#define TIMER0_VALUE REG(0x40000004u)
+#define TIMER0_RELOAD REG(0x40000008u)
 #define UART0_DATA REG(0x40004000u)
 #define UART0_STATE REG(0x40004004u)
 #define UART0_CTRL REG(0x40004008u)
+#define UART0_INTCLEAR REG(0x4000400Cu)
 #define UART0_BAUDDIV REG(0x40004010u)
 
-// QEMU's mps2-an386 clocks the CPU (and so SysTick with CLKSOURCE = processor) at 25 MHz.
+// QEMU's mps2-an386 clocks the CPU (and so SysTick with CLKSOURCE = processor) and the APB
+// peripherals (the CMSDK timers) at 25 MHz.
 #define CORE_CLOCK_HZ 25000000u
+#define TICKS_PER_MS (CORE_CLOCK_HZ / 1000u)
+// UART0's receive interrupt is IRQ 0 on mps2-an385/an386 (hw/arm/mps2.c: uartirq[0], TX is 1).
+#define UART0_RX_IRQ 0u
 
-static volatile uint32_t ticks_ms_low;
-static volatile uint32_t ticks_ms_high;
+// ---- The millisecond clock ----------------------------------------------------------------
+// Time comes from CMSDK APB timer 0 running free (32-bit down-counter at 25 MHz, reload
+// 0xFFFFFFFF: one wrap every 171.8 s), not from counting SysTick interrupts. QEMU computes a timer's
+// value from its virtual clock, which follows the host's clock, so a read is right even when the
+// emulator was starved and delivered fewer interrupts than periods went by (counting SysTick
+// interrupts ran 18 % slow on a loaded host). QEMU does not model the DWT cycle counter (it reads 0).
+//
+// Each read adds the ticks since the previous read, so 32-bit hardware division is enough. Only
+// the main loop calls it (never an interrupt handler), and it runs at least once per SysTick
+// wake-up: far more often than once per wrap.
+static uint32_t clock_last_up;    // the timer as an up-count at the previous read
+static uint32_t clock_sub_ms;     // ticks since the last whole millisecond
+static uint64_t clock_ms;         // whole milliseconds since the clock started
 
-void SysTick_Handler(void) {
-  uint32_t low = ticks_ms_low + 1;
-  ticks_ms_low = low;
-  if (low == 0) ticks_ms_high = ticks_ms_high + 1;
-}
-
-// Milliseconds since the clock started; consistent even when a tick lands between the reads.
 uint64_t stedi_milliseconds(void) {
-  uint32_t high, low;
-  do {
-    high = ticks_ms_high;
-    low = ticks_ms_low;
-  } while (high != ticks_ms_high);
-  return ((uint64_t)high << 32) | low;
+  uint32_t up = ~TIMER0_VALUE;  // 0xFFFFFFFF - value: counts up, wraps to 0 with the timer
+  uint32_t delta = up - clock_last_up;  // modulo 2^32: right while reads are < 171 s apart
+  clock_last_up = up;
+  clock_ms += delta / TICKS_PER_MS;
+  clock_sub_ms += delta % TICKS_PER_MS;
+  if (clock_sub_ms >= TICKS_PER_MS) {
+    clock_sub_ms -= TICKS_PER_MS;
+    clock_ms += 1;
+  }
+  return clock_ms;
 }
 
 // The SysTick down-counter (24 bits, 25 MHz): sub-millisecond jitter for entropy mixing.
 uint32_t stedi_systick_value(void) { return SYST_CVR; }
 
+// SysTick is the alarm that ends a sleep (stedi_sleep_until reprograms it each time); it keeps
+// no time, so its handler has nothing to do.
+void SysTick_Handler(void) {}
+
+// A received byte wakes the core; the main loop reads it from UART0's DATA register. The
+// interrupt is latched in INTSTATUS, so it is cleared here or it would fire again at once.
+void UART0_RX_Handler(void) { UART0_INTCLEAR = 0x2u; }
+
 void stedi_clock_start(void) {
-  SYST_RVR = CORE_CLOCK_HZ / 1000u - 1u;  // 1 ms period
+  TIMER0_CTRL = 0;
+  TIMER0_RELOAD = 0xFFFFFFFFu;
+  TIMER0_VALUE = 0xFFFFFFFFu;
+  TIMER0_CTRL = 0x1u;  // enable, no interrupt
+  clock_last_up = ~TIMER0_VALUE;
+  SYST_RVR = TICKS_PER_MS - 1u;  // 1 ms until the first sleep sets its own period
   SYST_CVR = 0;
   SYST_CSR = 0x7;  // ENABLE | TICKINT | CLKSOURCE = processor clock
+  // UART0's own RX interrupt enable is set by the board (CMSDKUART.start); this lets it through.
+  NVIC_ISER0 = 1u << UART0_RX_IRQ;
+}
+
+// The longest SysTick period: 2^24 ticks at 25 MHz, 671 ms. A longer sleep wakes, finds nothing
+// due and sleeps again (which also keeps the clock's reads far less than a timer wrap apart).
+#define SYSTICK_MAX_TICKS 0x1000000u
+
+// Sleeps until the clock reaches `due_ms` or a byte arrives on UART0, whichever comes first;
+// returns at once if either already happened. SysTick is set to fire at `due_ms` (tickless: an
+// idle device wakes for its samples and timers only, not every millisecond). Interrupts are masked
+// around the checks so an interrupt between them and the WFI still ends the WFI (a pending
+// interrupt wakes the core even while masked); its handler runs once they are unmasked.
+void stedi_sleep_until(uint64_t due_ms) {
+  __asm volatile("cpsid i" ::: "memory");
+  uint64_t now = stedi_milliseconds();
+  if (due_ms > now && !(UART0_STATE & 0x2u)) {
+    uint64_t wait_ms = due_ms - now;
+    // `now` is clock_sub_ms ticks into its millisecond: due_ms begins that much sooner.
+    uint32_t ticks = wait_ms >= SYSTICK_MAX_TICKS / TICKS_PER_MS ? SYSTICK_MAX_TICKS
+                                                                  : (uint32_t)wait_ms * TICKS_PER_MS - clock_sub_ms;
+    SYST_RVR = ticks - 1u;  // fires `ticks` ticks after the counter restarts
+    SYST_CVR = 0;           // restart now (a write clears it without firing)
+    __asm volatile("dsb\n wfi" ::: "memory");
+  }
+  __asm volatile("cpsie i\n isb" ::: "memory");
 }
 
 // A last word on the UART before stopping, so a trap (Swift precondition, bad access) is visible.
@@ -56,23 +113,6 @@ static void fault_say(const char *text) {
     UART0_DATA = (uint8_t)*text;
   }
 }
-
-// Prints a message and stops (used by the Swift side for unrecoverable boot errors).
-void stedi_halt(const char *message) {
-  fault_say("\r\n[stedi-fw] ");
-  fault_say(message);
-  fault_say("\r\n");
-  for (;;) __asm volatile("wfi");
-}
-
-// The firmware's state (Board/Main.swift binds StepTrainerFirmware<MPS2AN386Board> here). Sized
-// by the Makefile's FIRMWARE_STATE_BYTES; the Swift side halts at boot if the type outgrows it.
-#ifndef FIRMWARE_STATE_BYTES
-#define FIRMWARE_STATE_BYTES 3072
-#endif
-__attribute__((aligned(8))) uint8_t stedi_firmware_state[FIRMWARE_STATE_BYTES];
-size_t stedi_firmware_state_size(void) { return sizeof stedi_firmware_state; }
-void *stedi_firmware_state_address(void) { return stedi_firmware_state; }
 
 void HardFault_Handler(void) {
   fault_say("\r\n[stedi-fw] HardFault (Swift trap or bad access)\r\n");
@@ -102,9 +142,9 @@ void Reset_Handler(void) {
   for (;;) __asm volatile("wfi");
 }
 
-// Cortex-M vector table: initial stack pointer, then the 15 system exceptions. No external
-// interrupts are used (UART is polled), so the table stops at SysTick.
-__attribute__((section(".vectors"), used)) void (*const vector_table[16])(void) = {
+// Cortex-M vector table: initial stack pointer, the 15 system exceptions, then external
+// interrupts 0 (UART0 RX, a wake-up) and 1 (UART0 TX, never enabled).
+__attribute__((section(".vectors"), used)) void (*const vector_table[18])(void) = {
     (void (*)(void))(&__stack_top),
     Reset_Handler,
     Default_Handler,    // NMI
@@ -118,6 +158,8 @@ __attribute__((section(".vectors"), used)) void (*const vector_table[16])(void) 
     0,
     Default_Handler,  // PendSV
     SysTick_Handler,
+    UART0_RX_Handler,  // IRQ 0
+    Default_Handler,   // IRQ 1
 };
 
 // ---- C runtime symbols (no libc) -----------------------------------------------------------

@@ -2,9 +2,11 @@
 """End-to-end check of the emulated firmware: starts QEMU (mps2-an386) with fw.elf, opens UART0's
 pty raw, sends 0x00 + CONNECT (built with ../vectors/reference.py), decodes what comes back with
 reference.py's decoder, answers a TIME_SYNC_REQUEST, and reports. Also reads the main stack's
-high-water mark over QEMU's monitor (the reset handler paints the stack).
+high-water mark over QEMU's monitor (the reset handler paints the stack) and checks static RAM
+(.data + .bss, from the ELF) plus that mark against the RAM budget: on the real part both share it.
 
-Usage: tools/handshake.py build/fw.elf [seconds]   exit 0 when HELLO(sessionId) and readings came.
+Usage: tools/handshake.py build/fw.elf [seconds] [--ram-budget BYTES]
+exit 0 when HELLO(sessionId) and readings came and, with --ram-budget, static RAM + stack fit.
 """
 import os
 import re
@@ -20,6 +22,7 @@ import tty
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "vectors"))
 import reference  # noqa: E402
+from size import static_ram  # noqa: E402
 
 SESSION = 0x3B9F42D1
 STACK_TOP, STACK_PAINT_BYTES, PAINT = 0x20400000, 0x8000, 0xA5A5A5A5
@@ -65,8 +68,14 @@ def stack_high_water(sock_path: str) -> int | None:
 
 
 def main() -> int:
-    elf = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "..", "build", "fw.elf")
-    seconds = float(sys.argv[2]) if len(sys.argv) > 2 else 3.0
+    args = sys.argv[1:]
+    ram_budget = None
+    if "--ram-budget" in args:
+        at = args.index("--ram-budget")
+        ram_budget = int(args[at + 1])
+        del args[at:at + 2]
+    elf = args[0] if args else os.path.join(HERE, "..", "build", "fw.elf")
+    seconds = float(args[1]) if len(args) > 1 else 3.0
     mon = os.path.join(tempfile.mkdtemp(), "monitor.sock")
     qemu = subprocess.Popen(
         ["qemu-system-arm", "-M", "mps2-an386", "-nographic", "-monitor", f"unix:{mon},server,nowait",
@@ -150,9 +159,22 @@ def main() -> int:
         high = stack_high_water(mon)
         if high is not None:
             print(f"main stack high-water mark: {high} B (of {STACK_PAINT_BYTES} B painted)")
+        within_budget = True
+        if ram_budget is not None:
+            static = static_ram(elf)
+            if high is None:
+                print("FAIL: could not read the stack high-water mark, so the RAM budget is unchecked")
+                within_budget = False
+            else:
+                total = static + high
+                within_budget = total <= ram_budget
+                print(f"RAM: static {static} B + stack high-water {high} B = {total} B of {ram_budget} B budget"
+                      f"{'' if within_budget else ' -- FAIL: over budget'}")
         answered = any(h["sessionId"] == SESSION for h in hellos)
-        print("PASS" if answered and rows else "FAIL", "- HELLO for our session:", answered, "readings:", len(rows))
-        return 0 if answered and rows else 1
+        passed = answered and bool(rows) and within_budget
+        print("PASS" if passed else "FAIL", "- HELLO for our session:", answered, "readings:", len(rows),
+              "RAM within budget:", within_budget)
+        return 0 if passed else 1
     finally:
         qemu.terminate()
         qemu.wait(timeout=5)

@@ -21,6 +21,11 @@ def sections(path):
         yield data[strtab[4] + name:end].decode(), type_, flags, addr, size
 
 
+def static_ram(path):
+    """.data + .bss: the bytes of RAM the image occupies before the stack."""
+    return sum(size for _name, _type, flags, addr, size in sections(path) if flags & SHF_ALLOC and addr >= RAM_START)
+
+
 def main():
     path, flash_budget, ram_budget = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
     flash = ram = 0
