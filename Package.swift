@@ -116,15 +116,7 @@ let package = Package(
     // Erasure across every zone and the ingest log, and the compliance audit: what acts on a whole
     // lake for privacy. The erasure list and matching it applies live in Lakehouse, because the
     // pipeline and the ingest service apply them on every run too.
-    .target(
-      name: "LakePrivacy",
-      dependencies: [
-        "Lakehouse",
-        "LakeStorage",
-        .product(name: "Crypto", package: "swift-crypto"),
-      ],
-      exclude: ["README.md"]
-    ),
+    .target(name: "LakePrivacy", dependencies: ["Lakehouse", "LakeStorage"], exclude: ["README.md"]),
     // The ingest service's HTTP contract: paths, request and response bodies, access tokens and
     // the one client. No server framework here: the fleet and the capture command use it too.
     .target(
