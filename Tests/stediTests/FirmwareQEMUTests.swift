@@ -120,6 +120,36 @@ import Testing
     }
   }
 
+  /// A capture run with 600 bytes of line noise sent into the firmware's UART 3 s in (the pty's
+  /// host side is open in the capture too; the kernel hands the device both writers' bytes).
+  struct NoisyCapture {
+    /// When the noise was sent, wall-clock epoch ms.
+    var noiseAt: Int64
+    /// Whether the pty could be opened for the noise.
+    var noiseSent: Bool
+    var status: Int32
+    var summary: [String: Any]
+    var stderr: String
+
+    static func run(_ arguments: [String]) throws -> NoisyCapture {
+      let capture = try StediProcess.start(arguments)
+      Thread.sleep(forTimeInterval: 3)
+      let noiseAt = Int64(Date().timeIntervalSince1970 * 1000)
+      let pty = arguments[arguments.firstIndex(of: "--port")! + 1]
+      let noise = FileHandle(forWritingAtPath: pty)
+      var random = SystemRandomNumberGenerator()
+      noise?.write(Data((0..<600).map { _ in UInt8.random(in: 0...255, using: &random) }))
+      try? noise?.close()
+      capture.waitUntilExit()
+      let stdout = (capture.standardOutput as! Pipe).fileHandleForReading.readDataToEndOfFile()
+      let stderr = (capture.standardError as! Pipe).fileHandleForReading.readDataToEndOfFile()
+      return NoisyCapture(
+        noiseAt: noiseAt, noiseSent: noise != nil, status: capture.terminationStatus,
+        summary: try JSONSerialization.jsonObject(with: stdout) as? [String: Any] ?? [:],
+        stderr: String(decoding: stderr, as: UTF8.self))
+    }
+  }
+
   @Test func captureReadsTheEmulatedFirmwareIntoTheLake() throws {
     let scratch = try TemporaryFolder()
     defer { scratch.remove() }
@@ -162,23 +192,12 @@ import Testing
     defer { scratch.remove() }
     let emulator = try Emulator.boot(log: "\(scratch.path)/qemu.log")
     defer { emulator.stop() }
-    let capture = try StediProcess.start([
+    let capture = try NoisyCapture.run([
       "capture", "--json", "--port", emulator.pty, "--lake", "\(scratch.path)/lake", "--duration", "7", "--rate", "16",
     ])
-    // Half way through, a burst of line noise into the firmware's UART (the pty's host side is
-    // open in the capture too; the kernel hands the device both writers' bytes).
-    Thread.sleep(forTimeInterval: 3)
-    let noiseAt = Int64(Date().timeIntervalSince1970 * 1000)
-    let noise = FileHandle(forWritingAtPath: emulator.pty)
-    var random = SystemRandomNumberGenerator()
-    noise?.write(Data((0..<600).map { _ in UInt8.random(in: 0...255, using: &random) }))
-    try? noise?.close()
-    capture.waitUntilExit()
-    let stdout = (capture.standardOutput as! Pipe).fileHandleForReading.readDataToEndOfFile()
-    let stderr = (capture.standardError as! Pipe).fileHandleForReading.readDataToEndOfFile()
-    #expect(capture.terminationStatus == 0, "\(String(decoding: stderr, as: UTF8.self))")
-    #expect(noise != nil, "could not open \(emulator.pty) for the noise")
-    let summary = try JSONSerialization.jsonObject(with: stdout) as? [String: Any] ?? [:]
+    let (noiseAt, summary) = (capture.noiseAt, capture.summary)
+    #expect(capture.status == 0, "\(capture.stderr)")
+    #expect(capture.noiseSent, "could not open \(emulator.pty) for the noise")
     #expect(summary["serialNumber"] as? String == Self.serial)
     let landed = try Self.landed("\(scratch.path)/lake")
     let gaps = zip(landed, landed.dropFirst()).map { $1.time - $0.time }
@@ -208,23 +227,14 @@ import Testing
     defer { emulator.stop() }
     let seconds = 8
     let before = Int64(Date().timeIntervalSince1970 * 1000)
-    let capture = try StediProcess.start([
+    let capture = try NoisyCapture.run([
       "capture", "--json", "--port", emulator.pty, "--lake", "\(scratch.path)/lake", "--duration", "\(seconds)",
     ])
-    Thread.sleep(forTimeInterval: 3)
-    let noiseAt = Int64(Date().timeIntervalSince1970 * 1000)
-    let noise = FileHandle(forWritingAtPath: emulator.pty)
-    var random = SystemRandomNumberGenerator()
-    noise?.write(Data((0..<600).map { _ in UInt8.random(in: 0...255, using: &random) }))
-    try? noise?.close()
-    capture.waitUntilExit()
     let after = Int64(Date().timeIntervalSince1970 * 1000)
     busy.stop()
-    let stdout = (capture.standardOutput as! Pipe).fileHandleForReading.readDataToEndOfFile()
-    let stderr = (capture.standardError as! Pipe).fileHandleForReading.readDataToEndOfFile()
-    #expect(capture.terminationStatus == 0, "\(String(decoding: stderr, as: UTF8.self))")
-    #expect(noise != nil, "could not open \(emulator.pty) for the noise")
-    let summary = try JSONSerialization.jsonObject(with: stdout) as? [String: Any] ?? [:]
+    let (noiseAt, summary) = (capture.noiseAt, capture.summary)
+    #expect(capture.status == 0, "\(capture.stderr)")
+    #expect(capture.noiseSent, "could not open \(emulator.pty) for the noise")
     #expect(summary["serialNumber"] as? String == Self.serial)
     // Nothing lost, repeated or reordered, before or after the garbage; no frame the device sent rejected.
     #expect(summary["lost"] as? Int == 0 && summary["duplicates"] as? Int == 0 && summary["reconnects"] as? Int == 0)
