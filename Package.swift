@@ -56,10 +56,10 @@ let package = Package(
     // The device side, written against a hardware-abstraction protocol; no Foundation, builds as
     // Embedded Swift for the Cortex-M firmware (firmware-protocol/firmware) and natively for tests.
     .target(name: "StepTrainerFirmware", dependencies: ["StepTrainerProtocol"], exclude: ["README.md"]),
-    // A Step Trainer in software, speaking the protocol on a pseudo-terminal like a USB device.
+    // A Step Trainer in software: the firmware on a simulated board, on a pseudo-terminal like a USB device.
     .target(
       name: "StepTrainerSimulator",
-      dependencies: ["StepTrainerProtocol", "SerialPort", "Motion", "SeededRandom"],
+      dependencies: ["StepTrainerFirmware", "StepTrainerProtocol", "SerialPort", "Motion", "SeededRandom"],
       exclude: ["README.md"]
     ),
     // libFuzzer entry point for the frame decoder; see README "Fuzzing". Without -DSTEDI_FUZZ it
@@ -86,6 +86,9 @@ let package = Package(
         "Lakehouse",
         // Tokens and keys, for the ingest fakes.
         "IngestAPI",
+        // Frames, for the device test bench the firmware and simulator tests share.
+        "StepTrainerProtocol",
+        "Checksums",
         .product(name: "Logging", package: "swift-log"),
         // swift-log's in-memory handler: how a test proves what is never logged.
         .product(name: "InMemoryLogging", package: "swift-log"),
@@ -207,12 +210,12 @@ let package = Package(
     ),
     .testTarget(
       name: "StepTrainerFirmwareTests",
-      dependencies: ["StepTrainerFirmware", "StepTrainerProtocol", "Checksums", "SeededRandom"]
+      dependencies: ["StepTrainerFirmware", "StepTrainerProtocol", "Checksums", "SeededRandom", "StediTestSupport"]
     ),
     .testTarget(name: "ChecksumsTests", dependencies: ["Checksums"]),
     .testTarget(
       name: "StepTrainerSimulatorTests",
-      dependencies: ["StepTrainerSimulator", "StepTrainerProtocol", "SerialPort"]
+      dependencies: ["StepTrainerSimulator", "StepTrainerFirmware", "StepTrainerProtocol", "SerialPort", "StediTestSupport"]
     ),
     .testTarget(
       name: "LakeStorageTests",

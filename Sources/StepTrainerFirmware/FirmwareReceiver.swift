@@ -52,6 +52,7 @@ extension StepTrainerFirmware {
     lastHostFrameMs = receivedMs
     switch frame {
     case .connect(let sessionId):
+      counters.sessionsStarted &+= 1
       state = .connected
       self.sessionId = sessionId
       nextTimerMs = receivedMs + Self.timerPeriodMs
@@ -112,6 +113,7 @@ extension StepTrainerFirmware {
   }
 
   mutating func nack(_ type: UInt8, _ sequence: UInt16, _ reason: NackReason) {
+    if hostListening { counters.nacksSent &+= 1 }
     send(Nack(answeredType: type, answeredSequence: sequence, reason: reason))
   }
 }

@@ -11,7 +11,9 @@ extension StepTrainerFirmware {
   /// Encodes a frame whose payload `writePayload` writes, with the next sequence, straight into
   /// the one wire buffer (COBS in place) and writes it to the UART.
   mutating func sendFrame(_ type: MessageType, _ writePayload: (inout PayloadWriter) -> Void) {
+    guard hostListening else { return }
     Self.transmit(type, &encoder, &board, writePayload)
+    counters.framesSent &+= 1
   }
 
   /// `sendFrame` over just the encoder and the board, so a payload writer may read the rest of the
@@ -33,6 +35,7 @@ extension StepTrainerFirmware {
   /// Sends a HELLO after a 0x00: a HELLO is the first frame a host that just opened the port
   /// sees, and the delimiter ends whatever partial bytes the line carried (PROTOCOL.md 3.3).
   mutating func sendHello(sessionId: UInt32, atMs now: UInt64) {
+    guard hostListening else { return }
     var delimiter = FrameFormat.delimiter
     withUnsafePointer(to: &delimiter) { board.uartWrite(UnsafeBufferPointer(start: $0, count: 1)) }
     send(
@@ -57,6 +60,7 @@ extension StepTrainerFirmware {
       if wanted == 1 {
         send(first)
         ring.removeFirst(1)
+        counters.readingsSent &+= 1
         continue
       }
       // A batch holds consecutive readings within 65.5 s of its first (what ReadingBatch.append
@@ -83,6 +87,8 @@ extension StepTrainerFirmware {
         }
       }
       ring.removeFirst(count)
+      counters.framesSent &+= 1
+      counters.readingsSent &+= UInt32(count)
     }
   }
 

@@ -37,10 +37,21 @@ public protocol StepTrainerBoard {
   mutating func storeSettings(_ settings: FirmwareSettings)
   /// Whether settings are stored but fail their integrity check (`loadSettings()` then returns nil).
   mutating func storedSettingsAreCorrupt() -> Bool
+  /// Whether a host holds the port open (USB-CDC's DTR): while it does not, the firmware sends
+  /// nothing and keeps its readings, since bytes written to a closed port are lost.
+  mutating func hostIsListening() -> Bool
+  /// Called with every sample as the firmware stores it, for a board that logs or shows them.
+  mutating func didTakeSample(_ reading: Reading)
 }
 
 extension StepTrainerBoard {
   /// A board that cannot tell corrupt settings from absent ones says absent; the firmware still
   /// treats out-of-range values from `loadSettings()` as corrupt.
   public mutating func storedSettingsAreCorrupt() -> Bool { false }
+
+  /// A UART without a DTR line (or a board that cannot read it) is always listened to.
+  public mutating func hostIsListening() -> Bool { true }
+
+  /// Most boards show nothing per sample.
+  public mutating func didTakeSample(_ reading: Reading) {}
 }

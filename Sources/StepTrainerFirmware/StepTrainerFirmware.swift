@@ -19,6 +19,8 @@ public struct StepTrainerFirmware<Board: StepTrainerBoard> {
   public let bootId: UInt32
   /// Readings dropped since boot because the ring was full.
   public internal(set) var droppedCount: UInt32 = 0
+  /// Frames, readings and sessions since boot.
+  public internal(set) var counters = FirmwareCounters()
 
   var ring = ReadingRing()
   var schedule: SampleSchedule
@@ -31,6 +33,8 @@ public struct StepTrainerFirmware<Board: StepTrainerBoard> {
   var lastOverflowFaultMs: UInt64?
   var lastDropMs: UInt64 = 0
   var droppedReported: UInt32 = 0
+  /// Whether the host held the port open at the start of this poll (`Board.hostIsListening()`).
+  var hostListening = true
   /// Set when the stored settings were corrupt: the next session starts with a FAULT saying so.
   var settingsFaultPending: Bool
   let bootMs: UInt64
@@ -82,20 +86,26 @@ public struct StepTrainerFirmware<Board: StepTrainerBoard> {
   /// One iteration of the main loop: answers what the host sent, then samples, sends heartbeats
   /// or HELLOs and streams readings as they fall due. Never blocks except in the board's calls.
   public mutating func poll() {
+    hostListening = board.hostIsListening()
     receive()
     let now = board.milliseconds()
-    if state == .connected && now &- lastHostFrameMs >= Self.linkTimeoutMs { enterWaiting(atMs: now) }
+    if state == .connected && now &- lastHostFrameMs >= Self.linkTimeoutMs {
+      counters.linkTimeouts &+= 1
+      enterWaiting(atMs: now)
+    }
     if now >= schedule.nextMs { takeSample(atMs: now) }
     if now >= nextTimerMs { timerFired(atMs: now) }
-    if state == .connected { stream(atMs: now) }
+    if state == .connected && hostListening { stream(atMs: now) }
   }
 
   /// When `poll()` next has timed work (a sample, a HELLO or HEARTBEAT, the link timeout, frames
   /// to stream or an overflow to report); 0 when it has some now. A board may sleep until then, or
   /// until a byte arrives, instead of polling: whatever `poll()` would do before is nothing.
-  public var nextDueMs: UInt64 {
+  // Always inlined: called on the main loop's local firmware, an outlined getter takes a copy of
+  // the whole state (2.8 KB of stack) to pass it, which `make check` measured.
+  @inline(__always) public var nextDueMs: UInt64 {
     var due = min(schedule.nextMs, nextTimerMs)
-    if state == .connected {
+    if state == .connected && hostListening {
       // Mirrors stream(atMs:): a frame is due while the ring holds a batch, an overflow FAULT
       // once a second after the previous one.
       if ring.count > 0 && ring.count >= Int(settings.batchSize) { return 0 }
@@ -103,8 +113,8 @@ public struct StepTrainerFirmware<Board: StepTrainerBoard> {
         guard let last = lastOverflowFaultMs else { return 0 }
         due = min(due, last &+ 1000)
       }
-      due = min(due, lastHostFrameMs &+ Self.linkTimeoutMs)
     }
+    if state == .connected { due = min(due, lastHostFrameMs &+ Self.linkTimeoutMs) }
     return due
   }
 
@@ -125,10 +135,13 @@ public struct StepTrainerFirmware<Board: StepTrainerBoard> {
     let first = board.measureEchoMicroseconds()
     let second = board.measureEchoMicroseconds()
     let third = board.measureEchoMicroseconds()
-    if ring.append(DistanceSample.median(first, second, third), timeMs: now) {
+    let sample = DistanceSample.median(first, second, third)
+    if ring.append(sample, timeMs: now) {
       droppedCount &+= 1
       lastDropMs = now
     }
+    board.didTakeSample(
+      Reading(index: ring.nextIndex &- 1, deviceTimeMs: now, distanceMm: sample.distanceMm, status: sample.status))
     schedule.taken(atMs: now)
   }
 

@@ -9,12 +9,8 @@ public struct SimulatorOptions: Sendable {
   public var sampleRateCentihertz: UInt16
   /// Readings per frame after boot (1 sends READINGs, up to 45).
   public var batchSize: Int
-  /// How many readings the ring buffer holds (1 to 65,535).
-  public var bufferCapacity: Int
   /// Seeds everything random: serial number, boot ids, the person exercising, sensor noise, line noise.
   public var seed: UInt64
-  /// Firmware version reported in HELLO.
-  public var firmware: (major: UInt8, minor: UInt8, patch: UInt8)
   /// Standard deviation of the sensor's measurement jitter, in millimetres.
   public var jitterMm: Double
   /// Chance per sample that no echo returns (status `noEcho`).
@@ -28,22 +24,17 @@ public struct SimulatorOptions: Sendable {
   /// Whether the simulator keeps a log of generated samples and corrupted frames (see `SimulatedStepTrainer.log`).
   public var keepsLog: Bool
 
-  /// The sensor's valid range in millimetres, as HELLO reports it (an HC-SR04-style ultrasonic sensor).
-  public static let distanceRangeMm: ClosedRange<UInt16> = 20...4000
-
-  /// Options with the defaults of a quiet 10 Hz device.
+  /// Options with the defaults of a quiet 10 Hz device. The buffer's size and the firmware version
+  /// are the firmware's own (`StepTrainerFirmware.bufferCapacity`, `.firmwareVersion`).
   public init(
     seed: UInt64 = 1, serialNumber: DeviceSerialNumber? = nil, sampleRateCentihertz: UInt16 = 1000, batchSize: Int = 1,
-    bufferCapacity: Int = 512, firmware: (major: UInt8, minor: UInt8, patch: UInt8) = (1, 0, 0),
     jitterMm: Double = 3, noEchoChance: Double = 0.01, outOfRangeChance: Double = 0.003,
     garbageBurstsPerMinute: Double = 0, bitFlipChance: Double = 0, keepsLog: Bool = true
   ) {
     self.serialNumber = serialNumber
     self.sampleRateCentihertz = sampleRateCentihertz
     self.batchSize = batchSize
-    self.bufferCapacity = bufferCapacity
     self.seed = seed
-    self.firmware = firmware
     self.jitterMm = jitterMm
     self.noEchoChance = noEchoChance
     self.outOfRangeChance = outOfRangeChance
@@ -69,9 +60,6 @@ public struct SimulatorOptions: Sendable {
     }
     if !(1...ReadingBatch.capacity).contains(batchSize) {
       return "batch size must be 1 to \(ReadingBatch.capacity), not \(batchSize)"
-    }
-    if !(1...Int(UInt16.max)).contains(bufferCapacity) {
-      return "buffer capacity must be 1 to \(UInt16.max), not \(bufferCapacity)"
     }
     if !(0...1).contains(noEchoChance) || !(0...1).contains(outOfRangeChance) || !(0...1).contains(bitFlipChance) {
       return "chances must be between 0 and 1"

@@ -1,8 +1,12 @@
 import SeededRandom
+import StepTrainerFirmware
 import StepTrainerProtocol
 
-/// The device's HC-SR04-style sensor: the true foot distance plus a few millimetres of jitter, occasional missing
-/// echoes and stray out-of-range echoes, each reported with its status.
+/// The device's HC-SR04-style sensor: the echoes of the true foot distance with a few millimetres of
+/// jitter each, occasionally no echo at all, or a stray echo from outside the sensor's range.
+///
+/// It gives echo round trips, as the hardware does; the firmware turns each sample's three into a
+/// distance and a status (`DistanceSample.median`), so the simulator's readings are the firmware's.
 struct UltrasonicSensor {
   private var random: SplitMix64
   private var timeline: ExerciseTimeline
@@ -19,27 +23,31 @@ struct UltrasonicSensor {
     outOfRangeChance = options.outOfRangeChance
   }
 
-  /// A measurement at `ms` (simulator time, never decreasing): the distance field and its status.
-  mutating func measure(atMs ms: UInt64) -> (distanceMm: UInt16, status: ReadingStatus) {
-    let range = SimulatorOptions.distanceRangeMm
+  /// The three echo round trips (µs, nil: none came back) of one sample at `ms` (simulator time,
+  /// never decreasing). `noEchoChance` and `outOfRangeChance` are per sample: a lost or stray
+  /// echo affects all three, so the median keeps it and the sample carries that status.
+  mutating func echoes(atMs ms: UInt64) -> [UInt32?] {
     let trueMm = timeline.footDistanceCm(atMs: ms) * 10
     // Every draw is made for every sample, so one sample's outcome never shifts the next one's noise.
-    let jitter = random.gaussian(deviation: jitterMm)
+    let jitters = (0..<3).map { _ in random.gaussian(deviation: jitterMm) }
     let roll = random.unit()
     let pick = random.next()
-    if roll < noEchoChance {
-      // Firmwares report a lost echo as 0 or as the range's end (the echo timer ran out).
-      return (pick & 1 == 0 ? 0 : range.upperBound, .noEcho)
-    }
+    if roll < noEchoChance { return [nil, nil, nil] }
     if roll < noEchoChance + outOfRangeChance {
       // A stray echo: inside the blind zone in front of the transducers, or a far reflection beyond the range.
-      let raw = pick & 1 == 0 ? 2 + (pick >> 1) % 18 : 4001 + (pick >> 1) % 2500
-      return (UInt16(raw), .outOfRange)
+      let strayMm =
+        pick & 1 == 0
+        ? 2 + Double((pick >> 1) % UInt64(DistanceSample.minDistanceMm - 2))
+        : Double(DistanceSample.maxDistanceMm) + 1 + Double((pick >> 1) % 2500)
+      let echo = Self.echoMicroseconds(millimetres: strayMm)
+      return [echo, echo, echo]
     }
-    let measured = (trueMm + jitter).rounded()
-    guard measured >= Double(range.lowerBound), measured <= Double(range.upperBound) else {
-      return (UInt16(max(0, min(Double(UInt16.max), measured))), .outOfRange)
-    }
-    return (UInt16(measured), .ok)
+    return jitters.map { Self.echoMicroseconds(millimetres: (trueMm + $0).rounded()) }
+  }
+
+  /// The round trip of sound (343 m/s) to an object `millimetres` away and back, rounded so the
+  /// firmware's conversion gives the distance back exactly.
+  static func echoMicroseconds(millimetres: Double) -> UInt32 {
+    UInt32((max(0, millimetres) * 2000 / 343).rounded())
   }
 }

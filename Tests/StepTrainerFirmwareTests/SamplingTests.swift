@@ -29,6 +29,7 @@ import Testing
     host.connect()
     host.keepAlive = true
     // Polled only every 250 ms: at 10 Hz most slots are missed, and no two samples share a time.
+    host.device.loopPeriodMs = 250
     host.run(until: 10_000, stepMs: 250)
     let times = host.readings.map(\.deviceTimeMs)
     #expect(Set(times).count == times.count)

@@ -99,7 +99,8 @@ import Testing
     host.keepAlive = true
     host.run(forMs: 20_000, stepMs: 3)
     #expect(host.firmware.state == .connected)
-    #expect(host.hellos.count == 1)
+    // The unsolicited HELLO at boot, the answer to CONNECT, and none after.
+    #expect(host.hellos.map(\.sessionId) == [0, 0x5EED_0001])
     #expect(host.readings.count == 200)
   }
 
@@ -109,6 +110,6 @@ import Testing
     host.run(forMs: 500)
     host.connect(sessionId: 2)
     #expect(host.firmware.sessionId == 2)
-    #expect(host.hellos.map(\.sessionId) == [1, 2])
+    #expect(host.hellos.map(\.sessionId) == [0, 1, 2])
   }
 }

@@ -1,8 +1,9 @@
+import StepTrainerFirmware
 import StepTrainerProtocol
 import StepTrainerSimulator
 import Testing
 
-@Suite("Sessions: waiting, handshake, liveness, restart")
+@Suite("The simulated device: identity, truth log, restart")
 struct SessionTests {
   @Test("while waiting the device sends one unsolicited HELLO per second and nothing else; its first byte is 0x00")
   func unsolicitedHello() {
@@ -10,7 +11,7 @@ struct SessionTests {
     bench.run(until: 5500)
     #expect(bench.wire.first == 0)
     #expect(bench.rejected.isEmpty)
-    #expect(bench.messages().count == bench.hellos.count)
+    #expect(bench.messages.count == bench.hellos.count)
     #expect(bench.hellos.map(\.deviceTimeMs) == [0, 1000, 2000, 3000, 4000, 5000])
     #expect(bench.hellos.allSatisfy { $0.sessionId == 0 && $0.bootId == bench.device.bootId })
     let hello = bench.hellos[0]
@@ -19,8 +20,11 @@ struct SessionTests {
     #expect(hello.sensorKind == .ultrasonic)
     #expect(hello.sampleRateCentihertz == 1000)
     #expect(hello.minDistanceMm == 20 && hello.maxDistanceMm == 4000)
-    #expect(hello.bufferCapacity == 512)
-    #expect((hello.firmwareMajor, hello.firmwareMinor, hello.firmwarePatch) == (1, 0, 0))
+    // The firmware's own figures: the simulator runs it, and reports what it reports.
+    #expect(Int(hello.bufferCapacity) == StepTrainerFirmware<SimulatedBoard>.bufferCapacity)
+    let version = StepTrainerFirmware<SimulatedBoard>.firmwareVersion
+    #expect(
+      (hello.firmwareMajor, hello.firmwareMinor, hello.firmwarePatch) == (version.major, version.minor, version.patch))
     #expect(bench.device.state == .waiting)
   }
 
@@ -62,17 +66,6 @@ struct SessionTests {
     #expect(readings.map { GeneratedSample(reading: $0, bootId: hello.bootId) } == bench.device.log.samples)
   }
 
-  @Test("a CONNECT while connected restarts the session with the new id")
-  func reconnect() {
-    var bench = TestBench()
-    bench.connect(sessionId: 1)
-    bench.run(until: 1500)
-    bench.connect(sessionId: 2)
-    #expect(bench.hellos.last?.sessionId == 2)
-    #expect(bench.device.sessionId == 2)
-    #expect(bench.device.counters.hostConnections == 2)
-  }
-
   @Test("time sync: t1 echoed, t2 and t3 the device clock when the request arrived")
   func timeSync() {
     var bench = TestBench()
@@ -97,47 +90,6 @@ struct SessionTests {
       return
     }
     #expect(after == TimeSyncResponse(t1: 7, t2: 600, t3: 600))
-  }
-
-  @Test("time sync while waiting is refused: NACK notConnected")
-  func timeSyncWhileWaiting() {
-    var bench = TestBench()
-    bench.run(until: 100)
-    let sequence = bench.send(.timeSyncRequest(TimeSyncRequest(t1: 1)))
-    #expect(bench.nacks == [Nack(answeredType: 0x20, answeredSequence: sequence, reason: .notConnected)])
-  }
-
-  @Test("3 s without a host frame: back to waiting with unsolicited HELLOs, readings buffered, no heartbeats")
-  func linkTimeout() {
-    var bench = TestBench()
-    bench.run(until: 1000)
-    bench.connect()
-    bench.run(until: 9000)
-    #expect(bench.device.state == .waiting)
-    #expect(bench.device.counters.linkTimeouts == 1)
-    // Heartbeats at 2 s and 3 s; the link died at 4 s, before the third.
-    #expect(bench.heartbeats.map(\.timeMs) == [2000, 3000])
-    let unsolicited = bench.hellos.filter { $0.sessionId == 0 }
-    #expect(unsolicited.map(\.deviceTimeMs) == [0, 1000, 4000, 5000, 6000, 7000, 8000, 9000])
-    // Readings until the timeout, then the buffer keeps the rest.
-    let readings = bench.readings
-    #expect(readings.last.map { $0.deviceTimeMs < 4000 } == true)
-    #expect(readings.count + bench.device.bufferedCount == bench.device.counters.samplesTaken)
-    #expect(bench.device.bufferedCount == 51)
-    // A host coming back gets the buffered readings, oldest first, without a gap.
-    bench.connect()
-    #expect(bench.readings.map(\.index) == Array(0..<UInt32(bench.device.counters.samplesTaken)))
-  }
-
-  @Test("a host that keeps sending heartbeats keeps the session for a minute")
-  func keepAlive() {
-    var bench = TestBench()
-    bench.keepAlive = true
-    bench.connect()
-    bench.run(until: 60_000, stepMs: 50)
-    #expect(bench.device.state == .connected)
-    #expect(bench.device.counters.linkTimeouts == 0)
-    #expect(bench.heartbeats.count == 60)
   }
 
   @Test("restart: 0x00 first, new boot id, sequence 0, waiting, sample index and device clock from 0")
@@ -170,6 +122,24 @@ struct SessionTests {
     #expect(after.first?.index == 0)
     #expect(after.first?.deviceTimeMs == 100)
     #expect(bench.device.log.samples.filter { $0.bootId == hello.bootId }.map(\.index) == Array(0..<5))
+  }
+
+  @Test("settings a host configured survive a restart, as the board's storage keeps them")
+  func settingsSurviveARestart() {
+    var bench = TestBench()
+    bench.keepAlive = true
+    bench.connect()
+    bench.run(until: 500)
+    bench.send(.configure(Configure(sampleRateCentihertz: 1600, batchSize: 4)))
+    #expect(bench.acks.count == 1)
+    bench.device.restart(atMs: 1000)
+    bench.keepAlive = false
+    bench.take()
+    bench.resetDecoder()
+    bench.run(until: 1500)
+    #expect(bench.hellos.first?.sampleRateCentihertz == 1600)
+    #expect(bench.device.batchSize == 4)
+    #expect(bench.device.firmware.board.storedSettings == FirmwareSettings(sampleRateCentihertz: 1600, batchSize: 4))
   }
 
   @Test("restarting drops the buffered samples and counts them")
