@@ -47,8 +47,11 @@ extension StepTrainerFirmware {
     }
   }
 
-  /// Answers a valid frame from the host (PROTOCOL.md 4.6).
+  /// Answers a valid frame from the host (PROTOCOL.md 4.6, 4.7).
   mutating func handle(_ frame: HostFrame, receivedMs: UInt64) {
+    // Liveness (4.3): a host-to-device message. A device-to-host one is not a host's: a line
+    // that echoes the device's own frames back must not keep a session alive.
+    if case .deviceToHost = frame { return }
     lastHostFrameMs = receivedMs
     switch frame {
     case .connect(let sessionId):
@@ -69,10 +72,10 @@ extension StepTrainerFirmware {
     case .configure(let configure, let sequence):
       guard state == .connected else { return nack(.configure, sequence, .notConnected) }
       guard configure.isApplicable else { return nack(.configure, sequence, .outOfRange) }
-      apply(configure, atMs: receivedMs)
+      apply(configure, atMs: board.milliseconds())
       send(Ack(answeredType: MessageType.configure.rawValue, answeredSequence: sequence))
-    case .other, .none, .rejected:
-      // A host's heartbeat only keeps the link alive; device-to-host messages need no answer.
+    case .heartbeat, .deviceToHost, .none, .rejected:
+      // A host's heartbeat only keeps the link alive.
       break
     }
   }
@@ -84,6 +87,9 @@ extension StepTrainerFirmware {
     if configure.sampleRateCentihertz != 0 { updated.sampleRateCentihertz = configure.sampleRateCentihertz }
     if configure.batchSize != 0 { updated.batchSize = configure.batchSize }
     guard updated != settings else { return }
+    // A batch never spans a settings change (4.5): what is buffered goes out first, at the old
+    // spacing, and the ACK follows it.
+    if state == .connected && hostListening { flush(atMs: now) }
     schedule.change(rateCentihertz: updated.sampleRateCentihertz, nowMs: now)
     settings = updated
     board.storeSettings(updated)
@@ -93,6 +99,8 @@ extension StepTrainerFirmware {
   mutating func answer(_ reason: FrameRejection, _ header: FrameHeader, receivedMs: UInt64) {
     switch reason {
     case .unknownType:
+      // A newer host's request (4.3): it keeps the link alive, and the NACK says we lack it.
+      lastHostFrameMs = receivedMs
       nack(header.type, header.sequence, .unknownType)
     case .version:
       // At most one per second: a newer host learns what we speak without a flood of NACKs.
@@ -101,6 +109,7 @@ extension StepTrainerFirmware {
       nack(header.type, header.sequence, .unsupportedVersion)
     case .payload:
       // The CRC matched, so this is a host's frame and not noise: say what was wrong with it.
+      lastHostFrameMs = receivedMs
       nack(header.type, header.sequence, .badPayload)
     case .oversize, .cobs, .tooShort, .length, .crc:
       // Indistinguishable from line noise: nothing to answer.
@@ -129,8 +138,10 @@ enum HostFrame {
   case timeSyncRequest(t1: UInt64, sequence: UInt16)
   /// CONFIGURE and the frame's sequence.
   case configure(Configure, sequence: UInt16)
-  /// Any other valid frame: it only keeps the link alive.
-  case other
+  /// A host's HEARTBEAT: it only keeps the link alive.
+  case heartbeat
+  /// A message only a device sends (HELLO, READING, ACK…): ignored, and not a sign of a host.
+  case deviceToHost
   /// A rejected frame that had a header.
   case rejected(FrameRejection, FrameHeader)
 
@@ -140,7 +151,8 @@ enum HostFrame {
     case .message(.timeSyncRequest(let request), let sequence):
       self = .timeSyncRequest(t1: request.t1, sequence: sequence)
     case .message(.configure(let configure), let sequence): self = .configure(configure, sequence: sequence)
-    case .message: self = .other
+    case .message(.heartbeat, _): self = .heartbeat
+    case .message: self = .deviceToHost
     case .rejected(let reason): self = header.map { .rejected(reason, $0) } ?? .none
     }
   }

@@ -48,48 +48,69 @@ extension StepTrainerFirmware {
   }
 
   /// Sends what the ring holds, oldest first: a READING per sample, or a READING_BATCH when
-  /// configured to batch or when a backlog built up (PROTOCOL.md 4.5).
+  /// configured to batch or when a backlog built up; a part-filled batch once its first reading
+  /// is `maxBatchAgeMs` old (PROTOCOL.md 4.5).
   mutating func stream(atMs now: UInt64) {
     reportOverflow(atMs: now)
     let batchSize = Int(settings.batchSize)
     var frames = 0
-    while ring.count >= batchSize && ring.count > 0 && frames < Self.readingFramesPerPoll {
+    while ring.count > 0 && frames < Self.readingFramesPerPoll {
+      let wanted: Int
+      if ring.count >= batchSize {
+        wanted = ring.count > batchSize ? min(ring.count, ReadingBatch.capacity) : batchSize
+      } else if now >= ring.reading(0, nowMs: now).deviceTimeMs &+ Self.maxBatchAgeMs {
+        wanted = ring.count
+      } else {
+        break
+      }
       frames += 1
-      let wanted = ring.count > batchSize ? min(ring.count, ReadingBatch.capacity) : batchSize
-      let first = ring.reading(0, nowMs: now)
-      if wanted == 1 {
-        send(first)
-        ring.removeFirst(1)
-        counters.readingsSent &+= 1
-        continue
-      }
-      // A batch holds consecutive readings within 65.5 s of its first (what ReadingBatch.append
-      // accepts); the rest waits for the next. Counted first, then written from the ring straight
-      // into the frame.
-      var count = 1
-      var lastOffset: UInt64 = 0
-      while count < wanted {
-        let time = ring.reading(count, nowMs: now).deviceTimeMs
-        guard time >= first.deviceTimeMs, time - first.deviceTimeMs <= UInt64(UInt16.max),
-          time - first.deviceTimeMs >= lastOffset
-        else { break }
-        lastOffset = time - first.deviceTimeMs
-        count += 1
-      }
-      Self.transmit(.readingBatch, &encoder, &board) { writer in
-        ReadingBatch.write(
-          firstIndex: first.index, firstTimeMs: first.deviceTimeMs, count: count, into: &writer
-        ) { i in
-          let reading = ring.reading(i, nowMs: now)
-          return ReadingBatch.Entry(
-            offsetMs: UInt16(truncatingIfNeeded: reading.deviceTimeMs &- first.deviceTimeMs),
-            distanceMm: reading.distanceMm, status: reading.status)
-        }
-      }
-      ring.removeFirst(count)
-      counters.framesSent &+= 1
-      counters.readingsSent &+= UInt32(count)
+      sendReadings(wanted, atMs: now)
     }
+    // For nextDueMs, which must not read the ring (see partialBatchDueMs).
+    partialBatchDueMs =
+      ring.count > 0 ? ring.reading(0, nowMs: now).deviceTimeMs &+ Self.maxBatchAgeMs : UInt64.max
+  }
+
+  /// Sends everything the ring holds, whatever the batch size (before a settings change).
+  mutating func flush(atMs now: UInt64) {
+    while ring.count > 0 { sendReadings(min(ring.count, ReadingBatch.capacity), atMs: now) }
+  }
+
+  /// Sends the `wanted` oldest readings (fewer if they do not fit one batch) in one frame.
+  mutating func sendReadings(_ wanted: Int, atMs now: UInt64) {
+    let first = ring.reading(0, nowMs: now)
+    if wanted == 1 {
+      send(first)
+      ring.removeFirst(1)
+      counters.readingsSent &+= 1
+      return
+    }
+    // A batch holds consecutive readings within 65.5 s of its first (what ReadingBatch.append
+    // accepts); the rest waits for the next. Counted first, then written from the ring straight
+    // into the frame.
+    var count = 1
+    var lastOffset: UInt64 = 0
+    while count < wanted {
+      let time = ring.reading(count, nowMs: now).deviceTimeMs
+      guard time >= first.deviceTimeMs, time - first.deviceTimeMs <= UInt64(UInt16.max),
+        time - first.deviceTimeMs >= lastOffset
+      else { break }
+      lastOffset = time - first.deviceTimeMs
+      count += 1
+    }
+    Self.transmit(.readingBatch, &encoder, &board) { writer in
+      ReadingBatch.write(
+        firstIndex: first.index, firstTimeMs: first.deviceTimeMs, count: count, into: &writer
+      ) { i in
+        let reading = ring.reading(i, nowMs: now)
+        return ReadingBatch.Entry(
+          offsetMs: UInt16(truncatingIfNeeded: reading.deviceTimeMs &- first.deviceTimeMs),
+          distanceMm: reading.distanceMm, status: reading.status)
+      }
+    }
+    ring.removeFirst(count)
+    counters.framesSent &+= 1
+    counters.readingsSent &+= UInt32(count)
   }
 
   /// Tells the host about readings lost to a full ring, at most once a second (PROTOCOL.md 5.8).

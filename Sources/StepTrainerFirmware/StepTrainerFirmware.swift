@@ -35,6 +35,10 @@ public struct StepTrainerFirmware<Board: StepTrainerBoard> {
   var droppedReported: UInt32 = 0
   /// Whether the host held the port open at the start of this poll (`Board.hostIsListening()`).
   var hostListening = true
+  /// When the part-filled batch in the ring must leave (UInt64.max: none), noted by each
+  /// `stream(atMs:)`. Stored, not computed in `nextDueMs`: reading the ring there made the main loop
+  /// copy the whole state (2.8 KB of stack) to call it.
+  var partialBatchDueMs = UInt64.max
   /// Set when the stored settings were corrupt: the next session starts with a FAULT saying so.
   var settingsFaultPending: Bool
   let bootMs: UInt64
@@ -50,6 +54,8 @@ public struct StepTrainerFirmware<Board: StepTrainerBoard> {
   /// Reading frames sent per `poll()`: one frame is at most 251 bytes (22 ms at 115,200 baud),
   /// so draining a backlog never holds up the next sample or an answer for long.
   static var readingFramesPerPoll: Int { 1 }
+  /// A part-filled batch leaves once its first reading is this old (PROTOCOL.md 4.5).
+  public static var maxBatchAgeMs: UInt64 { 250 }
 
   /// Boots: loads the settings (defaults, stored back, when absent or corrupt), picks a boot id
   /// and starts waiting, with the first unsolicited HELLO due at once.
@@ -109,6 +115,8 @@ public struct StepTrainerFirmware<Board: StepTrainerBoard> {
       // Mirrors stream(atMs:): a frame is due while the ring holds a batch, an overflow FAULT
       // once a second after the previous one.
       if ring.count > 0 && ring.count >= Int(settings.batchSize) { return 0 }
+      // Part-filled: due when its first reading is maxBatchAgeMs old.
+      due = min(due, partialBatchDueMs)
       if droppedCount != droppedReported {
         guard let last = lastOverflowFaultMs else { return 0 }
         due = min(due, last &+ 1000)

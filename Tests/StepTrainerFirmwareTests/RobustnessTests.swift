@@ -107,14 +107,36 @@ import Testing
     #expect(host.firmware.sessionId == 0x5EED_0001)
   }
 
-  @Test func rejectedFramesDoNotKeepTheLinkAlive() {
+  @Test func unknownTypesAndBadPayloadsKeepTheLinkAliveAsANewerHostsProbesDo() {
     var host = TestHost()
     host.connect()
     for i in 0..<40 {
-      host.sendRaw(rawFrame(version: 1, type: 0x7F, sequence: UInt16(i), payload: []))
+      host.sendRaw(rawFrame(type: 0x7F, sequence: UInt16(i), payload: []))
       host.run(forMs: 100)
     }
-    #expect(host.firmware.state == .waiting)
+    #expect(host.firmware.state == .connected)
+    for i in 0..<40 {
+      host.sendRaw(rawFrame(type: 0x01, sequence: UInt16(i), payload: [1, 0, 0, 0, 0]))
+      host.run(forMs: 100)
+    }
+    #expect(host.firmware.state == .connected)
+  }
+
+  @Test(arguments: [
+    ("another version", rawFrame(version: 2, type: 0x03, sequence: 1, payload: Array(repeating: 0, count: 15))),
+    ("a device-to-host message", FrameEncoder.encoded(.ack(Ack(answeredType: 0x30, answeredSequence: 1)), sequence: 1)),
+    ("noise", [0x05, 0x17, 0x99, 0x42, 0x13, 0x77, 0x00]),
+  ])
+  func otherFramesDoNotKeepTheLinkAlive(kind: String, frame: [UInt8]) {
+    var host = TestHost()
+    host.connect()
+    for _ in 0..<40 {
+      host.sendRaw([0] + frame)
+      host.run(forMs: 100)
+    }
+    #expect(host.firmware.state == .waiting, "\(kind)")
+    // Nothing was answered except what the rules say: at most a NACK per second for the version.
+    #expect(host.acks.isEmpty)
   }
 
   @Test func bytesSplitAcrossPollsStillDecode() {

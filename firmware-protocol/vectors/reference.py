@@ -11,8 +11,11 @@ Written from ../PROTOCOL.md alone (standard library only, Python 3.11). It provi
 
 Command line (paths are relative to this file, not to the working directory):
 
-    python3 reference.py --write   # regenerate frames.json and seeds.json (deterministic)
-    python3 reference.py --check   # decode and re-encode every case of frames.json
+    python3 reference.py --write   # regenerate frames.json, seeds.json, device.json
+    python3 reference.py --check   # decode and re-encode every case of frames.json; device.json
+
+device.json (revision 1.1) holds the device's behaviour of sections 4.2 to 4.9 as exchanges a
+harness replays against a device; its cases are defined in `build_device_cases`, from the spec.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 FRAMES_PATH = HERE / "frames.json"
 SEEDS_PATH = HERE / "seeds.json"
+DEVICE_PATH = HERE / "device.json"
 
 PROTOCOL_VERSION = 1
 HEADER_SIZE = 5  # version, type, sequence (u16), length
@@ -803,6 +807,170 @@ def build_cases() -> list[dict]:
     return cases
 
 
+# --------------------------------------------------------------------------- device.json (1.1)
+
+HARNESS_SESSION = 0x5EED0001  # the CONNECT a case's `connect` sends (sequence 0)
+
+
+def host_frame(json_type: str, sequence: int, **fields) -> str:
+    """Wire bytes (hex) of a valid host message."""
+    return encode(msg(json_type, sequence, **fields)).hex()
+
+
+def host_raw(type_: int, sequence: int, payload: bytes, **frame_overrides) -> str:
+    """Wire bytes (hex) of a frame built by hand (unknown types, other versions, bad payloads)."""
+    if type_ not in BY_TYPE and "seed" not in frame_overrides:
+        frame_overrides["seed"] = 0
+    return wire(build_frame(type_, sequence, payload, **frame_overrides)).hex()
+
+
+def answer_nack(answered_type: int, answered_sequence: int, reason: str) -> dict:
+    return {"type": "nack", "answeredType": answered_type, "answeredSequence": answered_sequence,
+            "reason": reason}
+
+
+def device_case(name, rule, steps, expect, *, connect=None, until=None, rate=1000, batch=1):
+    return {"name": name, "rule": rule,
+            "settings": {"sampleRateCentihertz": rate, "batchSize": batch},
+            "connect": connect, "steps": [{"atMs": t, "hex": h} for t, h in steps],
+            "untilMs": until if until is not None else steps[-1][0] + 300, "expect": expect}
+
+
+def build_device_cases() -> list[dict]:
+    heartbeat_req = dict(timeMs=1_700_000_000_000, state="connected", buffered=0, dropped=0)
+    configure_ok = dict(sampleRateCentihertz=1600, batchSize=0)
+    cases = []
+    # 4.7, waiting: requests that need a session are refused; nothing else is answered.
+    cases.append(device_case(
+        "waiting_configure_is_refused", "4.7 waiting x CONFIGURE",
+        [(500, host_frame("configure", 0, **configure_ok))],
+        {"answers": [answer_nack(0x30, 0, "notConnected")], "state": "waiting"}))
+    cases.append(device_case(
+        "waiting_time_sync_is_refused", "4.7 waiting x TIME_SYNC_REQUEST",
+        [(500, host_frame("timeSyncRequest", 7, t1=1_700_000_000_123))],
+        {"answers": [answer_nack(0x20, 7, "notConnected")], "state": "waiting"}))
+    cases.append(device_case(
+        "waiting_heartbeat_is_not_answered", "4.7 waiting x HEARTBEAT",
+        [(500, host_frame("heartbeat", 3, **heartbeat_req))], {"answers": [], "state": "waiting"}))
+    cases.append(device_case(
+        "waiting_unknown_type_is_nacked", "4.7 waiting x unknownType",
+        [(500, host_raw(0x7E, 0x1234, b"\x01\x02\x03"))],
+        {"answers": [answer_nack(0x7E, 0x1234, "unknownType")], "state": "waiting"}))
+    cases.append(device_case(
+        "waiting_other_version_is_nacked_with_bytes_1_to_3", "4.7 waiting x version; 4.7 NACK fields",
+        [(500, host_raw(0x01, 0x0302, b"\x02\x01\x00\x00\x00", version=2))],
+        {"answers": [answer_nack(0x01, 0x0302, "unsupportedVersion")], "state": "waiting"}))
+    cases.append(device_case(
+        "waiting_connect_with_session_zero_is_a_bad_payload", "4.7 waiting x payload",
+        [(500, host_raw(0x01, 4, b"\x01\x00\x00\x00\x00"))],
+        {"answers": [answer_nack(0x01, 4, "badPayload")], "state": "waiting"}))
+    cases.append(device_case(
+        "waiting_host_bound_messages_are_ignored", "4.7 waiting x host-bound types",
+        [(500, host_frame("reading", 1, index=0, deviceTimeMs=1, distanceMm=500, status="ok")
+          + host_frame("ack", 2, answeredType=0x30, answeredSequence=1))],
+        {"answers": [], "state": "waiting"}))
+    cases.append(device_case(
+        "waiting_connect_starts_a_session", "4.2; 4.7 waiting x CONNECT",
+        [(500, "00" + host_frame("connect", 0, protocolVersion=1, sessionId=HARNESS_SESSION))],
+        {"answers": [{"type": "hello", "protocolVersion": 1, "sessionId": HARNESS_SESSION}],
+         "state": "connected"}))
+    # 4.7, connected.
+    cases.append(device_case(
+        "connected_connect_of_a_newer_version_is_answered_with_1", "4.2 CONNECT.protocolVersion",
+        [(500, host_frame("connect", 1, protocolVersion=9, sessionId=0x1234))],
+        {"answers": [{"type": "hello", "protocolVersion": 1, "sessionId": 0x1234}],
+         "state": "connected"}, connect=200))
+    cases.append(device_case(
+        "connected_configure_of_two_bytes_is_a_bad_payload", "4.7 connected x payload",
+        [(500, host_raw(0x30, 1, b"\x40\x06"))],
+        {"answers": [answer_nack(0x30, 1, "badPayload")]}, connect=200))
+    cases.append(device_case(
+        "connected_heartbeat_with_state_7_is_a_bad_payload", "4.7 connected x payload",
+        [(500, host_raw(0x03, 1, struct.pack("<QBHI", 1, 7, 0, 0)))],
+        {"answers": [answer_nack(0x03, 1, "badPayload")]}, connect=200))
+    cases.append(device_case(
+        "connected_configure_out_of_range_is_refused", "4.7 connected x CONFIGURE; 5.6",
+        [(500, host_frame("configure", 1, sampleRateCentihertz=5000, batchSize=1))],
+        {"answers": [answer_nack(0x30, 1, "outOfRange")]}, connect=200))
+    cases.append(device_case(
+        "connected_configure_is_acknowledged", "4.7 connected x CONFIGURE",
+        [(500, host_frame("configure", 1, **configure_ok))],
+        {"answers": [{"type": "ack", "answeredType": 0x30, "answeredSequence": 1}]}, connect=200))
+    cases.append(device_case(
+        "connected_time_sync_is_answered", "4.4; 4.7 connected x TIME_SYNC_REQUEST",
+        [(500, host_frame("timeSyncRequest", 1, t1=1_700_000_000_456))],
+        {"answers": [{"type": "timeSyncResponse", "t1": 1_700_000_000_456}]},
+        connect=200))
+    configure_wire = encode(msg("configure", 1, **configure_ok))
+    cases.append(device_case(
+        "connected_crc_error_is_not_answered", "4.7 connected x crc",
+        [(500, flip_bit(configure_wire, 3, 2).hex())], {"answers": []}, connect=200))
+    # 4.3: what keeps the link alive (no heartbeats: only the steps).
+    every = list(range(500, 5001, 500))
+    cases.append(device_case(
+        "unknown_types_keep_the_link_alive", "4.3 sign of the host: unknownType",
+        [(t, host_raw(0x7F, i + 1, b"")) for i, t in enumerate(every)],
+        {"answers": [answer_nack(0x7F, i + 1, "unknownType") for i in range(len(every))],
+         "state": "connected"}, connect=200))
+    cases.append(device_case(
+        "bad_payloads_keep_the_link_alive", "4.3 sign of the host: payload",
+        [(t, host_raw(0x01, i + 1, b"\x01\x00\x00\x00\x00")) for i, t in enumerate(every)],
+        {"answers": [answer_nack(0x01, i + 1, "badPayload") for i in range(len(every))],
+         "state": "connected"}, connect=200))
+    cases.append(device_case(
+        "other_versions_do_not_keep_the_link_alive", "4.3; 4.7 version, one NACK per second",
+        [(t, host_raw(0x03, i + 1, bytes(15), version=2)) for i, t in enumerate(every)],
+        {"answers": [answer_nack(0x03, i + 1, "unsupportedVersion")
+                     for i, t in enumerate(every) if (t - 500) % 1000 == 0],
+         "state": "waiting"}, connect=200))
+    cases.append(device_case(
+        "host_bound_messages_do_not_keep_the_link_alive", "4.3; 4.7 host-bound types",
+        [(t, host_frame("ack", i + 1, answeredType=0x02, answeredSequence=i)) for i, t in enumerate(every)],
+        {"answers": [], "state": "waiting"}, connect=200))
+    # 4.4: a time sync goes ahead of a backlog (5 s of readings buffered while waiting).
+    cases.append(device_case(
+        "time_sync_goes_ahead_of_the_backlog", "4.4 time-sync priority",
+        [(5000, "00" + host_frame("connect", 0, protocolVersion=1, sessionId=HARNESS_SESSION)
+          + host_frame("timeSyncRequest", 1, t1=1_700_000_000_789))],
+        {"answers": [{"type": "hello", "sessionId": HARNESS_SESSION},
+                     {"type": "timeSyncResponse", "t1": 1_700_000_000_789}],
+         "readingFramesBeforeLastAnswer": 1}))
+    # 4.5: batch age and settings changes; the host keeps the link with a heartbeat a second.
+    beats = [(t, host_frame("heartbeat", i + 1, **heartbeat_req)) for i, t in enumerate(range(1200, 20_001, 1000))]
+    for rate, batch in [(100, 45), (1600, 45), (1000, 10)]:
+        cases.append(device_case(
+            f"a_part_filled_batch_leaves_within_250_ms_{rate}_centihertz_batch_{batch}", "4.5 batch age",
+            beats, {"answers": [], "state": "connected", "maxReadingAgeMs": 250},
+            connect=200, until=20_000, rate=rate, batch=batch))
+    change = [(t, h) for t, h in beats if t < 2130] + [
+        (2130, host_frame("configure", 100, sampleRateCentihertz=100, batchSize=0))] + [
+        (t, h) for t, h in beats if 2130 < t <= 8000]
+    cases.append(device_case(
+        "a_batch_never_spans_a_rate_change", "4.5 flush before a settings change",
+        change, {"answers": [{"type": "ack", "answeredType": 0x30, "answeredSequence": 100}],
+                 "state": "connected", "maxReadingAgeMs": 250, "batchSpacingsMs": [62, 63, 1000]},
+        connect=200, until=8000, rate=1600, batch=45))
+    return cases
+
+
+def device_document() -> dict:
+    return {"protocolVersion": PROTOCOL_VERSION, "revision": "1.1", "cases": build_device_cases()}
+
+
+def check_device() -> list[str]:
+    """device.json must be exactly what the case definitions give, and every step must decode
+    as its definition says (the frames built by hand to their stated outcomes)."""
+    problems = []
+    if json.loads(DEVICE_PATH.read_text()) != device_document():
+        problems.append("device.json differs from the cases defined in reference.py (run --write)")
+    for case in build_device_cases():
+        for step in case["steps"]:
+            events, _, pending, _ = decode_stream(bytes.fromhex(step["hex"]))
+            if pending or not events:
+                problems.append(f"{case['name']}: step at {step['atMs']} ms is not whole frames")
+    return problems
+
+
 # --------------------------------------------------------------------------- CLI
 
 
@@ -820,8 +988,10 @@ def write() -> None:
     assert len(names) == len(set(names)), "duplicate case names"
     FRAMES_PATH.write_text(dump({"protocolVersion": PROTOCOL_VERSION, "cases": cases}))
     SEEDS_PATH.write_text(dump(seeds_document()))
-    print(f"wrote {len(cases)} cases to {FRAMES_PATH.name} and {len(SPECS)} seeds to "
-          f"{SEEDS_PATH.name}")
+    device = device_document()
+    DEVICE_PATH.write_text(dump(device))
+    print(f"wrote {len(cases)} cases to {FRAMES_PATH.name}, {len(SPECS)} seeds to "
+          f"{SEEDS_PATH.name} and {len(device['cases'])} cases to {DEVICE_PATH.name}")
 
 
 def check_case(case: dict, slicings: int = 100) -> list[str]:
@@ -879,13 +1049,17 @@ def check() -> int:
     if json.loads(SEEDS_PATH.read_text()) != seeds_document():
         print("FAIL seeds.json differs from the seeds computed from the signatures")
         failures += 1
+    for problem in check_device():
+        print(f"FAIL device.json: {problem}")
+        failures += 1
     total = len(document["cases"])
     encodes = sum(c.get("encodes") is True for c in document["cases"])
     if failures:
         print(f"{failures} failure(s) in {total} cases")
         return 1
     print(f"ok: {total} cases decoded whole, byte by byte and in 100 random slicings each; "
-          f"{encodes} re-encoded; seeds.json matches")
+          f"{encodes} re-encoded; seeds.json matches; device.json matches its "
+          f"{len(build_device_cases())} case definitions")
     return 0
 
 

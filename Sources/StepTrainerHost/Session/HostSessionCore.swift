@@ -107,11 +107,6 @@ public struct HostSessionCore {
       trackSequence(sequence, of: message)
       handle(message, now: now, into: &output)
     }
-    // One frame of another version is as likely noise as a newer device; several in a row with
-    // nothing valid between them is a device that speaks another version.
-    if versionRejectionsWithoutMessage >= 3 && device == nil {
-      throw .unsupportedVersion(path: options.linkName)
-    }
     return output
   }
 
@@ -125,6 +120,11 @@ public struct HostSessionCore {
     case .connecting(let attempts, let lastSentAt):
       if now - lastSentAt >= options.connectRetryMs {
         guard attempts <= options.connectRetries else {
+          // PROTOCOL.md 4.7: frames of another version are judged only once the handshake has
+          // failed, and only if nothing valid came since them. Line noise yields `version`
+          // outcomes too (the version is checked before the CRC), so acting on them earlier
+          // would let noise end a session with a device this host can talk to.
+          if versionRejectionsWithoutMessage >= 3 { throw .unsupportedVersion(path: options.linkName) }
           throw .noDevice(path: options.linkName, sawOtherHello: sawOtherHello)
         }
         sendConnect(now: now, attempts: attempts + 1, into: &output)
