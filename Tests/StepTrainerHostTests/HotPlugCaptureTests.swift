@@ -65,6 +65,15 @@ import Testing
     }
   }
 
+  /// Allocates pseudo-terminals until `path`'s number is taken (waiting first for it to be
+  /// released), so that the next pty allocated cannot get that name; returns them, to close.
+  static func holdPseudoTerminalNumber(of path: String) async throws -> [PseudoTerminal] {
+    try await waitUntil("\(path) is released") { !FileManager.default.fileExists(atPath: path) }
+    var held: [PseudoTerminal] = []
+    while !FileManager.default.fileExists(atPath: path), held.count < 256 { held.append(try PseudoTerminal()) }
+    return held
+  }
+
   /// Whether a reading is exactly this sample of the device.
   static func same(_ reading: CapturedReading, _ sample: GeneratedSample) -> Bool {
     reading.index == sample.index && reading.deviceTimeMs == sample.deviceTimeMs
@@ -126,9 +135,9 @@ import Testing
 
     // Plugged in again: a fresh boot on a new pty (the freed number held meanwhile, so the kernel
     // cannot hand it out again), behind the same link name.
-    let placeholder = try PseudoTerminal()
+    let held = try await Self.holdPseudoTerminalNumber(of: firstPath)
     try device.replug()
-    placeholder.close()
+    for terminal in held { terminal.close() }
     let secondPath = device.slavePath
     #expect(secondPath != firstPath)
     try Self.point(link, to: secondPath)
