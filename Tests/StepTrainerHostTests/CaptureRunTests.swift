@@ -1,7 +1,9 @@
 import Foundation
 import Lakehouse
+import SerialPort
 import StepTrainerProtocol
 import StepTrainerSimulator
+import Synchronization
 import Testing
 
 @testable import StepTrainerHost
@@ -106,5 +108,56 @@ import Testing
     #expect(destination.recordsWritten == 5)
     #expect(destination.flushes == 0)
     #expect(outcome.status.counters.readings >= 6)
+  }
+
+  /// A folder of links that the test changes while the capture runs.
+  final class ChangingLinks: PortDiscovery {
+    let links = Mutex<[PortLink]>([])
+    func serialPorts() throws -> [SerialPortInfo] { [] }
+    func links(in folder: String) throws -> [PortLink] { links.withLock { $0 } }
+  }
+
+  @Test func twoMatchingDevicesAtAReconnectEndTheCaptureAndWhatWasHeldIsCommitted() async throws {
+    let lake = FileManager.default.temporaryDirectory.appendingPathComponent("capture-run-\(UUID())").path
+    defer { try? FileManager.default.removeItem(atPath: lake) }
+    let (hostEnd, deviceEnd) = InMemoryTransport.pair()
+    let device = SharedDevice(SimulatorOptions(seed: 10, sampleRateCentihertz: 1600))
+    let deviceTask = DeviceSessionTests.runDevice(deviceEnd, device)
+    defer { deviceTask.cancel() }
+    func link(_ name: String, _ target: String) -> PortLink {
+      PortLink(name: name, path: "/by-id/\(name)", target: target)
+    }
+    let folder = ChangingLinks()
+    folder.links.withLock { $0 = [link("usb-STEDI_a", "memory-a"), link("usb-Other", "memory-x")] }
+    let connection = DeviceConnection(
+      matching: .link(folder: "/by-id", name: "usb-STEDI_*"), discovery: folder, pollInterval: .milliseconds(20),
+      backoff: .init(initial: .milliseconds(20)),
+      open: { path in
+        guard path == "memory-a" else { throw InMemoryTransportError.closed }
+        return hostEnd
+      })
+    // Batches far larger than the capture: whatever lands is the final commit.
+    let writer = LandingCaptureWriter(lake: lake, maxRecords: 100_000, maxAgeMs: 3_600_000)
+    var unplugged = false
+    var notices: [String] = []
+    let outcome = await CaptureRun(connection: connection, destination: writer, tick: .milliseconds(20)).run(
+      progress: CaptureRun.Progress(
+        show: { _ in
+          // Ten readings in: the device goes, and two that both match come.
+          guard !unplugged, writer.pending >= 10 else { return }
+          unplugged = true
+          folder.links.withLock { $0 = [link("usb-STEDI_b", "memory-b"), link("usb-STEDI_c", "memory-c")] }
+          hostEnd.close()
+        }, finish: {}), notice: { notices.append($0) })
+    let failure = try #require(outcome.failure as? AmbiguousPort)
+    #expect(
+      failure.candidates == [
+        MatchedPort(path: "memory-b", link: "/by-id/usb-STEDI_b"),
+        MatchedPort(path: "memory-c", link: "/by-id/usb-STEDI_c"),
+      ])
+    #expect(notices == ["found memory-a (/by-id/usb-STEDI_a)"])
+    #expect(outcome.status.port == "memory-a")
+    #expect(writer.pending == 0 && writer.recordsWritten >= 10, "what was held is committed")
+    #expect(try Self.landedLines(lake).count == writer.recordsWritten)
   }
 }

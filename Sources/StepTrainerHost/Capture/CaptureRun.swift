@@ -18,7 +18,8 @@ public struct CaptureRun {
   public struct Outcome {
     /// The counts at the end.
     public var status: CaptureStatus
-    /// The destination's error that ended the capture (what was captured before it still counts).
+    /// The error that ended the capture: the destination's, or `AmbiguousPort` (what was captured
+    /// before it still counts).
     public var failure: (any Error)?
   }
 
@@ -54,11 +55,12 @@ public struct CaptureRun {
   }
 
   /// Runs until stopped: by `duration`, by the stop function `installStop` is given (it returns
-  /// the function that uninstalls it), or by the destination failing. Never throws: the failure is
-  /// in the outcome, next to the counts.
+  /// the function that uninstalls it), by the destination failing, or by more than one port
+  /// matching. Never throws: the failure is in the outcome, next to the counts. `notice` gets a
+  /// line when the capture starts waiting for its device and when it finds it.
   public func run(
     installStop: (_ stop: @escaping @Sendable () -> Void) -> () -> Void = { _ in {} },
-    progress: Progress? = nil
+    progress: Progress? = nil, notice: (String) -> Void = { _ in }
   ) async -> Outcome {
     let (connection, raw, duration, tick) = (connection, raw, duration, tick)
     let writer = destination
@@ -84,6 +86,8 @@ public struct CaptureRun {
 
     var status = CaptureStatus(port: connection.path)
     var failure: (any Error)?
+    // Only a destination's failure makes what it holds suspect; after any other the batch is committed.
+    var destinationFailed = false
     loop: for await input in events {
       let now = WallClock.nowMs()
       do {
@@ -92,12 +96,17 @@ public struct CaptureRun {
           break loop
         case .tick:
           try await writer.flushIfDue(now: now)
+        case .connection(.ambiguous(let error)):
+          failure = error
+          break loop
         case .connection(let event):
           status.note(event)
+          if let line = Self.notice(for: event) { notice(line) }
           if case .session(.reading(let reading)) = event { try await writer.add(reading, now: now) }
         }
       } catch {
         failure = error
+        destinationFailed = true
         break loop
       }
       // The live line is built at most four times a second and only when it is shown: at line
@@ -119,18 +128,32 @@ public struct CaptureRun {
     for await input in events {
       if case .connection(let event) = input {
         status.note(event)
-        if case .session(.reading(let reading)) = event, failure == nil {
-          do { try await writer.add(reading, now: WallClock.nowMs()) } catch { failure = error }
+        if case .session(.reading(let reading)) = event, !destinationFailed {
+          do {
+            try await writer.add(reading, now: WallClock.nowMs())
+          } catch {
+            failure = error
+            destinationFailed = true
+          }
         }
       }
     }
     progress?.finish()
-    if failure == nil {
+    if !destinationFailed {
       do { try await writer.flush() } catch { failure = error }
     }
     raw?.close()
     status.counters = connection.counters
     status.reconnects = connection.reconnects
     return Outcome(status: status, failure: failure)
+  }
+
+  /// The line worth telling the user about `event` (waiting for the device, finding it), or nil.
+  public static func notice(for event: DeviceConnection.Event) -> String? {
+    switch event {
+    case .waiting(let wanted): "waiting for \(wanted)"
+    case .found(let port): "found \(port)"
+    default: nil
+    }
   }
 }

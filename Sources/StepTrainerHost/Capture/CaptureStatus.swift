@@ -3,8 +3,8 @@ import StepTrainerProtocol
 
 /// The counts a capture shows while it runs and prints when it ends.
 public struct CaptureStatus: Sendable {
-  /// The device's path.
-  public let port: String
+  /// The device's path: the last one opened, or until then what the capture waits for.
+  public var port: String
   let started = ContinuousClock.now
   /// Every session's counters so far.
   public var counters = SessionCounters()
@@ -29,6 +29,10 @@ public struct CaptureStatus: Sendable {
       lastProblem = "configuration refused: \(reason)"
     case .ended(let error):
       lastProblem = error.description
+    case .opened(let path):
+      port = path
+    case .waiting(let wanted):
+      lastProblem = "waiting for \(wanted)"
     default:
       break
     }

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import Lakehouse
-import SerialPort
 import StepTrainerHost
 import StepTrainerProtocol
 
@@ -11,14 +10,36 @@ struct CaptureCommand: AsyncParsableCommand {
     commandName: "capture",
     abstract: "Record readings from a Step Trainer (USB serial or pseudo-terminal) into the lake.",
     discussion: """
-      Opens the port, completes the handshake and time sync, and writes readings to
-      <lake>/step_trainer/landing/ in atomically committed NDJSON batches, or with --ingest sends
-      them to `stedi serve` with the device's token. Reconnects with backoff when the device goes
+      Opens the port, completes the handshake and time sync, and writes readings to \
+      <lake>/step_trainer/landing/ in atomically committed NDJSON batches, or with --ingest sends \
+      them to `stedi serve` with the device's token. Reconnects with backoff when the device goes \
       away. Ctrl-C or SIGTERM commits what was captured and exits cleanly.
+
+      With --port auto the device is looked for at every (re)connect, so one plugged in later, or \
+      back under another name (/dev/ttyACM0 becoming /dev/ttyACM1), is found: the only USB serial \
+      port, or the one --usb and/or --usb-serial name, or the one a link in --by-id DIR (e.g. \
+      /dev/serial/by-id) points to, chosen by --link-name. While none is there the capture waits \
+      (saying once on stderr what for); if several match it stops with an error naming them.
       """)
 
-  @Option(help: "The device: a serial port or pseudo-terminal path, or 'auto' for the only USB serial port.")
+  @Option(help: "The device: a serial port or pseudo-terminal path, or 'auto' to look for it at every (re)connect.")
   var port: String
+
+  @Option(help: "With --port auto: the USB device's vendor and product id in hex, VID:PID (e.g. 2e8a:000a).")
+  var usb: String?
+
+  @Option(name: .customLong("usb-serial"), help: "With --port auto: the USB device's serial number string.")
+  var usbSerial: String?
+
+  @Option(
+    name: .customLong("by-id"),
+    help: "With --port auto: a folder of links named after devices (e.g. /dev/serial/by-id); opens where one points.")
+  var byID: String?
+
+  @Option(
+    name: .customLong("link-name"),
+    help: "With --by-id: the link's name contains this text, or matches it as a glob if it has * ? or [.")
+  var linkName: String?
 
   @Option(help: "The lake folder; readings go to <lake>/step_trainer/landing/.")
   var lake: String?
@@ -54,6 +75,16 @@ struct CaptureCommand: AsyncParsableCommand {
   var json = false
 
   func validate() throws {
+    if port != "auto", usb != nil || usbSerial != nil || byID != nil || linkName != nil {
+      throw ValidationError("--usb, --usb-serial, --by-id and --link-name go with --port auto")
+    }
+    if let usb, USBDeviceID(usb) == nil {
+      throw ValidationError("--usb must be VID:PID in hex (e.g. 2e8a:000a), not '\(usb)'")
+    }
+    if byID != nil, usb != nil || usbSerial != nil {
+      throw ValidationError("--by-id finds the device by its link; give --usb and --usb-serial without it")
+    }
+    if linkName != nil, byID == nil { throw ValidationError("--link-name needs --by-id DIR") }
     if let rate, !(1...16).contains(rate) { throw ValidationError("--rate must be between 1 and 16 Hz") }
     if let batchSize, !(1...45).contains(batchSize) { throw ValidationError("--batch-size must be between 1 and 45") }
     guard batchRecords > 0, batchSeconds > 0 else { throw ValidationError("batch limits must be positive") }
@@ -65,8 +96,14 @@ struct CaptureCommand: AsyncParsableCommand {
 
   private var ingestToken: String? { token ?? ProcessInfo.processInfo.environment["STEDI_TOKEN"] }
 
+  /// The port as the options name it; StepTrainerHost's matcher looks for it at every (re)connect.
+  var matcher: PortMatcher {
+    guard port == "auto" else { return .path(port) }
+    if let byID { return .link(folder: byID, name: linkName) }
+    return .usb(id: usb.flatMap { USBDeviceID($0) }, serialNumber: usbSerial)
+  }
+
   func run() async throws {
-    let path = try resolvePort()
     let started = WallClock.nowMs()
     let rawWriter: RawCaptureWriter?
     do {
@@ -85,7 +122,7 @@ struct CaptureCommand: AsyncParsableCommand {
     if let rawWriter {
       traffic = { bytes, time, fromDevice in rawWriter.record(bytes, atMs: time, fromDevice: fromDevice) }
     }
-    let connection = DeviceConnection(path: path, baudRate: baud, traffic: traffic)
+    let connection = DeviceConnection(matching: matcher, baudRate: baud, traffic: traffic)
     if rate != nil || batchSize != nil {
       connection.configure(
         Configure(
@@ -99,21 +136,14 @@ struct CaptureCommand: AsyncParsableCommand {
         let signals = StopSignals(onStop: stop)
         return { signals.cancel() }
       },
-      progress: progress.isVisible ? CaptureRun.Progress(show: progress.show, finish: progress.finish) : nil)
+      progress: progress.isVisible ? CaptureRun.Progress(show: progress.show, finish: progress.finish) : nil,
+      notice: progress.note)
     print(json ? outcome.status.json(writer: writer, raw: raw) : outcome.status.summary(writer: writer, raw: raw))
+    if let failure = outcome.failure as? AmbiguousPort {
+      throw CommandFailure.report("\(failure); name one with --port, or narrow the match")
+    }
     if let failure = outcome.failure {
       throw CommandFailure.report("\(failure)")
     }
-  }
-
-  private func resolvePort() throws -> String {
-    guard port == "auto" else { return port }
-    let usb = ((try? SerialPorts.list()) ?? []).filter { $0.transport == .usb }
-    guard usb.count == 1 else {
-      let found = usb.isEmpty ? "none" : usb.map(\.path).joined(separator: ", ")
-      throw CommandFailure.report(
-        "--port auto needs exactly one USB serial port (found: \(found)); name one with --port")
-    }
-    return usb[0].path
   }
 }

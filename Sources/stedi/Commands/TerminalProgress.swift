@@ -20,6 +20,13 @@ final class TerminalProgress: Sendable {
     }
   }
 
+  /// A line that stays, `stedi: <message>` on stderr, whether or not progress is shown (above the
+  /// live line on a terminal, which the next `show` redraws).
+  func note(_ message: String) {
+    let clear = terminal && !lines ? "\r\u{1B}[K" : ""
+    FileHandle.standardError.write(Data("\(clear)stedi: \(message)\n".utf8))
+  }
+
   func finish() {
     guard terminal, !lines else { return }
     FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
