@@ -105,7 +105,8 @@ struct Pass {
 
 /// Decodes the whole stream with a fresh decoder, 4 KiB at a time, the way a host drains ports:
 /// `decodeFrames`, which lends each frame and lets the handler decode only what it uses (a READING
-/// straight from its payload), instead of building a ~300-byte `DecoderEvent` per frame.
+/// straight from its payload, a batch's fields in place), instead of building a ~300-byte
+/// `DecoderEvent` per frame.
 @inline(never)
 func decodePass(_ bytes: UnsafeBufferPointer<UInt8>) -> Pass {
   var decoder = FrameDecoder()
@@ -119,7 +120,7 @@ func decodePass(_ bytes: UnsafeBufferPointer<UInt8>) -> Pass {
         pass.messages += 1
         if let reading = frame.reading {
           pass.checksum &+= Int(reading.distanceMm)
-        } else if let batch = frame.readingBatch {
+        } else if let batch = frame.readingBatchView {
           pass.checksum &+= batch.count &+ Int(batch.entry(batch.count - 1).distanceMm)
         }
       case .rejected:

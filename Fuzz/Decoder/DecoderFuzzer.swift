@@ -55,7 +55,12 @@ import StepTrainerProtocol
         case .frame(let frame):
           let message = frame.message
           if let reading = frame.reading { precondition(message == .reading(reading), "reading accessor") }
-          if let batch = frame.readingBatch { precondition(message == .readingBatch(batch), "batch accessor") }
+          if let batch = frame.readingBatch {
+            precondition(message == .readingBatch(batch), "batch accessor")
+            let view = frame.readingBatchView!
+            precondition(view.count == batch.count && view.firstIndex == batch.firstIndex, "batch view")
+            for i in 0..<batch.count { precondition(view[i] == batch[i], "batch view entry") }
+          }
           lentEvents.append(.message(message, sequence: frame.sequence))
         case .rejected(let reason, _):
           lentEvents.append(.rejected(reason))

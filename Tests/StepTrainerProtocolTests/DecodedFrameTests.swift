@@ -74,8 +74,14 @@ import Testing
               }
               if case .readingBatch(let batch) = message {
                 #expect(frame.readingBatch == batch)
+                let view = frame.readingBatchView
+                #expect(view?.count == batch.count)
+                #expect(view?.firstIndex == batch.firstIndex && view?.firstTimeMs == batch.firstTimeMs)
+                for i in 0..<batch.count {
+                  #expect(view?.entry(i) == batch.entry(i) && view?[i] == batch[i])
+                }
               } else {
-                #expect(frame.readingBatch == nil)
+                #expect(frame.readingBatch == nil && frame.readingBatchView == nil)
               }
             }
             outcome.events.append(.message(message, sequence: frame.sequence))

@@ -44,6 +44,13 @@ public struct DecodedFrame {
     }
   }
 
+  /// The READING_BATCH this frame carries, read in place (no 290-byte copy), or nil for any other type.
+  @inlinable
+  public var readingBatchView: ReadingBatchView? {
+    guard type == .readingBatch else { return nil }
+    return ReadingBatchView(checked: payload)
+  }
+
   /// The message this frame carries (as `decode` would deliver it).
   public var message: Message {
     var reader = PayloadReader(payload)
@@ -75,6 +82,53 @@ public struct DecodedFrame {
     case .nack: return (try? Nack(&reader)) != nil
     case .fault: return (try? Fault(&reader)) != nil
     }
+  }
+}
+
+/// A READING_BATCH read in place from a lent frame's payload, with `ReadingBatch`'s accessors:
+/// a host that stores the samples one by one reads each from the payload, and no `ReadingBatch`
+/// (45 entries inline, about 290 bytes) is built or copied. Valid only while the frame is.
+public struct ReadingBatchView {
+  /// The checked payload: 13 header bytes, then 5 bytes per entry.
+  @usableFromInline let payload: UnsafeBufferPointer<UInt8>
+
+  @inlinable
+  init(checked payload: UnsafeBufferPointer<UInt8>) { self.payload = payload }
+
+  /// The index of the first sample; sample i has index `firstIndex + i`.
+  @inlinable
+  public var firstIndex: UInt32 {
+    UInt32(littleEndian: UnsafeRawPointer(payload.baseAddress!).loadUnaligned(as: UInt32.self))
+  }
+
+  /// The device clock at the first sample.
+  @inlinable
+  public var firstTimeMs: UInt64 {
+    UInt64(littleEndian: UnsafeRawPointer(payload.baseAddress!).loadUnaligned(fromByteOffset: 4, as: UInt64.self))
+  }
+
+  /// How many samples the batch holds (1 to 45).
+  @inlinable
+  public var count: Int { Int(payload[12]) }
+
+  /// The i-th entry as sent.
+  @inlinable
+  public func entry(_ i: Int) -> ReadingBatch.Entry {
+    precondition(i >= 0 && i < count, "batch entry out of range")
+    let raw = UnsafeRawPointer(payload.baseAddress!) + 13 + 5 &* i
+    return ReadingBatch.Entry(
+      offsetMs: UInt16(littleEndian: raw.loadUnaligned(as: UInt16.self)),
+      distanceMm: UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2, as: UInt16.self)),
+      status: ReadingStatus(known: raw.load(fromByteOffset: 4, as: UInt8.self)))
+  }
+
+  /// The i-th sample as a full reading.
+  @inlinable
+  public subscript(i: Int) -> Reading {
+    let entry = entry(i)
+    return Reading(
+      index: firstIndex &+ UInt32(truncatingIfNeeded: i), deviceTimeMs: firstTimeMs &+ UInt64(entry.offsetMs),
+      distanceMm: entry.distanceMm, status: entry.status)
   }
 }
 
