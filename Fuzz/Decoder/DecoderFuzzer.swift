@@ -19,8 +19,9 @@ import StepTrainerProtocol
   }
 
   /// libFuzzer's entry point: feeds the input to a decoder whole and in slices chosen by the input
-  /// itself, and traps when the two disagree or a delivered message does not re-encode to a frame
-  /// that decodes to the same message. Crashes inside the decoder (bounds, overflow) trap by themselves.
+  /// itself, and to `decodeFrames` in the same slices, and traps when any two disagree or a
+  /// delivered message does not re-encode to a frame that decodes to the same message. Crashes
+  /// inside the decoder (bounds, overflow) trap by themselves.
   @_cdecl("LLVMFuzzerTestOneInput")
   public func fuzzDecoder(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let input = UnsafeBufferPointer(start: data, count: size)
@@ -40,6 +41,36 @@ import StepTrainerProtocol
     }
     precondition(wholeEvents == slicedEvents, "slicing changed the events")
     precondition(whole.counters == sliced.counters && whole.pendingBytes == sliced.pendingBytes)
+
+    // The lending API, in the same slices: the same events (each lent frame decoded to its
+    // message, with readings and batches also through their own accessors) and counters.
+    var lending = FrameDecoder()
+    var lentEvents: [DecoderEvent] = []
+    position = 0
+    step = size > 0 ? Int(input[0] % 7) + 1 : 1
+    while position < size {
+      let end = min(size, position + step)
+      lending.decodeFrames(UnsafeBufferPointer(rebasing: input[position..<end])) { event in
+        switch event {
+        case .frame(let frame):
+          let message = frame.message
+          if let reading = frame.reading { precondition(message == .reading(reading), "reading accessor") }
+          if let batch = frame.readingBatch {
+            precondition(message == .readingBatch(batch), "batch accessor")
+            let view = frame.readingBatchView!
+            precondition(view.count == batch.count && view.firstIndex == batch.firstIndex, "batch view")
+            for i in 0..<batch.count { precondition(view[i] == batch[i], "batch view entry") }
+          }
+          lentEvents.append(.message(message, sequence: frame.sequence))
+        case .rejected(let reason, _):
+          lentEvents.append(.rejected(reason))
+        }
+      }
+      step = Int(input[position] % 13) + 1
+      position = end
+    }
+    precondition(lentEvents == wholeEvents, "decodeFrames and decode disagree")
+    precondition(lending.counters == whole.counters && lending.pendingBytes == whole.pendingBytes)
 
     for case .message(let message, let sequence) in wholeEvents {
       var again = FrameDecoder()

@@ -76,6 +76,16 @@ public enum CRC32C {
       }
     }
 
+    /// `updateSliced` over `count` bytes at `base`, given the tables (`sliceTables`' storage): for
+    /// callers that fetch the tables once for many short buffers, since each use of `sliceTables`
+    /// goes through its lazy initialiser's check.
+    @inlinable @inline(__always)
+    public static func updateSliced(
+      _ crc: UInt32, _ base: UnsafeRawPointer, _ count: Int, tables: UnsafePointer<UInt32>
+    ) -> UInt32 {
+      update(crc, base, count, tables)
+    }
+
     /// The loop of `updateSliced`, given the tables.
     @inlinable @inline(__always)
     static func update(_ crc: UInt32, _ base: UnsafeRawPointer, _ count: Int, _ t: UnsafePointer<UInt32>) -> UInt32 {

@@ -5,9 +5,15 @@ import Checksums
 /// Fed bytes in any slicing, it reports the same events. It looks for the next 0x00 delimiter
 /// eight bytes at a time; a candidate that lies whole in the input is judged where it lies, and
 /// only a candidate split across calls is buffered (at most 250 bytes). COBS is undone with one
-/// bulk copy and a walk along the code bytes, not a byte at a time. A corrupt candidate is rejected and counted, never
-/// delivered, and the next delimiter starts afresh: noise costs at most the frame it hits.
-/// Storage is fixed, so decoding never allocates.
+/// bulk copy and a walk along the code bytes, not a byte at a time. A corrupt candidate is
+/// rejected and counted, never delivered, and the next delimiter starts afresh: noise costs at
+/// most the frame it hits. Storage is fixed, so decoding never allocates.
+///
+/// Two ways to receive: `decode`/`decodeWithHeaders` build each message into a `DecoderEvent`
+/// (about 300 bytes, as large as a READING_BATCH); `decodeFrames` lends each frame as a small
+/// `DecodedFrame` and lets the handler decode only what it uses, which is what makes single
+/// READING frames cheap on a host. Both run the same loop and checks, so they accept, reject and
+/// count alike.
 public struct FrameDecoder {
   /// The decoder's scalars, apart from the buffers so all three can be borrowed at once.
   struct State {
@@ -16,6 +22,13 @@ public struct FrameDecoder {
     var partialCount = 0
     /// Set after an oversize rejection: bytes are dropped up to the next delimiter.
     var discarding = false
+
+    /// Counts a rejected candidate of `count` encoded bytes.
+    @inline(__always)
+    mutating func count(_ reason: FrameRejection, _ count: Int) {
+      counters[reason] += 1
+      counters.bytesDiscarded += count
+    }
   }
 
   private var state = State()
@@ -45,13 +58,29 @@ public struct FrameDecoder {
   public mutating func decodeWithHeaders(
     _ bytes: UnsafeBufferPointer<UInt8>, _ handle: (DecoderEvent, FrameHeader?) -> Void
   ) {
-    guard let input = bytes.baseAddress, !bytes.isEmpty else { return }
-    var partialSpan = partial.mutableSpan
-    var frameSpan = frame.mutableSpan
-    partialSpan.withUnsafeMutableBufferPointer { partial in
-      frameSpan.withUnsafeMutableBufferPointer { frame in
-        Self.run(&state, partial.baseAddress!, frame.baseAddress!, input, bytes.count, handle)
-      }
+    withBuffers(bytes) { state, partial, frame, tables, input, end in
+      Self.run(
+        &state, partial, frame, tables, input, end,
+        deliver: { type, sequence, payload in Self.deliverMessage(type, sequence, payload, handle) },
+        reject: { reason, header in handle(.rejected(reason), header) })
+    }
+  }
+
+  /// Decodes `bytes` like `decodeWithHeaders` (the same frames accepted, the same rejections and
+  /// counters), but lends each valid frame to `handle` as a `DecodedFrame` instead of building its
+  /// `Message`: the fast path for hosts, which decode only the messages they use.
+  public mutating func decodeFrames(_ bytes: UnsafeBufferPointer<UInt8>, _ handle: (FrameEvent) -> Void) {
+    withBuffers(bytes) { state, partial, frame, tables, input, end in
+      Self.run(
+        &state, partial, frame, tables, input, end,
+        deliver: { type, sequence, payload in
+          // Checked before it is lent, so the frame is accepted or rejected exactly as
+          // `decodeWithHeaders` would, and its accessors cannot fail.
+          guard DecodedFrame.payloadIsValid(type, payload) else { return false }
+          handle(.frame(DecodedFrame(type: type, sequence: sequence, payload: payload)))
+          return true
+        },
+        reject: { reason, header in handle(.rejected(reason, header: header)) })
     }
   }
 
@@ -61,9 +90,58 @@ public struct FrameDecoder {
     state.discarding = false
   }
 
+  /// Runs `body` with the state, raw pointers to both buffers, the CRC tables and the input,
+  /// unless the input is empty.
+  ///
+  /// The tables (nil in Embedded Swift, which uses CRC32C's small table) are fetched once per call:
+  /// each use of `CRC32C.sliceTables` checks its lazy initialiser, which cost a few percent of a
+  /// small frame.
+  @inline(__always)
+  private mutating func withBuffers(
+    _ bytes: UnsafeBufferPointer<UInt8>,
+    _ body: (
+      inout State, UnsafeMutablePointer<UInt8>, UnsafeMutablePointer<UInt8>, UnsafePointer<UInt32>?,
+      UnsafePointer<UInt8>, Int
+    ) -> Void
+  ) {
+    guard let input = bytes.baseAddress, !bytes.isEmpty else { return }
+    var partialSpan = partial.mutableSpan
+    var frameSpan = frame.mutableSpan
+    partialSpan.withUnsafeMutableBufferPointer { partial in
+      frameSpan.withUnsafeMutableBufferPointer { frame in
+        #if hasFeature(Embedded)
+          body(&state, partial.baseAddress!, frame.baseAddress!, nil, input, bytes.count)
+        #else
+          CRC32C.sliceTables.withUnsafeBufferPointer { tables in
+            body(&state, partial.baseAddress!, frame.baseAddress!, tables.baseAddress!, input, bytes.count)
+          }
+        #endif
+      }
+    }
+  }
+
+  /// What `examine` found in one candidate.
+  enum Verdict {
+    /// Every check up to the payload's definition passed; the payload is at `frame[5...]`.
+    case frame(MessageType, sequence: UInt16, payloadCount: Int)
+    /// A check failed (not yet counted).
+    case rejected(FrameRejection, FrameHeader?)
+  }
+
+  /// The loop shared by every entry point: finds candidates, buffers a split one, and judges each.
+  ///
+  /// `deliver` gets each frame that passed every check up to the payload's; it hands the frame
+  /// over and returns true, or returns false when the payload breaks its message's definition
+  /// (then the frame is rejected as `payload`). `reject` reports a rejection the loop has counted.
+  /// Inlined into each entry point, with the checks returning a small verdict instead of calling
+  /// the closures themselves: so both closures are called from here, inlined, and the per-frame
+  /// work is straight-line code without indirect calls.
+  @_transparent
   private static func run(
     _ state: inout State, _ partial: UnsafeMutablePointer<UInt8>, _ frame: UnsafeMutablePointer<UInt8>,
-    _ input: UnsafePointer<UInt8>, _ end: Int, _ handle: (DecoderEvent, FrameHeader?) -> Void
+    _ tables: UnsafePointer<UInt32>?, _ input: UnsafePointer<UInt8>, _ end: Int,
+    deliver: (MessageType, UInt16, UnsafeBufferPointer<UInt8>) -> Bool,
+    reject: (FrameRejection, FrameHeader?) -> Void
   ) {
     var position = 0
     while position < end {
@@ -76,28 +154,47 @@ public struct FrameDecoder {
         position = delimiter + 1
         continue
       }
-      let candidate = state.partialCount + run
-      if candidate > FrameFormat.maxEncodedSize {
-        state.counters[.oversize] += 1
-        state.counters.bytesDiscarded += candidate
+      let count = state.partialCount + run
+      let encoded: UnsafePointer<UInt8>
+      if count > FrameFormat.maxEncodedSize {
         state.partialCount = 0
-        handle(.rejected(.oversize), nil)
+        state.count(.oversize, count)
+        reject(.oversize, nil)
         if delimiter == end {
           state.discarding = true
           return
         }
+        position = delimiter + 1
+        continue
       } else if delimiter == end {
         (partial + state.partialCount).update(from: input + position, count: run)
-        state.partialCount = candidate
+        state.partialCount = count
         return
       } else if state.partialCount > 0 {
         (partial + state.partialCount).update(from: input + position, count: run)
         state.partialCount = 0
-        judge(&state, UnsafePointer(partial), candidate, frame, handle)
+        encoded = UnsafePointer(partial)
       } else if run > 0 {
-        judge(&state, input + position, run, frame, handle)
+        encoded = input + position
+      } else {
+        position = delimiter + 1
+        continue
       }
       position = delimiter + 1
+      // One place that judges a candidate, whether it lay whole in the input or was buffered, so
+      // the closures are inlined once, here, and nothing per frame is an indirect call.
+      switch examine(encoded, count, frame, tables) {
+      case .frame(let type, let sequence, let payloadCount):
+        if deliver(type, sequence, UnsafeBufferPointer(start: frame + FrameFormat.headerSize, count: payloadCount)) {
+          state.counters.messages += 1
+        } else {
+          state.count(.payload, count)
+          reject(.payload, FrameHeader(version: FrameFormat.version, type: type.rawValue, sequence: sequence))
+        }
+      case .rejected(let reason, let header):
+        state.count(reason, count)
+        reject(reason, header)
+      }
     }
   }
 
@@ -117,78 +214,66 @@ public struct FrameDecoder {
     return position
   }
 
-  /// Undoes COBS for one candidate (no 0x00 inside, 1 to 250 bytes), judges the frame and reports
-  /// the outcome (PROTOCOL.md 3.5, in the order of its table).
-  ///
-  /// The event is built where it is handed over, never returned through a chain of calls: a
-  /// `DecoderEvent` is about 300 bytes (a reading batch holds 45 entries inline), and copying it
-  /// a few times per frame used to cost more than all the rest of decoding a small frame.
-  private static func judge(
-    _ state: inout State, _ encoded: UnsafePointer<UInt8>, _ count: Int, _ frame: UnsafeMutablePointer<UInt8>,
-    _ handle: (DecoderEvent, FrameHeader?) -> Void
-  ) {
-    guard let (size, coveredCRC) = undoCOBS(encoded, count, into: frame) else {
-      return reject(.cobs, &state, count, nil, handle)
-    }
-    guard size >= FrameFormat.minFrameSize else { return reject(.tooShort, &state, count, nil, handle) }
+  /// Undoes COBS for one candidate (no 0x00 inside, 1 to 250 bytes) into `frame` and runs the
+  /// checks of PROTOCOL.md 3.5 in the order of its table, all but the payload's definition.
+  @inline(__always)
+  private static func examine(
+    _ encoded: UnsafePointer<UInt8>, _ count: Int, _ frame: UnsafeMutablePointer<UInt8>,
+    _ tables: UnsafePointer<UInt32>?
+  ) -> Verdict {
+    guard let (size, coveredCRC) = undoCOBS(encoded, count, into: frame, tables) else { return .rejected(.cobs, nil) }
+    guard size >= FrameFormat.minFrameSize else { return .rejected(.tooShort, nil) }
     let header = FrameHeader(version: frame[0], type: frame[1], sequence: UInt16(frame[2]) | UInt16(frame[3]) << 8)
-    guard frame[0] == FrameFormat.version else { return reject(.version, &state, count, header, handle) }
-    guard Int(frame[4]) == size &- FrameFormat.minFrameSize else {
-      return reject(.length, &state, count, header, handle)
-    }
-    guard let type = MessageType(rawValue: frame[1]) else { return reject(.unknownType, &state, count, header, handle) }
+    guard frame[0] == FrameFormat.version else { return .rejected(.version, header) }
+    guard Int(frame[4]) == size &- FrameFormat.minFrameSize else { return .rejected(.length, header) }
+    guard let type = MessageType(wire: frame[1]) else { return .rejected(.unknownType, header) }
     let covered = size &- FrameFormat.crcSize
-    let crc = CRC32C.finalize(CRC32C.update(coveredCRC, byte: type.seed))
-    let sent =
-      UInt32(frame[covered]) | UInt32(frame[covered &+ 1]) << 8 | UInt32(frame[covered &+ 2]) << 16
-      | UInt32(frame[covered &+ 3]) << 24
-    guard crc == sent else { return reject(.crc, &state, count, header, handle) }
-    let sequence = header.sequence
-    let payload = UnsafeBufferPointer(start: frame + FrameFormat.headerSize, count: covered &- FrameFormat.headerSize)
-    if let fixed = type.fixedPayloadSize, payload.count != fixed {
-      return reject(.payload, &state, count, header, handle)
-    }
+    #if hasFeature(Embedded)
+      let crc = CRC32C.finalize(CRC32C.update(coveredCRC, byte: type.seed))
+    #else
+      let seeded =
+        (coveredCRC &>> 8) ^ tables.unsafelyUnwrapped[Int(truncatingIfNeeded: (coveredCRC ^ UInt32(type.seed)) & 0xFF)]
+      let crc = CRC32C.finalize(seeded)
+    #endif
+    let sent = UInt32(littleEndian: UnsafeRawPointer(frame + covered).loadUnaligned(as: UInt32.self))
+    guard crc == sent else { return .rejected(.crc, header) }
+    let payloadCount = covered &- FrameFormat.headerSize
+    if let fixed = type.fixedPayloadSize, payloadCount != fixed { return .rejected(.payload, header) }
+    return .frame(type, sequence: header.sequence, payloadCount: payloadCount)
+  }
+
+  /// Builds the message of a checked frame and hands it to a `decodeWithHeaders` handler; false
+  /// when the payload breaks the message's definition.
+  ///
+  /// Every message is built where it is handed over, never returned through a chain of calls: a
+  /// `DecoderEvent` is about 300 bytes (a reading batch holds 45 entries inline), copying it a few
+  /// times per frame used to cost more than all the rest of decoding a small frame, and going
+  /// through `Message.decodeChecked` would cost a device's small stack another such temporary.
+  @inline(__always)
+  private static func deliverMessage(
+    _ type: MessageType, _ sequence: UInt16, _ payload: UnsafeBufferPointer<UInt8>,
+    _ handle: (DecoderEvent, FrameHeader?) -> Void
+  ) -> Bool {
+    @inline(__always) func hand(_ message: Message) { handle(.message(message, sequence: sequence), nil) }
     var reader = PayloadReader(payload)
     do throws(PayloadError) {
-      // Every message is built where it is handed over: going through `Message.decodeChecked`
-      // would return a `Message` (as large as a READING_BATCH) by value and cost a device's small
-      // stack another frame of such temporaries.
       switch type {
-      case .connect: try deliver(.connect(Connect(&reader)), sequence, &state, handle)
-      case .hello: try deliver(.hello(Hello(&reader)), sequence, &state, handle)
-      case .heartbeat: try deliver(.heartbeat(Heartbeat(&reader)), sequence, &state, handle)
-      case .reading: try deliver(.reading(Reading(&reader)), sequence, &state, handle)
-      case .readingBatch: try deliver(.readingBatch(ReadingBatch(&reader)), sequence, &state, handle)
-      case .timeSyncRequest: deliver(.timeSyncRequest(TimeSyncRequest(&reader)), sequence, &state, handle)
-      case .timeSyncResponse: try deliver(.timeSyncResponse(TimeSyncResponse(&reader)), sequence, &state, handle)
-      case .configure: deliver(.configure(Configure(&reader)), sequence, &state, handle)
-      case .ack: deliver(.ack(Ack(&reader)), sequence, &state, handle)
-      case .nack: try deliver(.nack(Nack(&reader)), sequence, &state, handle)
-      case .fault: try deliver(.fault(Fault(&reader)), sequence, &state, handle)
+      case .connect: try hand(.connect(Connect(&reader)))
+      case .hello: try hand(.hello(Hello(&reader)))
+      case .heartbeat: try hand(.heartbeat(Heartbeat(&reader)))
+      case .reading: try hand(.reading(Reading(&reader)))
+      case .readingBatch: try hand(.readingBatch(ReadingBatch(&reader)))
+      case .timeSyncRequest: hand(.timeSyncRequest(TimeSyncRequest(&reader)))
+      case .timeSyncResponse: try hand(.timeSyncResponse(TimeSyncResponse(&reader)))
+      case .configure: hand(.configure(Configure(&reader)))
+      case .ack: hand(.ack(Ack(&reader)))
+      case .nack: try hand(.nack(Nack(&reader)))
+      case .fault: try hand(.fault(Fault(&reader)))
       }
+      return true
     } catch {
-      reject(.payload, &state, count, header, handle)
+      return false
     }
-  }
-
-  /// Counts and reports a valid message.
-  @inline(__always)
-  private static func deliver(
-    _ message: Message, _ sequence: UInt16, _ state: inout State, _ handle: (DecoderEvent, FrameHeader?) -> Void
-  ) {
-    state.counters.messages += 1
-    handle(.message(message, sequence: sequence), nil)
-  }
-
-  /// Counts and reports a rejected candidate of `count` encoded bytes.
-  @inline(__always)
-  private static func reject(
-    _ reason: FrameRejection, _ state: inout State, _ count: Int, _ header: FrameHeader?,
-    _ handle: (DecoderEvent, FrameHeader?) -> Void
-  ) {
-    state.counters[reason] += 1
-    state.counters.bytesDiscarded += count
-    handle(.rejected(reason), header)
   }
 
   /// Undoes COBS: the frame's size and the CRC register over all but its last 4 bytes (the CRC
@@ -203,14 +288,16 @@ public struct FrameDecoder {
   /// fails as it should.
   @inline(__always)
   private static func undoCOBS(
-    _ encoded: UnsafePointer<UInt8>, _ count: Int, into frame: UnsafeMutablePointer<UInt8>
+    _ encoded: UnsafePointer<UInt8>, _ count: Int, into frame: UnsafeMutablePointer<UInt8>,
+    _ tables: UnsafePointer<UInt32>?
   ) -> (size: Int, crc: UInt32)? {
     assert(count >= 1 && count <= FrameFormat.maxEncodedSize && FrameFormat.maxEncodedSize < 0xFF)
     #if hasFeature(Embedded)
-      return undoCOBSPatching(encoded, count, into: frame)
+      return undoCOBSPatching(encoded, count, into: frame, tables)
     #else
       return count <= 64
-        ? undoCOBSMasked(encoded, count, into: frame) : undoCOBSPatching(encoded, count, into: frame)
+        ? undoCOBSMasked(encoded, count, into: frame, tables.unsafelyUnwrapped)
+        : undoCOBSPatching(encoded, count, into: frame, tables)
     #endif
   }
 
@@ -219,7 +306,8 @@ public struct FrameDecoder {
   /// CRC's word loads come to them.
   @inline(__always)
   private static func undoCOBSPatching(
-    _ encoded: UnsafePointer<UInt8>, _ count: Int, into frame: UnsafeMutablePointer<UInt8>
+    _ encoded: UnsafePointer<UInt8>, _ count: Int, into frame: UnsafeMutablePointer<UInt8>,
+    _ tables: UnsafePointer<UInt32>?
   ) -> (size: Int, crc: UInt32)? {
     let size = count &- 1
     let from = UnsafeRawPointer(encoded + 1)
@@ -248,7 +336,11 @@ public struct FrameDecoder {
     }
     guard code == count else { return nil }
     let covered = max(0, size &- FrameFormat.crcSize)
-    return (size, CRC32C.update(CRC32C.initial, UnsafeBufferPointer(start: frame, count: covered)))
+    #if hasFeature(Embedded)
+      return (size, CRC32C.update(CRC32C.initial, UnsafeBufferPointer(start: frame, count: covered)))
+    #else
+      return (size, CRC32C.updateSliced(CRC32C.initial, frame, covered, tables: tables.unsafelyUnwrapped))
+    #endif
   }
 
   #if !hasFeature(Embedded)
@@ -259,7 +351,8 @@ public struct FrameDecoder {
     /// feeds the same words to the CRC from registers, 16 bytes at a time.
     @inline(__always)
     private static func undoCOBSMasked(
-      _ encoded: UnsafePointer<UInt8>, _ count: Int, into frame: UnsafeMutablePointer<UInt8>
+      _ encoded: UnsafePointer<UInt8>, _ count: Int, into frame: UnsafeMutablePointer<UInt8>,
+      _ tables: UnsafePointer<UInt32>
     ) -> (size: Int, crc: UInt32)? {
       // Bit k: frame[k] is a reinstated 0x00 (k < count - 1 <= 63).
       var zeros: UInt64 = 0
@@ -282,11 +375,9 @@ public struct FrameDecoder {
         zeros &>>= 8
         return UInt64(littleEndian: word)
       }
-      CRC32C.sliceTables.withUnsafeBufferPointer { tables in
-        while covered &- offset >= 16 {
-          let low = copyWord()
-          crc = CRC32C.step16(crc, low, copyWord(), tables.baseAddress!)
-        }
+      while covered &- offset >= 16 {
+        let low = copyWord()
+        crc = CRC32C.step16(crc, low, copyWord(), tables)
       }
       let crcDone = offset
       while size &- offset >= 8 { _ = copyWord() }
@@ -296,7 +387,7 @@ public struct FrameDecoder {
         offset &+= 1
       }
       // The rest of the CRC from the frame: loads that the whole stores above serve.
-      crc = CRC32C.update(crc, UnsafeBufferPointer(start: frame + crcDone, count: covered &- crcDone))
+      crc = CRC32C.updateSliced(crc, frame + crcDone, covered &- crcDone, tables: tables)
       return (size, crc)
     }
 

@@ -12,8 +12,29 @@ public enum MessageType: UInt8, Sendable, CaseIterable {
   case nack = 0x41
   case fault = 0x50
 
+  /// The type of a frame's type byte, or nil when unknown: `init(rawValue:)` as a switch the
+  /// decoder inlines (the synthesised initialiser stayed a call per frame).
+  @inline(__always)
+  init?(wire raw: UInt8) {
+    switch raw {
+    case 0x01: self = .connect
+    case 0x02: self = .hello
+    case 0x03: self = .heartbeat
+    case 0x10: self = .reading
+    case 0x11: self = .readingBatch
+    case 0x20: self = .timeSyncRequest
+    case 0x21: self = .timeSyncResponse
+    case 0x30: self = .configure
+    case 0x40: self = .ack
+    case 0x41: self = .nack
+    case 0x50: self = .fault
+    default: return nil
+    }
+  }
+
   /// The byte appended to the CRC input: the low byte of CRC-32C of the message's signature
   /// (`MessageTypeTests` recomputes every one from `signature`).
+  @inline(__always)
   public var seed: UInt8 {
     switch self {
     case .connect: 0x86
@@ -31,6 +52,7 @@ public enum MessageType: UInt8, Sendable, CaseIterable {
   }
 
   /// The payload size every frame of this type has; nil for the variable-size reading batch.
+  @inline(__always)
   public var fixedPayloadSize: Int? {
     switch self {
     case .connect: 5

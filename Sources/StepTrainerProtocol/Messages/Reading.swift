@@ -10,6 +10,24 @@ public enum ReadingStatus: UInt8, Sendable {
   case sensorFault = 3
 }
 
+extension ReadingStatus {
+  /// Whether `init(rawValue:)` accepts `raw`, as one comparison: the synthesised initialiser is
+  /// a call per frame on the decoder's fast path. `DecodedFrameTests` checks all 256 bytes.
+  @inlinable
+  static func isKnown(_ raw: UInt8) -> Bool { raw <= ReadingStatus.sensorFault.rawValue }
+
+  /// The status of a byte that `isKnown` accepted, without an optional to unwrap.
+  @inlinable
+  init(known raw: UInt8) {
+    switch raw {
+    case 0: self = .ok
+    case 1: self = .outOfRange
+    case 2: self = .noEcho
+    default: self = .sensorFault
+    }
+  }
+}
+
 /// READING (device to host): one distance sample.
 public struct Reading: Hashable, Sendable {
   /// The device's sample counter since boot (+1 per sample; gaps are lost samples).

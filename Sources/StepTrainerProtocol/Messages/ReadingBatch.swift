@@ -95,6 +95,29 @@ public struct ReadingBatch: Sendable {
     }
   }
 
+  /// Whether `init(_:)` would accept `payload`, without building the batch: the decoder checks a
+  /// batch this way before lending it (`FrameDecoder.decodeFrames`), so a host that reads the batch
+  /// builds it once, and one that does not never copies its 45 entries. Mirrors the rules above and
+  /// in `append`: 1 to 45 entries filling the payload, known statuses, offsets from 0, never decreasing.
+  static func isValid(_ payload: UnsafeBufferPointer<UInt8>) -> Bool {
+    guard payload.count >= headerSize else { return false }
+    let declared = Int(payload[headerSize - 1])
+    guard declared >= 1, declared <= capacity, payload.count - headerSize == declared * entrySize else {
+      return false
+    }
+    var previous: UInt16 = 0
+    var at = headerSize
+    for i in 0..<declared {
+      let offset = UInt16(payload[at]) | UInt16(payload[at + 1]) << 8
+      guard ReadingStatus.isKnown(payload[at + 4]), offset >= previous, i > 0 || offset == 0 else {
+        return false
+      }
+      previous = offset
+      at += entrySize
+    }
+    return true
+  }
+
   /// Writes the payload (MessagePayload).
   public func write(_ writer: inout PayloadWriter) {
     Self.write(firstIndex: firstIndex, firstTimeMs: firstTimeMs, count: count, into: &writer) { entries[$0] }
