@@ -88,24 +88,58 @@ public struct HostSessionCore {
   /// Feeds bytes from the device.
   public mutating func receive(_ bytes: [UInt8], now: Int64) throws(SessionError) -> Output {
     var output = Output()
-    var messages: [(Message, UInt16)] = []
+    // The decoder lends each frame (`decodeFrames`): readings are read straight from its payload
+    // and only other messages are built, so the stream's bulk never becomes a ~300-byte
+    // `DecoderEvent`. What the frames ask is collected first and acted on after, since acting
+    // needs `self`, whose decoder is busy meanwhile.
+    var received: [ReceivedFrame] = []
+    var readings: [Reading] = []
+    var versionRejections = 0
+    var unknownTypes = 0
     let before = decoder.counters
-    for event in decoder.decode(bytes) {
-      switch event {
-      case .message(let message, let sequence): messages.append((message, sequence))
-      case .rejected(.version): versionRejectionsWithoutMessage += 1
-      case .rejected(.unknownType): counters.unknownMessages += 1
-      case .rejected: break
+    bytes.withUnsafeBufferPointer { buffer in
+      decoder.decodeFrames(buffer) { event in
+        switch event {
+        case .frame(let frame):
+          let start = readings.count
+          if let reading = frame.reading {
+            readings.append(reading)
+          } else if let batch = frame.readingBatchView {
+            for i in 0..<batch.count { readings.append(batch[i]) }
+          } else {
+            received.append(.message(frame.message, sequence: frame.sequence))
+            return
+          }
+          received.append(.readings(start..<readings.count, sequence: frame.sequence))
+        case .rejected(.version, _):
+          versionRejections += 1
+        case .rejected(.unknownType, _):
+          unknownTypes += 1
+        case .rejected:
+          break
+        }
       }
     }
+    counters.unknownMessages += unknownTypes
+    versionRejectionsWithoutMessage += versionRejections
     counters.decoder = decoder.counters
     if decoder.counters.messages > before.messages {
       lastValidFrameAt = now
       versionRejectionsWithoutMessage = 0
     }
-    for (message, sequence) in messages {
-      trackSequence(sequence, of: message)
-      handle(message, now: now, into: &output)
+    for frame in received {
+      switch frame {
+      case .readings(let range, let sequence):
+        trackSequence(sequence, isHello: false)
+        for reading in readings[range] { accept(reading, into: &output) }
+      case .message(let message, let sequence):
+        if case .hello = message {
+          trackSequence(sequence, isHello: true)
+        } else {
+          trackSequence(sequence, isHello: false)
+        }
+        handle(message, now: now, into: &output)
+      }
     }
     return output
   }
@@ -219,9 +253,9 @@ public struct HostSessionCore {
 
   /// Counts gaps and repeats in the device's frame numbering. A HELLO restarts the count: frames
   /// sent before a host listened, or before a reboot, were never meant to arrive.
-  private mutating func trackSequence(_ sequence: UInt16, of message: Message) {
+  private mutating func trackSequence(_ sequence: UInt16, isHello: Bool) {
     defer { lastSequence = sequence }
-    if case .hello = message { return }
+    if isHello { return }
     guard let last = lastSequence else { return }
     let step = sequence &- last
     if step == 0 {
@@ -312,4 +346,12 @@ public struct HostSessionCore {
           serialNumber: device.serialNumber, sensorReadingTime: time, deviceTimeMs: reading.deviceTimeMs,
           index: reading.index, distanceMm: reading.distanceMm, status: reading.status)))
   }
+}
+
+/// What one decoded frame asks of the session, collected while the decoder is busy.
+private enum ReceivedFrame {
+  /// A READING or READING_BATCH: its readings' range in the collected readings.
+  case readings(Range<Int>, sequence: UInt16)
+  /// Any other message.
+  case message(Message, sequence: UInt16)
 }
