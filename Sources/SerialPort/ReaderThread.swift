@@ -4,9 +4,10 @@
   import Darwin
 #endif
 
-/// Starts a detached OS thread; the receive loop blocks in `poll()`, which must not happen on Swift's
+/// Starts a named, detached OS thread: the package's one way to run a loop that blocks (a port's
+/// receive loop in `poll()`, the pseudo-terminal device's), which must not happen on Swift's
 /// cooperative thread pool.
-func startDetachedThread(name: String, _ body: @escaping @Sendable () -> Void) throws(SerialPortError) {
+package func startDetachedThread(name: String, _ body: @escaping @Sendable () -> Void) throws(SerialPortError) {
   final class Box {
     let body: @Sendable () -> Void
     init(body: @escaping @Sendable () -> Void) { self.body = body }

@@ -95,14 +95,19 @@ public final class PseudoTerminalDevice: Sendable {
   public var isPluggedIn: Bool { shared.withLock { $0.terminal != nil } }
 
   /// Powers the device up: boots it and starts its thread. Calling it again does nothing.
-  public func start() {
+  public func start() throws(SimulatorDeviceError) {
     let starting = shared.withLock { shared in
       guard shared.state == .created else { return false }
       shared.state = .running
       return true
     }
     guard starting else { return }
-    Thread.detachNewThread { [self] in run() }
+    do {
+      try startDetachedThread(name: "stedi-device") { [self] in run() }
+    } catch {
+      shared.withLock { $0.state = .stopped }
+      throw .thread(error)
+    }
   }
 
   /// Stops the device thread, closes the pseudo-terminal (the host sees a disconnect) and removes the link; returns

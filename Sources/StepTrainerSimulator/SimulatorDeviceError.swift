@@ -8,6 +8,8 @@ public enum SimulatorDeviceError: Error, CustomStringConvertible, Sendable, Equa
   case pseudoTerminal(SerialPortError)
   /// The stable symlink could not be made to point at the pseudo-terminal.
   case link(path: String, reason: String)
+  /// The device's thread could not be started.
+  case thread(SerialPortError)
 
   /// A readable sentence for the command line.
   public var description: String {
@@ -15,6 +17,7 @@ public enum SimulatorDeviceError: Error, CustomStringConvertible, Sendable, Equa
     case .invalidOptions(let problem): "invalid device options: \(problem)"
     case .pseudoTerminal(let error): "could not create a pseudo-terminal: \(error)"
     case .link(let path, let reason): "could not link \(path) to the device: \(reason)"
+    case .thread(let error): "could not start the device's thread: \(error)"
     }
   }
 }

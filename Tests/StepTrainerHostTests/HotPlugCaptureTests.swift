@@ -118,7 +118,7 @@ import Testing
     // Plugged in: the device's pty appears, and its link after it.
     let samples = Collected<GeneratedSample>()
     let device = try PseudoTerminalDevice(options: options) { samples.append($0) }
-    device.start()
+    try device.start()
     let firstPath = device.slavePath
     try Self.point(link, to: firstPath)
     try await Self.waitUntil("30 readings from the first pty") { destination.recordsWritten >= 30 }

@@ -64,7 +64,7 @@ struct PseudoTerminalDeviceTests {
     let device = try PseudoTerminalDevice(
       options: SimulatorOptions(seed: 4, sampleRateCentihertz: 1600)
     ) { samples in truth.withLock { $0 += samples } }
-    device.start()
+    try device.start()
     defer { device.stop() }
     let port = try SerialPort(path: device.path)
     defer { port.close() }
@@ -106,7 +106,7 @@ struct PseudoTerminalDeviceTests {
   @Test("restart mid-stream: a new boot id in the next HELLO and indexes from 0")
   func restartMidStream() async throws {
     let device = try PseudoTerminalDevice(options: SimulatorOptions(seed: 6))
-    device.start()
+    try device.start()
     defer { device.stop() }
     let port = try SerialPort(path: device.path)
     defer { port.close() }
@@ -133,7 +133,7 @@ struct PseudoTerminalDeviceTests {
   func unplugReplug() async throws {
     let link = FileManager.default.temporaryDirectory.appendingPathComponent("stedi-sim-\(getpid())").path
     let device = try PseudoTerminalDevice(options: SimulatorOptions(seed: 8), link: link)
-    device.start()
+    try device.start()
     defer { device.stop() }
     #expect(device.path == link)
     #expect(try FileManager.default.destinationOfSymbolicLink(atPath: link) == device.slavePath)

@@ -18,7 +18,7 @@ struct SimulationRunTests {
     let device = try PseudoTerminalDevice(options: SimulatorOptions(seed: 21, keepsLog: true)) { samples in
       log.append(samples)
     }
-    device.start()
+    try device.start()
     // The reboot is due long before the end: on a busy machine a late wake-up of the 20 ms loop
     // must still find the reboot due before the duration has passed.
     let failure = await SimulationRun(duration: .seconds(3), restartAfter: .milliseconds(200), sampleLog: log)
@@ -36,7 +36,7 @@ struct SimulationRunTests {
 
   @Test func stopsWhenAskedWithoutADuration() async throws {
     let device = try PseudoTerminalDevice(options: SimulatorOptions(seed: 22))
-    device.start()
+    try device.start()
     let asked = ContinuousClock.now + .milliseconds(300)
     let failure = await SimulationRun().run(device) { ContinuousClock.now >= asked }
     #expect(failure == nil)

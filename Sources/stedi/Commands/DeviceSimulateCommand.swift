@@ -87,7 +87,11 @@ struct DeviceSimulateCommand: AsyncParsableCommand {
     let signals = StopSignals { stop.request() }
     defer { signals.cancel() }
 
-    device.start()
+    do {
+      try device.start()
+    } catch {
+      throw CommandFailure.report(error.description)
+    }
     // Written straight to the descriptor, not through stdout's buffer: a script waits for this line.
     FileHandle.standardOutput.write(Data("\(device.path)\n".utf8))
     FileHandle.standardError.write(
