@@ -47,7 +47,23 @@ public struct FileSystemStorage: LakeStorage {
     try result.get()
   }
 
-  private func putBlocking(_ key: String, bytes: [UInt8]) throws(StorageError) {
+  public func create(_ key: String, bytes: [UInt8]) async throws(StorageError) -> Bool {
+    // As put: the write and its fsyncs on a thread of their own.
+    let result: Result<Bool, StorageError> = await withCheckedContinuation { continuation in
+      let thread = Thread {
+        continuation.resume(
+          returning: Result { () throws(StorageError) in try putBlocking(key, bytes: bytes, replacing: false) })
+      }
+      thread.name = "lake-create"
+      thread.start()
+    }
+    return try result.get()
+  }
+
+  /// Writes a temporary file, syncs it and moves it to `key`: by rename (replacing) or, when
+  /// not `replacing`, by link, which fails if the name exists; returns whether `key` was written.
+  @discardableResult
+  private func putBlocking(_ key: String, bytes: [UInt8], replacing: Bool = true) throws(StorageError) -> Bool {
     let path = try self.path(of: key)
     let folder = (path as NSString).deletingLastPathComponent
     let name = (path as NSString).lastPathComponent
@@ -79,10 +95,27 @@ public struct FileSystemStorage: LakeStorage {
       // Advice only (the data is on disk already); a failure changes nothing but the cache.
       if dropsWrittenFilesFromCache { _ = posix_fadvise(fd, 0, 0, Int32(POSIX_FADV_DONTNEED)) }
     #endif
-    if close(fd) != 0 || rename(temporary, path) != 0 {
+    if close(fd) != 0 {
       let code = errno
       unlink(temporary)
       throw error(code, path)
+    }
+    if replacing {
+      if rename(temporary, path) != 0 {
+        let code = errno
+        unlink(temporary)
+        throw error(code, path)
+      }
+    } else {
+      // link(2) is the filesystem's create-if-absent for a complete file: the name appears
+      // with all its bytes, or the call fails with EEXIST and nothing changes.
+      let linked = link(temporary, path)
+      let code = errno
+      unlink(temporary)
+      if linked != 0 {
+        if code == EEXIST { return false }
+        throw error(code, path)
+      }
     }
     // Sync the folder so the rename itself survives a power cut.
     let folderFD = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
@@ -90,6 +123,7 @@ public struct FileSystemStorage: LakeStorage {
       fsync(folderFD)
       close(folderFD)
     }
+    return true
   }
 
   public func get(_ key: String) async throws(StorageError) -> [UInt8] {

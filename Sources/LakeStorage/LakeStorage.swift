@@ -12,6 +12,11 @@ public protocol LakeStorage: Sendable {
   /// Storing the same bytes again under the same key is harmless (replays rely on it).
   func put(_ key: String, bytes: [UInt8]) async throws(StorageError)
 
+  /// Stores `bytes` under `key` only if no object is there yet, atomically: of writers racing
+  /// for one key exactly one succeeds, and a reader sees the whole object or none. Returns false
+  /// when the key was already taken (a commit log's next version, written by someone else).
+  func create(_ key: String, bytes: [UInt8]) async throws(StorageError) -> Bool
+
   /// The whole object stored under `key`.
   func get(_ key: String) async throws(StorageError) -> [UInt8]
 

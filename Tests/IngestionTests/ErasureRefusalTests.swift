@@ -87,6 +87,9 @@ private final class WriteThenFailStorage: LakeStorage {
     try await inner.put(key, bytes: bytes)
     if key.contains("/landing/") { throw .unreachable(location: location, reason: "timed out after writing") }
   }
+  func create(_ key: String, bytes: [UInt8]) async throws(StorageError) -> Bool {
+    try await inner.create(key, bytes: bytes)
+  }
   func get(_ key: String) async throws(StorageError) -> [UInt8] { try await inner.get(key) }
   func list(prefix: String) async throws(StorageError) -> [StoredObject] { try await inner.list(prefix: prefix) }
   func delete(_ key: String) async throws(StorageError) { try await inner.delete(key) }

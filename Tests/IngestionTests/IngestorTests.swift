@@ -26,6 +26,13 @@ final class FlakyStorage: LakeStorage {
     try await inner.put(key, bytes: bytes)
   }
 
+  func create(_ key: String, bytes: [UInt8]) async throws(StorageError) -> Bool {
+    if failing.load(ordering: .relaxed) {
+      throw StorageError.unreachable(location: location, reason: "switched off by the test")
+    }
+    return try await inner.create(key, bytes: bytes)
+  }
+
   func get(_ key: String) async throws(StorageError) -> [UInt8] { try await inner.get(key) }
   func list(prefix: String) async throws(StorageError) -> [StoredObject] { try await inner.list(prefix: prefix) }
   func delete(_ key: String) async throws(StorageError) { try await inner.delete(key) }

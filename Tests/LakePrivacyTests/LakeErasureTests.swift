@@ -337,6 +337,11 @@ final class CrashingStorage: LakeStorage, @unchecked Sendable {
     try await inner.put(key, bytes: bytes)
   }
 
+  func create(_ key: String, bytes: [UInt8]) async throws(StorageError) -> Bool {
+    try count()
+    return try await inner.create(key, bytes: bytes)
+  }
+
   func get(_ key: String) async throws(StorageError) -> [UInt8] { try await inner.get(key) }
   func list(prefix: String) async throws(StorageError) -> [StoredObject] { try await inner.list(prefix: prefix) }
 

@@ -18,6 +18,7 @@ struct FileSystemStorageTests {
 
   @Test func roundTrip() async throws { try await Self.withStorage(StorageBehaviours.roundTrip) }
   @Test func listing() async throws { try await Self.withStorage(StorageBehaviours.listing) }
+  @Test func createIfAbsent() async throws { try await Self.withStorage(StorageBehaviours.createIfAbsent) }
   @Test func manyObjects() async throws { try await Self.withStorage { try await StorageBehaviours.manyObjects($0) } }
   @Test func deletion() async throws { try await Self.withStorage(StorageBehaviours.deletion) }
   @Test func missingKey() async throws { try await Self.withStorage(StorageBehaviours.missingKey) }

@@ -22,6 +22,9 @@ struct S3StorageTests {
 
   @Test func roundTrip() async throws { try await StorageBehaviours.roundTrip(try await Self.freshLake()) }
   @Test func listing() async throws { try await StorageBehaviours.listing(try await Self.freshLake()) }
+  @Test func createIfAbsent() async throws {
+    try await StorageBehaviours.createIfAbsent(try await Self.freshLake())
+  }
   @Test func deletion() async throws { try await StorageBehaviours.deletion(try await Self.freshLake()) }
   @Test func missingKey() async throws { try await StorageBehaviours.missingKey(try await Self.freshLake()) }
   @Test func readersNeverSeePartialObjects() async throws {

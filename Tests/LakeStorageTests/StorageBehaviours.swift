@@ -31,6 +31,34 @@ enum StorageBehaviours {
     #expect(try await storage.get("step_trainer/landing/binary.bin") == [42])
   }
 
+  /// `create` writes a key only while it is free: of 8 writers racing for each of 5 keys exactly
+  /// one wins, and the key holds the winner's bytes, whole.
+  static func createIfAbsent(_ storage: some LakeStorage) async throws {
+    #expect(try await storage.create("table/_delta_log/0.json", bytes: Array("first".utf8)))
+    #expect(try await storage.create("table/_delta_log/0.json", bytes: Array("second".utf8)) == false)
+    #expect(try await storage.get("table/_delta_log/0.json") == Array("first".utf8))
+    for version in 1...5 {
+      let key = "table/_delta_log/\(version).json"
+      let winners = try await withThrowingTaskGroup(of: (Int, Bool).self) { group in
+        for writer in 0..<8 {
+          group.addTask {
+            let bytes = [UInt8](repeating: UInt8(writer), count: 4096)
+            return (writer, try await storage.create(key, bytes: bytes))
+          }
+        }
+        var winners: [Int] = []
+        for try await (writer, won) in group where won { winners.append(writer) }
+        return winners
+      }
+      #expect(winners.count == 1, "\(key): \(winners.count) writers won")
+      if let winner = winners.first {
+        #expect(try await storage.get(key) == [UInt8](repeating: UInt8(winner), count: 4096))
+      }
+    }
+    // No temporary file is left behind by the losers.
+    #expect(try await storage.list(prefix: "table/").count == 6)
+  }
+
   /// A prefix selects keys that start with it, folder or not; metadata under `_stedi/` is listed;
   /// results are sorted by key and carry sizes.
   static func listing(_ storage: some LakeStorage) async throws {

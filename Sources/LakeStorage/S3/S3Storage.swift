@@ -45,6 +45,20 @@ public struct S3Storage: LakeStorage {
     try check(response, key: key, operation: "storing \(key)")
   }
 
+  public func create(_ key: String, bytes: [UInt8]) async throws(StorageError) -> Bool {
+    // S3's conditional write: If-None-Match: * makes the PUT fail with 412 when the key exists.
+    let operation = "creating \(key)"
+    let response = try await send(
+      "PUT", objectKey: configuration.location.objectKey(key), headers: [("If-None-Match", "*")], body: bytes[...],
+      operation: operation, idempotent: true)
+    if response.status == 412 || response.status == 409 {
+      // A retried request may find the object its first attempt wrote: ours if the bytes match.
+      return (try? await get(key)) == bytes && response.retried
+    }
+    try check(response, key: key, operation: operation)
+    return true
+  }
+
   public func get(_ key: String) async throws(StorageError) -> [UInt8] {
     let response = try await send(
       "GET", objectKey: configuration.location.objectKey(key), operation: "reading \(key)", idempotent: true)
@@ -191,17 +205,20 @@ public struct S3Storage: LakeStorage {
     /// Header values by lower-case name (the first of a repeated header).
     var headers: [String: String]
     var body: [UInt8]
+    /// Whether an earlier attempt of the same request was sent (and may have been applied).
+    var retried = false
   }
 
   /// Signs and sends one request; retries an idempotent one after a 5xx answer or a dropped connection.
   func send(
-    _ method: String, objectKey: String?, query: [(name: String, value: String)] = [], body: ArraySlice<UInt8> = [],
-    operation: String, idempotent: Bool
+    _ method: String, objectKey: String?, query: [(name: String, value: String)] = [],
+    headers: [(name: String, value: String)] = [], body: ArraySlice<UInt8> = [], operation: String, idempotent: Bool
   ) async throws(StorageError) -> Response {
     var attempt = 1
     while true {
       do {
-        let response = try await sendOnce(method, objectKey: objectKey, query: query, body: body)
+        var response = try await sendOnce(method, objectKey: objectKey, query: query, headers: headers, body: body)
+        response.retried = attempt > 1
         if response.status >= 500, idempotent, attempt < attempts {
           await backOff(attempt)
           attempt += 1
@@ -221,7 +238,8 @@ public struct S3Storage: LakeStorage {
   }
 
   private func sendOnce(
-    _ method: String, objectKey: String?, query: [(name: String, value: String)], body: ArraySlice<UInt8>
+    _ method: String, objectKey: String?, query: [(name: String, value: String)],
+    headers extraHeaders: [(name: String, value: String)], body: ArraySlice<UInt8>
   ) async throws -> Response {
     let target = configuration.target(objectKey: objectKey)
     let signer = SignatureV4(
@@ -230,7 +248,8 @@ public struct S3Storage: LakeStorage {
     let payloadHash = body.isEmpty ? SignatureV4.emptyPayloadHash : SignatureV4.payloadHash(body)
     let signed = signer.sign(
       .init(
-        method: method, path: target.path, query: query, headers: [("Host", target.host)], payloadHash: payloadHash),
+        method: method, path: target.path, query: query, headers: [("Host", target.host)] + extraHeaders,
+        payloadHash: payloadHash),
       date: Date(), contentSHA256Header: true)
 
     var request = HTTPClientRequest(
@@ -244,6 +263,7 @@ public struct S3Storage: LakeStorage {
     default: request.method = .RAW(value: method)
     }
     request.headers.add(name: "Host", value: target.host)
+    for header in extraHeaders { request.headers.add(name: header.name, value: header.value) }
     for header in signed.headers { request.headers.add(name: header.name, value: header.value) }
     if !body.isEmpty || method == "PUT" || method == "POST" {
       request.body = .bytes(body)
