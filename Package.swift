@@ -95,6 +95,8 @@ let package = Package(
       ],
       exclude: ["README.md"]
     ),
+    // A Delta Lake transaction log over lake storage; knows nothing of STEDI.
+    .target(name: "DeltaLog", dependencies: ["LakeStorage"], exclude: ["README.md"]),
     // Where a lake's objects live: a folder or an S3 bucket, and a local working copy of an S3 lake.
     // Knows nothing of STEDI. AsyncHTTPClient and Crypto for S3 (SigV4 signing is ours: no S3 SDK here).
     .target(
@@ -213,6 +215,7 @@ let package = Package(
       dependencies: ["StepTrainerFirmware", "StepTrainerProtocol", "Checksums", "SeededRandom", "StediTestSupport"]
     ),
     .testTarget(name: "ChecksumsTests", dependencies: ["Checksums"]),
+    .testTarget(name: "DeltaLogTests", dependencies: ["DeltaLog", "LakeStorage", "StediTestSupport"]),
     .testTarget(
       name: "StepTrainerSimulatorTests",
       dependencies: ["StepTrainerSimulator", "StepTrainerFirmware", "StepTrainerProtocol", "SerialPort", "StediTestSupport"]

@@ -15,6 +15,14 @@ if ! .venv-spark/bin/python -c 'import pyspark' >/dev/null 2>&1; then
   .venv-spark/bin/pip install --quiet --disable-pip-version-check "pyspark==4.3.0" >&2
 fi
 
+# The Delta log tests check our logs with delta-rs (the `deltalake` package) and pyarrow, an
+# independent Delta implementation, in .venv-delta.
+if ! .venv-delta/bin/python -c 'import deltalake, pyarrow' >/dev/null 2>&1; then
+  echo "installing deltalake and pyarrow into .venv-delta" >&2
+  python3 -m venv .venv-delta
+  .venv-delta/bin/pip install --quiet --disable-pip-version-check "deltalake==1.6.6" "pyarrow==26.0.1" >&2
+fi
+
 # The firmware tests boot the Cortex-M firmware in QEMU (Debian's qemu-system-arm) and build it with make.
 if ! command -v qemu-system-arm >/dev/null 2>&1 || ! command -v make >/dev/null 2>&1; then
   apt-get update -qq && apt-get install -y -qq qemu-system-arm make >&2
