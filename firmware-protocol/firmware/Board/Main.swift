@@ -1,11 +1,7 @@
 import StepTrainerFirmware
 import StepTrainerProtocol
 
-#if STEDI_STAND_IN
-  typealias Firmware = StandInFirmware<MPS2AN386Board>
-#else
-  typealias Firmware = StepTrainerFirmware<MPS2AN386Board>
-#endif
+typealias Firmware = StepTrainerFirmware<MPS2AN386Board>
 
 @_extern(c, "stedi_sleep_until") func stediSleepUntil(_ dueMs: UInt64)
 
