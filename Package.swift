@@ -71,6 +71,8 @@ let package = Package(
     // libFuzzer entry point for the frame decoder; see README "Fuzzing". Without -DSTEDI_FUZZ it
     // builds as a small program that says how to build it, so a plain `swift build` still links.
     .executableTarget(name: "stedi-fuzz-decoder", dependencies: ["StepTrainerProtocol"], path: "Fuzz/Decoder"),
+    // The same for the Parquet reader; see scripts/fuzz-parquet.sh.
+    .executableTarget(name: "stedi-fuzz-parquet", dependencies: ["Parquet"], path: "Fuzz/Parquet"),
     // A seedable random generator (SplitMix64); no STEDI knowledge, used wherever runs must repeat.
     .target(name: "SeededRandom", exclude: ["README.md"]),
     .target(name: "Motion", dependencies: ["SeededRandom"], exclude: ["README.md"]),

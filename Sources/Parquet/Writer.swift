@@ -71,8 +71,11 @@ public struct ParquetWriter {
     guard Set(schema.columns.map(\.name)).count == schema.columns.count else {
       throw .invalidInput("column names repeat")
     }
-    guard options.rowGroupRows > 0, options.pageSizeBytes > 0, options.dictionaryPageLimitBytes >= 0 else {
-      throw .invalidInput("rowGroupRows and pageSizeBytes must be positive")
+    // Page headers count values in an i32; a page never spans row groups.
+    guard options.rowGroupRows > 0, options.rowGroupRows <= Int(Int32.max), options.pageSizeBytes > 0,
+      options.dictionaryPageLimitBytes >= 0
+    else {
+      throw .invalidInput("rowGroupRows must be in 1...\(Int32.max), pageSizeBytes positive")
     }
     self.schema = schema
     self.options = options
