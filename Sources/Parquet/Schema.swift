@@ -43,10 +43,15 @@ public struct ParquetSchema: Sendable, Equatable, Hashable {
 
 /// One value, for row-wise appends and reads (column batches avoid it on hot paths).
 public enum ParquetValue: Sendable, Equatable, Hashable, CustomStringConvertible {
+  /// An INT64 (or timestamp, in milliseconds since the epoch).
   case int64(Int64)
+  /// A DOUBLE.
   case double(Double)
+  /// A STRING.
   case string(String)
+  /// A BOOLEAN.
   case bool(Bool)
+  /// No value (optional columns only).
   case null
 
   /// The value as a short literal, for messages.
@@ -67,9 +72,13 @@ public enum ParquetValue: Sendable, Equatable, Hashable, CustomStringConvertible
 /// arrays however many strings it holds. `valid == nil` means no nulls; a null's slot holds 0,
 /// false or an empty string.
 public enum ParquetColumnValues: Sendable, Equatable {
+  /// INT64 values (timestamps in milliseconds since the epoch).
   case int64([Int64], valid: [Bool]? = nil)
+  /// DOUBLE values.
   case double([Double], valid: [Bool]? = nil)
+  /// BOOLEAN values.
   case boolean([Bool], valid: [Bool]? = nil)
+  /// STRING values: UTF-8 bytes back to back, and `count + 1` offsets into them starting at 0.
   case string(bytes: [UInt8], offsets: [Int], valid: [Bool]? = nil)
 
   /// The number of rows.
