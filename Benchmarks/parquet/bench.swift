@@ -67,6 +67,9 @@ struct ParquetBenchmark {
     let readSeconds = Date().timeIntervalSince(readStart)
     precondition(values == rows * schema.columns.count)
     try Data(bytes).write(to: URL(fileURLWithPath: output))
+    // For run.sh's ratios against pyarrow.
+    let timings = "{\"rows\": \(rows), \"write\": \(writeSeconds), \"read\": \(readSeconds), \"bytes\": \(bytes.count)}"
+    try Data(timings.utf8).write(to: URL(fileURLWithPath: output + ".json"))
     print(
       String(
         format:
