@@ -21,6 +21,7 @@ let package = Package(
     .library(name: "StepTrainerSimulator", targets: ["StepTrainerSimulator"]),
     .library(name: "IngestAPI", targets: ["IngestAPI"]),
     .library(name: "Ingestion", targets: ["Ingestion"]),
+    .library(name: "Parquet", targets: ["Parquet"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -47,6 +48,11 @@ let package = Package(
       providers: [.apt(["libserialport-dev"])]
     ),
     .target(name: "SerialPort", dependencies: ["CLibSerialPort"], exclude: ["README.md"]),
+    // The system zstd (libzstd-dev, found through pkg-config), for Parquet's ZSTD codec.
+    .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+    // Parquet files written and read by hand (no Swift Parquet library builds here): flat schemas,
+    // INT64 / DOUBLE / STRING / BOOLEAN, dictionary encoding, statistics, ZSTD. Knows nothing of STEDI.
+    .target(name: "Parquet", dependencies: ["CZstd"], exclude: ["README.md"]),
     .target(
       name: "StepTrainerHost",
       // IngestAPI for the capture's ingest sender: the capture reaches the service only through its contract.
@@ -65,6 +71,8 @@ let package = Package(
     // libFuzzer entry point for the frame decoder; see README "Fuzzing". Without -DSTEDI_FUZZ it
     // builds as a small program that says how to build it, so a plain `swift build` still links.
     .executableTarget(name: "stedi-fuzz-decoder", dependencies: ["StepTrainerProtocol"], path: "Fuzz/Decoder"),
+    // The same for the Parquet reader; see scripts/fuzz-parquet.sh.
+    .executableTarget(name: "stedi-fuzz-parquet", dependencies: ["Parquet"], path: "Fuzz/Parquet"),
     // A seedable random generator (SplitMix64); no STEDI knowledge, used wherever runs must repeat.
     .target(name: "SeededRandom", exclude: ["README.md"]),
     .target(name: "Motion", dependencies: ["SeededRandom"], exclude: ["README.md"]),
@@ -215,7 +223,10 @@ let package = Package(
       dependencies: ["StepTrainerFirmware", "StepTrainerProtocol", "Checksums", "SeededRandom", "StediTestSupport"]
     ),
     .testTarget(name: "ChecksumsTests", dependencies: ["Checksums"]),
-    .testTarget(name: "DeltaLogTests", dependencies: ["DeltaLog", "LakeStorage", "StediTestSupport"]),
+    .testTarget(
+      name: "DeltaLogTests", dependencies: ["DeltaLog", "LakeStorage", "StediTestSupport"], exclude: ["delta_peer.py"]),
+    // Round trips, pyarrow and DuckDB both ways (Python from .venv-parquet), mutated files.
+    .testTarget(name: "ParquetTests", dependencies: ["Parquet", "SeededRandom"], exclude: ["parquet_check.py"]),
     .testTarget(
       name: "StepTrainerSimulatorTests",
       dependencies: ["StepTrainerSimulator", "StepTrainerFirmware", "StepTrainerProtocol", "SerialPort", "StediTestSupport"]

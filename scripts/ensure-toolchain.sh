@@ -10,6 +10,8 @@ fi
 missing=()
 # libserialport (the SerialPort module links it) comes from Debian.
 pkg-config --exists libserialport 2>/dev/null || missing+=(libserialport-dev pkg-config)
+# libzstd (the Parquet module's ZSTD codec links it) comes from Debian too.
+pkg-config --exists libzstd 2>/dev/null || missing+=(libzstd-dev pkg-config)
 command -v python3 >/dev/null 2>&1 || missing+=(python3 python3-venv)
 # The tests compile a small C shim for libserialport with cc.
 command -v cc >/dev/null 2>&1 || missing+=(gcc libc6-dev)

@@ -23,6 +23,14 @@ if ! .venv-delta/bin/python -c 'import deltalake, pyarrow' >/dev/null 2>&1; then
   .venv-delta/bin/pip install --quiet --disable-pip-version-check "deltalake==1.6.6" "pyarrow==26.0.1" >&2
 fi
 
+# The Parquet tests check the Parquet module against real pyarrow and DuckDB: both from PyPI in a
+# local virtualenv (the tests create it themselves when it is missing, or skip saying why).
+if ! .venv-parquet/bin/python -c 'import pyarrow, duckdb' >/dev/null 2>&1; then
+  echo "installing pyarrow and duckdb into .venv-parquet" >&2
+  python3 -m venv .venv-parquet
+  .venv-parquet/bin/pip install --quiet --disable-pip-version-check "pyarrow==26.0.1" "duckdb==2.0.1" >&2
+fi
+
 # The firmware tests boot the Cortex-M firmware in QEMU (Debian's qemu-system-arm) and build it with make.
 if ! command -v qemu-system-arm >/dev/null 2>&1 || ! command -v make >/dev/null 2>&1; then
   apt-get update -qq && apt-get install -y -qq qemu-system-arm make >&2
