@@ -226,7 +226,8 @@ let package = Package(
     .testTarget(
       name: "DeltaLogTests", dependencies: ["DeltaLog", "LakeStorage", "StediTestSupport"], exclude: ["delta_peer.py"]),
     // Round trips, pyarrow and DuckDB both ways (Python from .venv-parquet), mutated files.
-    .testTarget(name: "ParquetTests", dependencies: ["Parquet", "SeededRandom"], exclude: ["parquet_check.py"]),
+    .testTarget(
+      name: "ParquetTests", dependencies: ["Parquet", "SeededRandom", "StediTestSupport"], exclude: ["parquet_check.py"]),
     .testTarget(
       name: "StepTrainerSimulatorTests",
       dependencies: ["StepTrainerSimulator", "StepTrainerFirmware", "StepTrainerProtocol", "SerialPort", "StediTestSupport"]

@@ -20,15 +20,8 @@ cd "$REPO"
 source scripts/ensure-toolchain.sh
 mkdir -p "$CORPUS"
 
-echo "== building stedi-fuzz-parquet with -sanitize=fuzzer,address (log: $WORK/build.log)" >&2
-if ! swift build -c release --scratch-path .build-fuzz --product stedi-fuzz-parquet \
-  -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library -Xswiftc -DSTEDI_FUZZ \
-  >"$WORK/build.log" 2>&1; then
-  tail -n 30 "$WORK/build.log" >&2
-  echo "error: fuzzer build failed; see $WORK/build.log" >&2
-  exit 2
-fi
-FUZZER="$REPO/.build-fuzz/release/stedi-fuzz-parquet"
+source scripts/fuzz-common.sh
+fuzz_build stedi-fuzz-parquet "$WORK"
 
 # Seeds: small pyarrow files (the same Python the tests use; skipped when it is not installed).
 if [ -x .venv-parquet/bin/python ]; then
@@ -53,18 +46,4 @@ PY
 fi
 echo "== corpus: $(ls "$CORPUS" | wc -l) files in $CORPUS" >&2
 
-echo "== fuzzing for $SECONDS_TO_RUN s (log: $WORK/fuzz.log)" >&2
-set +e
-(cd "$WORK" && "$FUZZER" -max_total_time="$SECONDS_TO_RUN" -max_len=8192 -print_final_stats=1 \
-  -artifact_prefix="$WORK/" "$CORPUS") >"$WORK/fuzz.log" 2>&1
-status=$?
-set -e
-
-grep -E '^#[0-9]+' "$WORK/fuzz.log" | tail -n 1 || true
-grep -E '^stat::' "$WORK/fuzz.log" || true
-crashes=$(grep -cE '^==[0-9]+==ERROR|deadly signal|Test unit written to' "$WORK/fuzz.log" || true)
-echo "crashes: $crashes (exit status $status)"
-if [[ $status -ne 0 ]]; then
-  grep -E 'ERROR|Fatal error|Test unit written|SUMMARY' "$WORK/fuzz.log" | head -n 20 >&2
-  exit 1
-fi
+fuzz_run "$WORK" "$CORPUS" "$SECONDS_TO_RUN" 8192

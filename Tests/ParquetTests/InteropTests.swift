@@ -1,5 +1,6 @@
 import Foundation
 import Parquet
+import StediTestSupport
 import Testing
 
 /// Swift's files read by real pyarrow and DuckDB, and pyarrow's files read by Swift (Python from .venv-parquet).

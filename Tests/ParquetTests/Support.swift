@@ -1,9 +1,6 @@
 import Foundation
 import Parquet
-
-/// The package's root folder, from this file's path.
-let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-  .deletingLastPathComponent()
+import StediTestSupport
 
 /// The Python with pyarrow and DuckDB the interoperability tests run: `.venv-parquet`, created here if absent.
 struct PythonParquet: Sendable {
@@ -15,7 +12,7 @@ struct PythonParquet: Sendable {
   static let requirements = ["pyarrow==26.0.1", "duckdb==2.0.1"]
 
   static let shared: PythonParquet = {
-    let venv = packageRoot.appendingPathComponent(".venv-parquet").path
+    let venv = TestPaths.packageRoot.appendingPathComponent(".venv-parquet").path
     let python = "\(venv)/bin/python"
     if (try? run(python, ["-c", "import pyarrow, duckdb"]))?.status == 0 {
       return PythonParquet(python: python, reason: "")
@@ -40,7 +37,7 @@ struct PythonParquet: Sendable {
   /// Runs the checker script with these arguments; returns its stdout, throwing with its stderr on failure.
   func check(_ arguments: [String]) throws -> Data {
     guard let python else { throw ScriptError(message: reason) }
-    let script = packageRoot.appendingPathComponent("Tests/ParquetTests/parquet_check.py").path
+    let script = TestPaths.packageRoot.appendingPathComponent("Tests/ParquetTests/parquet_check.py").path
     let result = try PythonParquet.run(python, [script] + arguments)
     guard result.status == 0 else {
       throw ScriptError(message: "parquet_check.py \(arguments.first ?? "") failed: \(result.stderr)")
@@ -72,18 +69,6 @@ struct PythonParquet: Sendable {
     let stderr = (try? String(contentsOf: errorFile, encoding: .utf8)) ?? ""
     return (process.terminationStatus, data, stderr)
   }
-}
-
-/// A fresh temporary folder, removed by `remove()`.
-struct TemporaryFolder {
-  let url: URL
-
-  init() throws {
-    url = FileManager.default.temporaryDirectory.appendingPathComponent("parquet-tests-\(UUID())")
-    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-  }
-
-  func remove() { try? FileManager.default.removeItem(at: url) }
 }
 
 /// Whether a decoded value equals one from the Python side (see parquet_check.py: numbers arrive as
