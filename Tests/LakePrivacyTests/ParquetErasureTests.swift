@@ -170,6 +170,10 @@ import Testing
       #expect(answer["version"] as? Int == Int(snapshot.version), "\(table)")
       #expect(answer["files"] as? [String] == snapshot.sortedFiles.map(\.path), "\(table)")
       let rows = try #require(answer["rows"] as? [[String: Any]])
+      // Time travel to the version before the erasure finds its files gone (delta-io/delta#1692).
+      await #expect(throws: (any Error).self, "\(table): the erased rows are readable in an older version") {
+        _ = try await DeltaRsReader.read("\(lake)/\(table.folder)", version: snapshot.version - 1)
+      }
       let ours = try await LakeErasureTests.tableLines(table, in: lake)
       #expect(rows.count == ours.count, "\(table)")
       for row in rows {
@@ -192,6 +196,8 @@ enum DeltaRsReader {
     import json, os, sys
     from deltalake import DeltaTable
     table = DeltaTable(sys.argv[1])
+    if len(sys.argv) > 2:
+        table.load_as_version(int(sys.argv[2]))
     files = sorted(os.path.relpath(u.replace("file://", ""), sys.argv[1]) for u in table.file_uris())
     rows = table.to_pyarrow_table().to_pylist()
     print(json.dumps({"version": table.version(), "files": files, "rows": rows}, default=str))
@@ -199,14 +205,15 @@ enum DeltaRsReader {
     os._exit(0)
     """
 
-  static func read(_ folder: String) async throws -> [String: Any] {
+  /// Throws when delta-rs cannot read it (at `version`, the current one when nil).
+  static func read(_ folder: String, version: Int64? = nil) async throws -> [String: Any] {
     let data = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Data, any Error>) in
       DispatchQueue.global().async {
         continuation.resume(
           with: Result {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: python!)
-            process.arguments = ["-c", script, folder]
+            process.arguments = ["-c", script, folder] + (version.map { [String($0)] } ?? [])
             let output = Pipe()
             process.standardOutput = output
             process.standardError = FileHandle.nullDevice
