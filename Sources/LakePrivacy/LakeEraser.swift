@@ -9,7 +9,9 @@ import Lakehouse
 /// pipeline and the ingest service refuse their records), then the pipeline's outputs are
 /// rewritten, then quarantine, then landing, customer landing last. Each file is replaced in one
 /// atomic put, so a crash leaves every file either as it was or fully scrubbed, and running the
-/// same erasure again finds what is left and finishes.
+/// same erasure again finds what is left and finishes. A Parquet table changes in one Delta
+/// commit (its new files written first); the files that commit removes, and every other data
+/// file no version now holds, are deleted right after it, so no older version keeps the rows.
 public struct LakeEraser: Sendable {
   /// The lake.
   public let storage: any LakeStorage
