@@ -23,12 +23,11 @@ enum AthenaStatements {
   /// The first date of the partition projection: the landing validation's earliest time (2000-01-01).
   static let projectionStart = "2000-01-01"
 
-  static func createTables(rules: ZoneRules, format: ExportFormat) -> String {
+  static func createTables(rules: ZoneRules, format: TableFormat) -> String {
     let tables = TableSchema.all(rules: rules).map { table in
       let columns = table.columns.map { "  `\($0.name)` \($0.kind.athenaType)" }.joined(separator: ",\n")
       let location = "s3://\(bucketPlaceholder)/\(table.folder)/"
-      let zone = ZoneTable(rawValue: table.name)
-      guard format == .parquet, let zone else {
+      guard format == .parquet, !table.isLanding else {
         // Landing is where malformed lines arrive; without this one bad line fails every query of the table.
         let malformed = table.isLanding ? "\nWITH SERDEPROPERTIES ('ignore.malformed.json' = 'true')" : ""
         return """
@@ -41,7 +40,7 @@ enum AthenaStatements {
           TBLPROPERTIES ('classification' = 'json');
           """
       }
-      guard let time = ExportLayout.partitionTime(zone) else {
+      guard let time = table.partitionTimeColumn else {
         return """
           -- \(table.name): written by the \(table.name) job (Parquet, unpartitioned)
           CREATE EXTERNAL TABLE IF NOT EXISTS \(table.name) (

@@ -19,7 +19,7 @@ enum GlueJobs {
     }
   }
 
-  static func files(rules: ZoneRules, format: ExportFormat) -> [(path: String, contents: String)] {
+  static func files(rules: ZoneRules, format: TableFormat) -> [(path: String, contents: String)] {
     ZoneJob.jobs(for: rules).map { (fileName($0.table), script(job: $0, rules: rules, format: format)) }
   }
 
@@ -54,7 +54,7 @@ enum GlueJobs {
 
   // MARK: - Scripts
 
-  static func script(job: ZoneJob, rules: ZoneRules, format: ExportFormat) -> String {
+  static func script(job: ZoneJob, rules: ZoneRules, format: TableFormat) -> String {
     precondition(!job.sql.contains("\"\"\""), "the SQL must fit a Python triple-quoted string")
     let inputs = inputs(of: job, rules: rules)
     let landing = inputs.filter(\.isLanding)
@@ -63,7 +63,7 @@ enum GlueJobs {
     let appends = !landing.isEmpty && incremental(rules)
     let table = TableSchema.zone(job.table, rules: rules)
     let quarantines = landing.map { input in LandingSource.allCases.first { $0.landingTableName == input.name }! }
-    let partition = format == .parquet ? ExportLayout.partitionExpression(job.table) : nil
+    let partition = format == .parquet ? ExportLayout.partitionExpression(table) : nil
     // Zone tables in Parquet are read from their folders: the catalog declares them with Athena's partition
     // projection, which Glue ETL does not apply (from_catalog would see no partitions, so no rows).
     let byPath = { (input: TableSchema) in format == .parquet && !input.isLanding }
@@ -101,7 +101,7 @@ enum GlueJobs {
       docs.append(
         """
         The table is written as Parquet partitioned by \(ExportLayout.partitionColumn) (Hive-style \(ExportLayout.partitionColumn)=YYYY-MM-DD folders,
-        the UTC date of \(ExportLayout.partitionTime(job.table)!): \(expression)), as athena/create_tables.sql declares it
+        the UTC date of \(table.partitionTimeColumn!): \(expression)), as athena/create_tables.sql declares it
         and as `stedi pipeline run --format parquet` writes it, but without the Delta log stedi adds. The
         \(ExportLayout.partitionColumn) column is only in the folder names, not in the files.
         """)
@@ -299,7 +299,7 @@ enum GlueJobs {
   /// replaces its output: NDJSON, or Parquet (`glueparquet`), partitioned by `partition` (a Spark SQL
   /// expression of the partition value) when given, one file per partition folder.
   private static func write(
-    frame: String, folder: String, ctx: String, appends: Bool, format: ExportFormat, partition: String?
+    frame: String, folder: String, ctx: String, appends: Bool, format: TableFormat, partition: String?
   ) -> String {
     let purge = "glueContext.purge_s3_path(args[\"lake\"] + \"/\(folder)\", options={\"retentionPeriod\": 0})"
     let date = ExportLayout.partitionColumn

@@ -17,13 +17,13 @@ public struct PipelineExport: Sendable {
   public var rules: ZoneRules
   /// The zone tables' format: what the Spark runner writes by default (its `--format` overrides it),
   /// what the Glue jobs write and what the Athena tables declare.
-  public var format: ExportFormat
+  public var format: TableFormat
 
   /// An export writing `format`, by default the one `stedi pipeline run` writes under the profile.
-  public init(target: ExportTarget, rules: ZoneRules, format: ExportFormat? = nil) {
+  public init(target: ExportTarget, rules: ZoneRules, format: TableFormat? = nil) {
     self.target = target
     self.rules = rules
-    self.format = format ?? .default(for: rules.profile)
+    self.format = format ?? .standard(for: rules.profile)
   }
 
   /// The files of the export, relative path → contents.

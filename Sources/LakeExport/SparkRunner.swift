@@ -7,9 +7,11 @@ import Lakehouse
 /// the SQL jobs in order, and writes the same folders as `stedi pipeline run`: NDJSON, or Parquet
 /// in `ExportLayout` (reading tables partitioned by `date=`), without the Delta log stedi adds.
 enum SparkRunner {
-  static func script(profile: PipelineProfile, format: ExportFormat, jobs: [ZoneJob]) -> String {
+  static func script(profile: PipelineProfile, format: TableFormat, jobs: [ZoneJob]) -> String {
+    let rules = ZoneRules(profile: profile)
     let jobList = jobs.enumerated().map { index, job in
-      let partition = ExportLayout.partitionExpression(job.table).map { "\"\($0)\"" } ?? "None"
+      let partition =
+        ExportLayout.partitionExpression(TableSchema.zone(job.table, rules: rules)).map { "\"\($0)\"" } ?? "None"
       return
         "    (\"\(job.table.rawValue)\", \"\(job.table.folder)\", \"sql/\(fileName(index: index, job: job))\", \(partition)),"
     }.joined(separator: "\n")
@@ -21,7 +23,7 @@ enum SparkRunner {
 
       python3 run_pipeline.py --lake PATH [--format parquet|ndjson] [--key-file FILE] [--master local[2]]
 
-      The zone tables are written as \(ExportFormat.parquet.rawValue) or \(ExportFormat.ndjson.rawValue) (default \(format.rawValue)); quarantine as NDJSON.
+      The zone tables are written as \(TableFormat.parquet.rawValue) or \(TableFormat.ndjson.rawValue) (default \(format.rawValue)); quarantine as NDJSON.
       Parquet: the layout of `stedi pipeline run --format parquet` (times as INT64 epoch milliseconds, the
       reading tables in Hive-style \(ExportLayout.partitionColumn)=YYYY-MM-DD folders by the UTC date of their time
       column, which is not stored in the files), but with no _delta_log: read the folders as plain Parquet
@@ -104,7 +106,7 @@ enum SparkRunner {
           parser = argparse.ArgumentParser(description=__doc__)
           parser.add_argument("--lake", required=True, help="lake folder or s3a:// prefix")
           parser.add_argument("--key-file", help="pseudonym key (default <lake>/_stedi/pseudonym.key)")
-          parser.add_argument("--format", choices=["\(ExportFormat.parquet.rawValue)", "\(ExportFormat.ndjson.rawValue)"], default=DEFAULT_FORMAT,
+          parser.add_argument("--format", choices=["\(TableFormat.parquet.rawValue)", "\(TableFormat.ndjson.rawValue)"], default=DEFAULT_FORMAT,
                               help=f"the zone tables' format (default {DEFAULT_FORMAT}); quarantine is always NDJSON")
           parser.add_argument("--master", default=os.environ.get("SPARK_MASTER", "local[*]"))
           args = parser.parse_args()

@@ -13,7 +13,7 @@ struct GlueAthenaExportTests {
     "machine_learning_curated.py",
   ]
 
-  static func files(_ target: ExportTarget, _ profile: PipelineProfile, _ format: ExportFormat? = nil) -> [(
+  static func files(_ target: ExportTarget, _ profile: PipelineProfile, _ format: TableFormat? = nil) -> [(
     path: String, contents: String
   )] {
     PipelineExport(target: target, rules: ZoneRules(profile: profile), format: format).files()
@@ -21,7 +21,7 @@ struct GlueAthenaExportTests {
 
   /// Every profile in every format.
   static let profilesAndFormats = PipelineProfile.allCases.flatMap { profile in
-    ExportFormat.allCases.map { (profile, $0) }
+    TableFormat.allCases.map { (profile, $0) }
   }
 
   /// The UTC-date expression a partitioned table's rows are placed by, written out for each table.
@@ -32,20 +32,20 @@ struct GlueAthenaExportTests {
   ]
 
   @Test func formatsDefaultAsStediPipelineRunDoes() {
-    #expect(ExportFormat.allCases.map(\.rawValue) == ["parquet", "ndjson"])
-    #expect(ExportFormat.default(for: .strict) == .parquet)
-    #expect(ExportFormat.default(for: .udacity) == .ndjson)
     #expect(PipelineExport(target: .spark, rules: ZoneRules(profile: .strict)).format == .parquet)
     #expect(PipelineExport(target: .spark, rules: ZoneRules(profile: .udacity)).format == .ndjson)
     #expect(PipelineExport(target: .spark, rules: ZoneRules(profile: .strict), format: .ndjson).format == .ndjson)
-    for table in ZoneTable.allCases {
-      #expect(ExportLayout.partitionExpression(table) == Self.partitionExpressions[table], "\(table)")
+    for profile in PipelineProfile.allCases {
+      for table in ZoneTable.allCases {
+        let schema = TableSchema.zone(table, rules: ZoneRules(profile: profile))
+        #expect(ExportLayout.partitionExpression(schema) == Self.partitionExpressions[table], "\(table)")
+      }
     }
   }
 
   /// The Spark runner: the default format baked in, the layout of each table, no _SUCCESS markers.
   @Test(arguments: profilesAndFormats)
-  func sparkRunnerWritesTheFormatsLayout(profile: PipelineProfile, format: ExportFormat) throws {
+  func sparkRunnerWritesTheFormatsLayout(profile: PipelineProfile, format: TableFormat) throws {
     let files = Self.files(.spark, profile, format)
     let runner = try #require(files.first { $0.path == "run_pipeline.py" }?.contents)
     #expect(runner.contains("DEFAULT_FORMAT = \"\(format.rawValue)\""))
@@ -93,7 +93,7 @@ struct GlueAthenaExportTests {
   }
 
   @Test(arguments: profilesAndFormats)
-  func eachScriptIsAGlueJobRunningExactlyItsZoneSQL(profile: PipelineProfile, format: ExportFormat) {
+  func eachScriptIsAGlueJobRunningExactlyItsZoneSQL(profile: PipelineProfile, format: TableFormat) {
     let jobs = ZoneJob.jobs(for: ZoneRules(profile: profile))
     let files = Self.files(.glue, profile, format)
     try? #require(files.count == jobs.count)
@@ -211,7 +211,7 @@ struct GlueAthenaExportTests {
   func landingValidationIsSharedAndMatchesTheSparkRunner(profile: PipelineProfile) {
     let rules = ZoneRules(profile: profile)
     let spark = SparkRunner.script(
-      profile: profile, format: .default(for: profile), jobs: ZoneJob.jobs(for: rules))
+      profile: profile, format: .standard(for: profile), jobs: ZoneJob.jobs(for: rules))
     for source in LandingSource.allCases {
       for column in TableSchema.landing(source).columns {
         let kind = [TableColumn.Kind.int64: "LONG", .double: "DOUBLE", .string: "STRING"][column.kind]!
@@ -254,7 +254,7 @@ struct GlueAthenaExportTests {
   /// with the JSON SerDe; in Parquet, the zone tables STORED AS PARQUET, the reading tables partitioned by
   /// `date` through partition projection (landing stays NDJSON).
   @Test(arguments: profilesAndFormats)
-  func athenaDeclaresEveryTableInItsFormat(profile: PipelineProfile, format: ExportFormat) throws {
+  func athenaDeclaresEveryTableInItsFormat(profile: PipelineProfile, format: TableFormat) throws {
     let rules = ZoneRules(profile: profile)
     let files = Self.files(.athena, profile, format)
     #expect(files.map(\.path) == ["athena/create_tables.sql", "athena/validate_funnel.sql"])

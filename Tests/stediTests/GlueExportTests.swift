@@ -167,7 +167,7 @@ struct GlueExportTests {
     }
 
     // The funnel, as written: each table in the profile's format (strict: Parquet in stedi's layout).
-    let format = ExportFormat.default(for: profile)
+    let format = TableFormat.standard(for: profile)
     var written: [ZoneTable: TableFolder] = [:]
     for table in ZoneTable.allCases {
       written[table] =

@@ -1,5 +1,4 @@
 import Foundation
-import LakeExport
 import Lakehouse
 import StediTestSupport
 import Testing
@@ -13,11 +12,6 @@ import Testing
     if: TableFolder.parquetPython != nil, "no .venv-parquet with pyarrow: run scripts/test.sh, which installs it"),
   .serialized)
 struct SparkExportTests {
-  /// Whether `stedi pipeline run` has `--format` (the embedded engine's Parquet writer).
-  static let stediWritesParquet: Bool = {
-    (try? StediProcess.run(["pipeline", "run", "--help"]))?.stdout.contains("--format") ?? false
-  }()
-
   /// The UTC calendar date (yyyy-MM-dd) of an epoch-millisecond time.
   static func utcDate(_ milliseconds: Int64) -> String {
     let formatter = DateFormatter()
@@ -25,15 +19,6 @@ struct SparkExportTests {
     formatter.timeZone = TimeZone(identifier: "UTC")
     formatter.dateFormat = "yyyy-MM-dd"
     return formatter.string(from: Date(timeIntervalSince1970: Double(milliseconds) / 1000))
-  }
-
-  /// The time column whose UTC date partitions a table in Parquet (stedi's layout), if any.
-  static func partitionTime(_ table: ZoneTable) -> String? {
-    switch table {
-    case .customerTrusted, .customersCurated: nil
-    case .accelerometerTrusted: "timestamp"
-    case .stepTrainerTrusted, .machineLearningCurated: "sensorReadingTime"
-    }
   }
 
   /// The Parquet column stedi's layout promises for a declared column: [name, physical, logical type].
@@ -60,7 +45,7 @@ struct SparkExportTests {
         "\(label) \(file.path): columns \(file.columns)")
       #expect(!file.columns.contains { $0.first == "date" }, "\(label) \(file.path) stores the date column")
     }
-    guard let time = Self.partitionTime(table) else {
+    guard let time = TableSchema.zone(table, rules: rules).partitionTimeColumn else {
       #expect(contents.partitions.isEmpty, "\(label) is partitioned: \(contents.partitions)")
       #expect(contents.files.allSatisfy { !$0.path.contains("/") }, "\(label): \(contents.files.map(\.path))")
       return
@@ -88,12 +73,9 @@ struct SparkExportTests {
         try FileManager.default.copyItem(atPath: "\(landing)/\(source)/landing", toPath: "\(lake)/\(source)/landing")
       }
     }
-    // Until stedi's embedded engine writes Parquet (`pipeline run --format`), its NDJSON tables are
-    // compared with Spark's Parquet ones, each row with the UTC date of its time column attached.
-    let embeddedFormat = Self.stediWritesParquet ? format : "ndjson"
-    let run = try StediProcess.run(
-      ["pipeline", "run", "--lake", embedded, "--profile", profile, "--json"]
-        + (Self.stediWritesParquet ? ["--format", format] : []))
+    let run = try StediProcess.run([
+      "pipeline", "run", "--lake", embedded, "--profile", profile, "--format", format, "--json",
+    ])
     #expect(run.status == 0, "\(run.stderr)")
     // The same pseudonym key, so the same subject ids.
     try FileManager.default.createDirectory(atPath: spark + "/_stedi", withIntermediateDirectories: true)
@@ -113,7 +95,7 @@ struct SparkExportTests {
     process.executableURL = URL(fileURLWithPath: SparkEnvironment.python!)
     process.arguments =
       [jobs + "/run_pipeline.py", "--lake", spark, "--master", "local[2]"]
-      + (format == ExportFormat.default(for: rules.profile).rawValue ? [] : ["--format", format])
+      + (format == TableFormat.standard(for: rules.profile).rawValue ? [] : ["--format", format])
     let output = Pipe()
     let errors = Pipe()
     process.standardOutput = output
@@ -128,19 +110,9 @@ struct SparkExportTests {
     for table in ZoneTable.allCases {
       let folder = table.folder
       let label = "\(profile) \(format) \(folder)"
-      var expected: TableFolder
+      let expected: TableFolder
       let actual: TableFolder
-      if format == "parquet" && embeddedFormat == "ndjson" {
-        expected = try TableFolder.ndjson("\(embedded)/\(folder)")
-        if let time = Self.partitionTime(table) {
-          for index in expected.rows.indices {
-            let millis = (expected.rows[index][time] as? NSNumber)?.int64Value ?? 0
-            expected.rows[index]["date"] = Self.utcDate(millis)
-          }
-        }
-        actual = try TableFolder.parquet("\(spark)/\(folder)", scratch: scratch.path)
-        checkParquetLayout(actual, table: table, rules: rules, engine: "spark")
-      } else if format == "parquet" {
+      if format == "parquet" {
         expected = try TableFolder.parquet("\(embedded)/\(folder)", scratch: scratch.path)
         actual = try TableFolder.parquet("\(spark)/\(folder)", scratch: scratch.path)
         checkParquetLayout(expected, table: table, rules: rules, engine: "stedi")

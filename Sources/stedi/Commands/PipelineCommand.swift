@@ -106,7 +106,7 @@ struct PipelineCommand: AsyncParsableCommand {
     var profile: PipelineProfile = .strict
 
     @Option(help: "The zone tables' format: parquet or ndjson (default: parquet for strict, ndjson for udacity).")
-    var format: ExportFormat?
+    var format: TableFormat?
 
     @Option(help: "The folder to write the jobs into (created if missing).")
     var out: String
@@ -125,4 +125,3 @@ struct PipelineCommand: AsyncParsableCommand {
 extension PipelineProfile: ExpressibleByArgument {}
 extension TableFormat: ExpressibleByArgument {}
 extension ExportTarget: ExpressibleByArgument {}
-extension ExportFormat: ExpressibleByArgument {}
