@@ -86,9 +86,11 @@ enum AthenaStatements {
         -- them. accelerometer_trusted, step_trainer_trusted and machine_learning_curated are partitioned by
         -- `\(ExportLayout.partitionColumn)` (yyyy-MM-dd, the UTC date of timestamp or sensorReadingTime: folders
         -- \(ExportLayout.partitionColumn)=YYYY-MM-DD/), found by partition projection from \(projectionStart) to tomorrow, so no
-        -- MSCK REPAIR TABLE or crawler is needed; filter on "\(ExportLayout.partitionColumn)" to read fewer days. The
-        -- _delta_log/ folder stedi writes beside the files is ignored here (Athena reads the folders as Hive
-        -- tables): a table folder must hold only the current files, which both stedi and the jobs ensure.
+        -- MSCK REPAIR TABLE or crawler is needed; filter on "\(ExportLayout.partitionColumn)" to read fewer days.
+        -- These are Hive tables: Athena reads every Parquet file in the folders, which is right for what the
+        -- Glue jobs write (each run replaces its folder). stedi writes a Delta log beside its files and keeps
+        -- the files its latest commit removed until its next run; over a lake stedi writes, declare the zone
+        -- tables as Delta tables instead (LOCATION and TBLPROPERTIES ('table_type' = 'DELTA'), no columns).
         """
     }
     return """
