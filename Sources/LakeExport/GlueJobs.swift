@@ -19,8 +19,8 @@ enum GlueJobs {
     }
   }
 
-  static func files(rules: ZoneRules) -> [(path: String, contents: String)] {
-    ZoneJob.jobs(for: rules).map { (fileName($0.table), script(job: $0, rules: rules)) }
+  static func files(rules: ZoneRules, format: TableFormat) -> [(path: String, contents: String)] {
+    ZoneJob.jobs(for: rules).map { (fileName($0.table), script(job: $0, rules: rules, format: format)) }
   }
 
   /// Whether the landing jobs run incrementally under job bookmarks. Not when a newer customer
@@ -54,7 +54,7 @@ enum GlueJobs {
 
   // MARK: - Scripts
 
-  static func script(job: ZoneJob, rules: ZoneRules) -> String {
+  static func script(job: ZoneJob, rules: ZoneRules, format: TableFormat) -> String {
     precondition(!job.sql.contains("\"\"\""), "the SQL must fit a Python triple-quoted string")
     let inputs = inputs(of: job, rules: rules)
     let landing = inputs.filter(\.isLanding)
@@ -63,6 +63,10 @@ enum GlueJobs {
     let appends = !landing.isEmpty && incremental(rules)
     let table = TableSchema.zone(job.table, rules: rules)
     let quarantines = landing.map { input in LandingSource.allCases.first { $0.landingTableName == input.name }! }
+    let partition = format == .parquet ? ExportLayout.partitionExpression(table) : nil
+    // Zone tables in Parquet are read from their folders: the catalog declares them with Athena's partition
+    // projection, which Glue ETL does not apply (from_catalog would see no partitions, so no rows).
+    let byPath = { (input: TableSchema) in format == .parquet && !input.isLanding }
 
     var parameters = [
       "--JOB_NAME            set by Glue",
@@ -84,6 +88,34 @@ enum GlueJobs {
           ? "."
           : " and rejected landing rows to \(quarantines.map { "<lake>/\($0.quarantineFolder)" }.joined(separator: ", ")).")
     ]
+    switch (format, partition) {
+    case (.ndjson, _):
+      docs.append("The table is written as NDJSON (one JSON object per line), as athena/create_tables.sql declares it.")
+    case (.parquet, nil):
+      docs.append(
+        """
+        The table is written as Parquet (unpartitioned), as athena/create_tables.sql declares it and as
+        `stedi pipeline run --format parquet` writes it, but without the Delta log stedi adds.
+        """)
+    case (.parquet, let expression?):
+      docs.append(
+        """
+        The table is written as Parquet partitioned by \(ExportLayout.partitionColumn) (Hive-style \(ExportLayout.partitionColumn)=YYYY-MM-DD folders,
+        the UTC date of \(table.partitionTimeColumn!): \(expression)), as athena/create_tables.sql declares it
+        and as `stedi pipeline run --format parquet` writes it, but without the Delta log stedi adds. The
+        \(ExportLayout.partitionColumn) column is only in the folder names, not in the files.
+        """)
+    }
+    if inputs.contains(where: byPath) {
+      docs.append(
+        """
+        Parquet inputs (\(inputs.filter(byPath).map(\.name).joined(separator: ", "))) are read from their folders under --lake,
+        not from the catalog: the catalog declares them with Athena's partition projection, which Glue ETL does
+        not apply. They are the folders the earlier jobs wrote, every file of which is current; a folder stedi
+        wrote may also hold files its Delta log already removed (kept until stedi's next run), which this read
+        would include: run the five jobs in order rather than one job over tables stedi wrote.
+        """)
+    }
     if !landing.isEmpty {
       docs.append(
         "Landing rows are validated as the Spark export's read_landing does (required fields, empty email);"
@@ -142,7 +174,15 @@ enum GlueJobs {
     if pseudonyms { imports = ["import hashlib", "import hmac"] + imports }
 
     var body: [String] = []
-    for input in inputs {
+    for input in inputs where byPath(input) {
+      body.append(
+        """
+        # \(input.name): read whole from its Parquet folder, a lookup (not from the catalog, so no bookmark).
+        \(input.name) = read_parquet_table(args["lake"] + "/\(input.folder)", "\(input.name)")
+        \(input.name).createOrReplaceTempView("\(input.name)")
+        """)
+    }
+    for input in inputs where !byPath(input) {
       let ctx = "\(input.name)_source"
       let bookmarked = input.isLanding && appends
       let why =
@@ -190,14 +230,16 @@ enum GlueJobs {
     }
 
     var writes: [String] = [
-      write(frame: "result", folder: table.folder, ctx: "\(table.name)_sink", appends: appends)
+      write(
+        frame: "result", folder: table.folder, ctx: "\(table.name)_sink", appends: appends, format: format,
+        partition: partition)
     ]
     for source in quarantines {
       writes.append(
         write(
           frame: "\(source.rawValue)_rejected", folder: source.quarantineFolder,
           ctx: "\(source.rawValue)_quarantine_sink",
-          appends: appends))
+          appends: appends, format: .ndjson, partition: nil))
     }
     let counts =
       ["\"rows\": result.count()"]
@@ -206,6 +248,7 @@ enum GlueJobs {
     var functions = [helpers, identity]
     if !landing.isEmpty { functions.append(validation) }
     if pseudonyms { functions.append(pseudonymKey) }
+    if inputs.contains(where: byPath) { functions.append(parquetReader) }
 
     return """
       \(header)
@@ -235,6 +278,8 @@ enum GlueJobs {
       sc = SparkContext.getOrCreate()
       glueContext = GlueContext(sc)
       spark = glueContext.spark_session
+      # Partition dates are UTC calendar dates, as stedi's.
+      spark.conf.set("spark.sql.session.timeZone", "UTC")
       spark.udf.register("stedi_identity", stedi_identity, "string")
       job = Job(glueContext)
       job.init(args["JOB_NAME"], args)
@@ -252,17 +297,25 @@ enum GlueJobs {
       """
   }
 
-  /// A frame written as JSON to `<lake>/<folder>` through Glue's S3 sink, after purging the folder
-  /// when the job replaces its output.
-  private static func write(frame: String, folder: String, ctx: String, appends: Bool) -> String {
+  /// A frame written to `<lake>/<folder>` through Glue's S3 sink, after purging the folder when the job
+  /// replaces its output: NDJSON, or Parquet (`glueparquet`), partitioned by `partition` (a Spark SQL
+  /// expression of the partition value) when given, one file per partition folder.
+  private static func write(
+    frame: String, folder: String, ctx: String, appends: Bool, format: TableFormat, partition: String?
+  ) -> String {
     let purge = "glueContext.purge_s3_path(args[\"lake\"] + \"/\(folder)\", options={\"retentionPeriod\": 0})"
+    let date = ExportLayout.partitionColumn
+    let data =
+      partition.map { "\(frame).withColumn(\"\(date)\", F.expr(\"\($0)\")).repartition(\"\(date)\")" }
+      ?? "\(frame).coalesce(1)"
+    let keys = partition == nil ? "" : ", \"partitionKeys\": [\"\(date)\"]"
     return """
       \(appends ? "if REBUILD:\n    \(purge)" : purge)
       glueContext.write_dynamic_frame.from_options(
-          frame=DynamicFrame.fromDF(\(frame).coalesce(1), glueContext, "\(ctx)"),
+          frame=DynamicFrame.fromDF(\(data), glueContext, "\(ctx)"),
           connection_type="s3",
-          format="json",
-          connection_options={"path": args["lake"] + "/\(folder)"},
+          format="\(format == .parquet ? "glueparquet" : "json")",
+          connection_options={"path": args["lake"] + "/\(folder)"\(keys)},
           transformation_ctx="\(ctx)",
       )
       """
@@ -374,6 +427,21 @@ enum GlueJobs {
         if text is None:
             return None
         return unicodedata.normalize("NFC", text.strip(IDENTITY_SPACE).lower())
+    """
+
+  static let parquetReader = """
+    def read_parquet_table(path, table):
+        \"\"\"A Parquet table of the lake, read whole from its folder with its declared columns. Spark skips the
+        _delta_log/ folder stedi writes (names starting with _ or . are hidden); the date= partition column is
+        not declared, so it is left out; a folder not written yet is an empty table.\"\"\"
+        schema = T.StructType([T.StructField(name, kind, True) for name, kind, _ in TABLES[table]])
+        try:
+            frame = spark.read.schema(schema).parquet(path)
+        except Exception as error:
+            if "PATH_NOT_FOUND" not in str(error) and "does not exist" not in str(error):
+                raise
+            frame = spark.createDataFrame([], schema)
+        return frame.select([name for name, _, _ in TABLES[table]])
     """
 
   static let pseudonymKey = """

@@ -15,10 +15,15 @@ public enum ExportTarget: String, CaseIterable, Sendable {
 public struct PipelineExport: Sendable {
   public var target: ExportTarget
   public var rules: ZoneRules
+  /// The zone tables' format: what the Spark runner writes by default (its `--format` overrides it),
+  /// what the Glue jobs write and what the Athena tables declare.
+  public var format: TableFormat
 
-  public init(target: ExportTarget, rules: ZoneRules) {
+  /// An export writing `format`, by default the one `stedi pipeline run` writes under the profile.
+  public init(target: ExportTarget, rules: ZoneRules, format: TableFormat? = nil) {
     self.target = target
     self.rules = rules
+    self.format = format ?? .standard(for: rules.profile)
   }
 
   /// The files of the export, relative path → contents.
@@ -29,13 +34,13 @@ public struct PipelineExport: Sendable {
       var files = jobs.enumerated().map { index, job in
         ("sql/\(SparkRunner.fileName(index: index, job: job))", job.sql + "\n")
       }
-      files.append(("run_pipeline.py", SparkRunner.script(profile: rules.profile, jobs: jobs)))
+      files.append(("run_pipeline.py", SparkRunner.script(profile: rules.profile, format: format, jobs: jobs)))
       return files
     case .glue:
-      return GlueJobs.files(rules: rules)
+      return GlueJobs.files(rules: rules, format: format)
     case .athena:
       return [
-        ("athena/create_tables.sql", AthenaStatements.createTables(rules: rules)),
+        ("athena/create_tables.sql", AthenaStatements.createTables(rules: rules, format: format)),
         ("athena/validate_funnel.sql", AthenaStatements.validateFunnel(rules: rules)),
       ]
     }

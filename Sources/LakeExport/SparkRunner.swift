@@ -4,11 +4,16 @@ import Lakehouse
 ///
 /// It reads the landing tables with the same schema and validation as the embedded engine
 /// (Spark's PERMISSIVE mode with a corrupt-record column, then the required-field checks), runs
-/// the SQL jobs in order, and writes the same folders as `stedi pipeline run`.
+/// the SQL jobs in order, and writes the same folders as `stedi pipeline run`: NDJSON, or Parquet
+/// in `ExportLayout` (reading tables partitioned by `date=`), without the Delta log stedi adds.
 enum SparkRunner {
-  static func script(profile: PipelineProfile, jobs: [ZoneJob]) -> String {
+  static func script(profile: PipelineProfile, format: TableFormat, jobs: [ZoneJob]) -> String {
+    let rules = ZoneRules(profile: profile)
     let jobList = jobs.enumerated().map { index, job in
-      "    (\"\(job.table.rawValue)\", \"\(job.table.folder)\", \"sql/\(fileName(index: index, job: job))\"),"
+      let partition =
+        ExportLayout.partitionExpression(TableSchema.zone(job.table, rules: rules)).map { "\"\($0)\"" } ?? "None"
+      return
+        "    (\"\(job.table.rawValue)\", \"\(job.table.folder)\", \"sql/\(fileName(index: index, job: job))\", \(partition)),"
     }.joined(separator: "\n")
     return """
       #!/usr/bin/env python3
@@ -16,7 +21,13 @@ enum SparkRunner {
       # the rules live in stedi (ZoneRules) and are rendered into sql/; regenerate instead.
       \"\"\"Runs STEDI's zone pipeline (\(profile.rawValue) profile) on Spark over a lake folder or s3a:// prefix.
 
-      python3 run_pipeline.py --lake PATH [--key-file FILE] [--master local[2]]
+      python3 run_pipeline.py --lake PATH [--format parquet|ndjson] [--key-file FILE] [--master local[2]]
+
+      The zone tables are written as \(TableFormat.parquet.rawValue) or \(TableFormat.ndjson.rawValue) (default \(format.rawValue)); quarantine as NDJSON.
+      Parquet: the layout of `stedi pipeline run --format parquet` (times as INT64 epoch milliseconds, the
+      reading tables in Hive-style \(ExportLayout.partitionColumn)=YYYY-MM-DD folders by the UTC date of their time
+      column, which is not stored in the files), but with no _delta_log: read the folders as plain Parquet
+      (Hive partitioning). A stale _delta_log goes with the folder, which each run replaces whole.
       \"\"\"
       import argparse
       import hashlib
@@ -31,7 +42,10 @@ enum SparkRunner {
       from pyspark.sql import SparkSession, functions as F, types as T
 
       PROFILE = "\(profile.rawValue)"
+      DEFAULT_FORMAT = "\(format.rawValue)"
+      PARTITION = "\(ExportLayout.partitionColumn)"
       HERE = os.path.dirname(os.path.abspath(__file__))
+      # (table, folder, SQL file, the Spark SQL of its Parquet partition value or None when unpartitioned)
       JOBS = [
       \(jobList)
       ]
@@ -60,6 +74,18 @@ enum SparkRunner {
           return validate_landing(frame, table)
 
 
+      def write_table(frame, path, table_format, partition):
+          \"\"\"Replaces the table folder at path with frame's rows: one NDJSON or Parquet file, or one Parquet
+          file per date= folder when the table is partitioned (the partition value is only in the path).\"\"\"
+          if table_format == "ndjson":
+              frame.coalesce(1).write.mode("overwrite").json(path)
+          elif partition is None:
+              frame.coalesce(1).write.mode("overwrite").parquet(path)
+          else:
+              (frame.withColumn(PARTITION, F.expr(partition)).repartition(PARTITION)
+               .write.mode("overwrite").partitionBy(PARTITION).parquet(path))
+
+
       def pseudonym_key(lake, key_file):
           \"\"\"The lake's pseudonym key (64 hex digits), created on first use like stedi does.\"\"\"
           path = key_file or os.environ.get("STEDI_PSEUDONYM_KEY_FILE") or os.path.join(lake, "_stedi", "pseudonym.key")
@@ -80,6 +106,8 @@ enum SparkRunner {
           parser = argparse.ArgumentParser(description=__doc__)
           parser.add_argument("--lake", required=True, help="lake folder or s3a:// prefix")
           parser.add_argument("--key-file", help="pseudonym key (default <lake>/_stedi/pseudonym.key)")
+          parser.add_argument("--format", choices=["\(TableFormat.parquet.rawValue)", "\(TableFormat.ndjson.rawValue)"], default=DEFAULT_FORMAT,
+                              help=f"the zone tables' format (default {DEFAULT_FORMAT}); quarantine is always NDJSON")
           parser.add_argument("--master", default=os.environ.get("SPARK_MASTER", "local[*]"))
           args = parser.parse_args()
           lake = args.lake.rstrip("/")
@@ -88,6 +116,10 @@ enum SparkRunner {
                    .config("spark.sql.session.timeZone", "UTC")
                    .config("spark.ui.enabled", "false")
                    .config("spark.ui.showConsoleProgress", "false")
+                   # No _SUCCESS marker files in the table folders (readers skip _ names, but nothing needs them).
+                   .config("spark.hadoop.mapreduce.fileoutputcommitter.marksuccessfuljobs", "false")
+                   # As stedi writes its Parquet files: ZSTD.
+                   .config("spark.sql.parquet.compression.codec", "zstd")
                    # The lake's tables are small next to Spark's default of 200 shuffle partitions.
                    .config("spark.sql.shuffle.partitions", os.environ.get("STEDI_SHUFFLE_PARTITIONS", "8"))
                    .getOrCreate())
@@ -103,7 +135,7 @@ enum SparkRunner {
               quarantined[source] = bad.count()
               bad.coalesce(1).write.mode("overwrite").json(f"{lake}/{source}/quarantine")
 
-          for table, folder, sql_file in JOBS:
+          for table, folder, sql_file, partition in JOBS:
               if table == "machine_learning_curated":
                   emails = [row.email for row in spark.sql("SELECT DISTINCT email FROM customer_trusted").collect()]
                   pseudonyms = [(email, hmac.new(key, stedi_identity(email).encode("utf-8"), hashlib.sha256).hexdigest())
@@ -113,9 +145,9 @@ enum SparkRunner {
               frame = spark.sql(open(os.path.join(HERE, sql_file)).read()).cache()
               frame.createOrReplaceTempView(table)
               counts[table] = frame.count()
-              frame.coalesce(1).write.mode("overwrite").json(f"{lake}/{folder}")
+              write_table(frame, f"{lake}/{folder}", args.format, partition)
 
-          print(json.dumps({"profile": PROFILE, "engine": "spark", "tables": counts, "quarantined": quarantined,
+          print(json.dumps({"profile": PROFILE, "engine": "spark", "format": args.format, "tables": counts, "quarantined": quarantined,
                             "seconds": round(time.time() - started, 3)}))
           spark.stop()
 

@@ -13,8 +13,67 @@ struct GlueAthenaExportTests {
     "machine_learning_curated.py",
   ]
 
-  static func files(_ target: ExportTarget, _ profile: PipelineProfile) -> [(path: String, contents: String)] {
-    PipelineExport(target: target, rules: ZoneRules(profile: profile)).files()
+  static func files(_ target: ExportTarget, _ profile: PipelineProfile, _ format: TableFormat? = nil) -> [(
+    path: String, contents: String
+  )] {
+    PipelineExport(target: target, rules: ZoneRules(profile: profile), format: format).files()
+  }
+
+  /// Every profile in every format.
+  static let profilesAndFormats = PipelineProfile.allCases.flatMap { profile in
+    TableFormat.allCases.map { (profile, $0) }
+  }
+
+  /// The UTC-date expression a partitioned table's rows are placed by, written out for each table.
+  static let partitionExpressions: [ZoneTable: String] = [
+    .accelerometerTrusted: "date_format(timestamp_millis(`timestamp`), 'yyyy-MM-dd')",
+    .stepTrainerTrusted: "date_format(timestamp_millis(`sensorReadingTime`), 'yyyy-MM-dd')",
+    .machineLearningCurated: "date_format(timestamp_millis(`sensorReadingTime`), 'yyyy-MM-dd')",
+  ]
+
+  @Test func formatsDefaultAsStediPipelineRunDoes() {
+    #expect(PipelineExport(target: .spark, rules: ZoneRules(profile: .strict)).format == .parquet)
+    #expect(PipelineExport(target: .spark, rules: ZoneRules(profile: .udacity)).format == .ndjson)
+    #expect(PipelineExport(target: .spark, rules: ZoneRules(profile: .strict), format: .ndjson).format == .ndjson)
+    for profile in PipelineProfile.allCases {
+      for table in ZoneTable.allCases {
+        let schema = TableSchema.zone(table, rules: ZoneRules(profile: profile))
+        #expect(ExportLayout.partitionExpression(schema) == Self.partitionExpressions[table], "\(table)")
+      }
+    }
+  }
+
+  /// The Spark runner: the default format baked in, the layout of each table, no _SUCCESS markers.
+  @Test(arguments: profilesAndFormats)
+  func sparkRunnerWritesTheFormatsLayout(profile: PipelineProfile, format: TableFormat) throws {
+    let files = Self.files(.spark, profile, format)
+    let runner = try #require(files.first { $0.path == "run_pipeline.py" }?.contents)
+    #expect(runner.contains("DEFAULT_FORMAT = \"\(format.rawValue)\""))
+    #expect(
+      runner.contains("parser.add_argument(\"--format\", choices=[\"parquet\", \"ndjson\"], default=DEFAULT_FORMAT"))
+    #expect(runner.contains(".config(\"spark.sql.session.timeZone\", \"UTC\")"))
+    #expect(runner.contains(".config(\"spark.hadoop.mapreduce.fileoutputcommitter.marksuccessfuljobs\", \"false\")"))
+    #expect(runner.contains("no _delta_log"), "the docstring says there is no Delta log")
+    for (index, job) in ZoneJob.jobs(for: ZoneRules(profile: profile)).enumerated() {
+      let partition = Self.partitionExpressions[job.table].map { "\"\($0)\"" } ?? "None"
+      #expect(
+        runner.contains(
+          "(\"\(job.table.rawValue)\", \"\(job.table.folder)\", \"sql/\(index + 1)_\(job.table.rawValue).sql\", \(partition)),"
+        ),
+        "\(job.table)")
+    }
+    for line in [
+      "frame.coalesce(1).write.mode(\"overwrite\").json(path)",
+      "frame.coalesce(1).write.mode(\"overwrite\").parquet(path)",
+      "(frame.withColumn(PARTITION, F.expr(partition)).repartition(PARTITION)",
+      ".write.mode(\"overwrite\").partitionBy(PARTITION).parquet(path))",
+      "PARTITION = \"date\"",
+      "write_table(frame, f\"{lake}/{folder}\", args.format, partition)",
+      // Quarantine stays NDJSON in both formats.
+      "bad.coalesce(1).write.mode(\"overwrite\").json(f\"{lake}/{source}/quarantine\")",
+    ] {
+      #expect(runner.contains(line), "run_pipeline.py lacks \(line)")
+    }
   }
 
   /// The `create_dynamic_frame.from_catalog(...)` calls of a script, each as one string.
@@ -33,10 +92,10 @@ struct GlueAthenaExportTests {
     #expect(Self.files(.glue, profile).map(\.path) == Self.seedScripts)
   }
 
-  @Test(arguments: PipelineProfile.allCases)
-  func eachScriptIsAGlueJobRunningExactlyItsZoneSQL(profile: PipelineProfile) {
+  @Test(arguments: profilesAndFormats)
+  func eachScriptIsAGlueJobRunningExactlyItsZoneSQL(profile: PipelineProfile, format: TableFormat) {
     let jobs = ZoneJob.jobs(for: ZoneRules(profile: profile))
-    let files = Self.files(.glue, profile)
+    let files = Self.files(.glue, profile, format)
     try? #require(files.count == jobs.count)
     for (job, file) in zip(jobs, files) {
       let script = file.contents
@@ -48,18 +107,43 @@ struct GlueAthenaExportTests {
       for line in [
         "from awsglue.context import GlueContext", "from awsglue.job import Job",
         "from awsglue.utils import getResolvedOptions", "job.init(args[\"JOB_NAME\"], args)", "job.commit()",
-        "glueContext.write_dynamic_frame.from_options(", "connection_type=\"s3\"", "format=\"json\"",
-        "connection_options={\"path\": args[\"lake\"] + \"/\(job.table.folder)\"}",
+        "glueContext.write_dynamic_frame.from_options(", "connection_type=\"s3\"",
         "transformation_ctx=\"\(job.table.rawValue)_sink\"",
+        "spark.conf.set(\"spark.sql.session.timeZone\", \"UTC\")",
       ] {
         #expect(script.contains(line), "\(file.path) lacks \(line)")
       }
+      // The table's sink: NDJSON, or Parquet partitioned by the UTC date of its time column.
+      let path = "connection_options={\"path\": args[\"lake\"] + \"/\(job.table.folder)\""
+      switch (format, Self.partitionExpressions[job.table]) {
+      case (.ndjson, _):
+        #expect(script.contains("frame=DynamicFrame.fromDF(result.coalesce(1), glueContext"), "\(file.path)")
+        #expect(script.contains("format=\"json\",\n    \(path)}"), "\(file.path)")
+        #expect(!script.contains("parquet"), "\(file.path)")
+      case (.parquet, nil):
+        #expect(script.contains("frame=DynamicFrame.fromDF(result.coalesce(1), glueContext"), "\(file.path)")
+        #expect(script.contains("format=\"glueparquet\",\n    \(path)}"), "\(file.path)")
+        #expect(!script.contains("partitionKeys"), "\(file.path)")
+      case (.parquet, let expression?):
+        #expect(
+          script.contains(
+            "frame=DynamicFrame.fromDF(result.withColumn(\"date\", F.expr(\"\(expression)\")).repartition(\"date\"), glueContext"
+          ), "\(file.path)")
+        #expect(script.contains("format=\"glueparquet\",\n    \(path), \"partitionKeys\": [\"date\"]}"), "\(file.path)")
+      }
       #expect(script.components(separatedBy: "job.commit()").count == 2, "\(file.path) commits once")
-      // Each input read from the catalog and registered under the name the SQL uses.
+      // Each input read from the catalog (Parquet zone tables from their folders: Glue ETL does not apply
+      // Athena's partition projection) and registered under the name the SQL uses.
       let inputs = GlueJobs.inputs(of: job, rules: ZoneRules(profile: profile))
-      #expect(Self.catalogReads(script).count == inputs.count, "\(file.path)")
+      let byPath = inputs.filter { format == .parquet && !$0.isLanding }
+      #expect(Self.catalogReads(script).count == inputs.count - byPath.count, "\(file.path)")
+      #expect(script.contains("def read_parquet_table(path, table):") == !byPath.isEmpty, "\(file.path)")
       for input in inputs {
-        #expect(script.contains("database=args[\"database\"], table_name=\"\(input.name)\""), "\(file.path)")
+        let read =
+          byPath.contains(input)
+          ? "\(input.name) = read_parquet_table(args[\"lake\"] + \"/\(input.folder)\", \"\(input.name)\")"
+          : "database=args[\"database\"], table_name=\"\(input.name)\""
+        #expect(script.contains(read), "\(file.path) lacks \(read)")
         #expect(script.contains(".createOrReplaceTempView(\"\(input.name)\")"), "\(file.path)")
       }
       // The seed's pitfalls: no Glue Studio transform nodes, the logic is the SQL.
@@ -126,7 +210,8 @@ struct GlueAthenaExportTests {
   @Test(arguments: PipelineProfile.allCases)
   func landingValidationIsSharedAndMatchesTheSparkRunner(profile: PipelineProfile) {
     let rules = ZoneRules(profile: profile)
-    let spark = SparkRunner.script(profile: profile, jobs: ZoneJob.jobs(for: rules))
+    let spark = SparkRunner.script(
+      profile: profile, format: .standard(for: profile), jobs: ZoneJob.jobs(for: rules))
     for source in LandingSource.allCases {
       for column in TableSchema.landing(source).columns {
         let kind = [TableColumn.Kind.int64: "LONG", .double: "DOUBLE", .string: "STRING"][column.kind]!
@@ -165,30 +250,65 @@ struct GlueAthenaExportTests {
     }
   }
 
-  @Test(arguments: PipelineProfile.allCases)
-  func athenaDeclaresEveryTableWithTheJsonSerDe(profile: PipelineProfile) throws {
-    let files = Self.files(.athena, profile)
+  /// Every table declared with its columns from TableSchema, in order and with their types: NDJSON tables
+  /// with the JSON SerDe; in Parquet, the zone tables STORED AS PARQUET, the reading tables partitioned by
+  /// `date` through partition projection (landing stays NDJSON).
+  @Test(arguments: profilesAndFormats)
+  func athenaDeclaresEveryTableInItsFormat(profile: PipelineProfile, format: TableFormat) throws {
+    let rules = ZoneRules(profile: profile)
+    let files = Self.files(.athena, profile, format)
     #expect(files.map(\.path) == ["athena/create_tables.sql", "athena/validate_funnel.sql"])
     let ddl = try #require(files.first?.contents)
     let tables = [
       "customer_landing", "accelerometer_landing", "step_trainer_landing", "customer_trusted", "accelerometer_trusted",
       "customers_curated", "step_trainer_trusted", "machine_learning_curated",
     ]
-    #expect(TableSchema.all(rules: ZoneRules(profile: profile)).map(\.name) == tables)
+    #expect(TableSchema.all(rules: rules).map(\.name) == tables)
     #expect(ddl.prefix(1_000).contains("${bucket}"), "the placeholder is explained at the top")
+    #expect(ddl.prefix(200).contains("--format \(format.rawValue)"))
     let statements = ddl.components(separatedBy: "CREATE EXTERNAL TABLE IF NOT EXISTS ").dropFirst()
     #expect(statements.count == tables.count)
+    let types: [TableColumn.Kind: String] = [.int64: "bigint", .double: "double", .string: "string"]
     for (name, statement) in zip(tables, statements) {
-      let table = try #require(TableSchema.named(name, rules: ZoneRules(profile: profile)))
-      #expect(statement.hasPrefix("\(name) ("))
-      #expect(statement.contains("ROW FORMAT SERDE 'org.openx.data.jsonserde.JsonSerDe'"), "\(name)")
-      #expect(statement.contains("LOCATION 's3://${bucket}/\(table.folder)/'"), "\(name)")
-    }
-    for column in ["`registrationDate` bigint", "`timestamp` bigint", "`sensorReadingTime` bigint"] {
-      #expect(ddl.contains(column))
-    }
-    for column in ["`x` double", "`z` double", "`distanceFromObject` double", "`birthDay` string"] {
-      #expect(ddl.contains(column))
+      let table = try #require(TableSchema.named(name, rules: rules))
+      // The whole column list, in the table's order: nothing more (no `date` column), nothing less.
+      let columns = table.columns.map { "  `\($0.name)` \(types[$0.kind]!)" }.joined(separator: ",\n")
+      #expect(statement.hasPrefix("\(name) (\n\(columns)\n)\n"), "\(name): \(statement.prefix(600))")
+      let location = "s3://${bucket}/\(table.folder)/"
+      #expect(statement.contains("LOCATION '\(location)'"), "\(name)")
+      let zone = ZoneTable(rawValue: name)
+      guard format == .parquet, let zone else {
+        #expect(statement.contains(")\nROW FORMAT SERDE 'org.openx.data.jsonserde.JsonSerDe'"), "\(name)")
+        #expect(statement.contains("TBLPROPERTIES ('classification' = 'json');"), "\(name)")
+        #expect(!statement.contains("PARQUET") && !statement.contains("PARTITIONED BY"), "\(name)")
+        #expect(statement.contains("'ignore.malformed.json' = 'true'") == table.isLanding, "\(name)")
+        continue
+      }
+      #expect(!statement.contains("SERDE"), "\(name)")
+      guard Self.partitionExpressions[zone] != nil else {
+        #expect(statement.contains(")\nSTORED AS PARQUET\nLOCATION '\(location)'"), "\(name)")
+        #expect(statement.contains("TBLPROPERTIES ('classification' = 'parquet');"), "\(name)")
+        #expect(!statement.contains("PARTITIONED BY") && !statement.contains("projection"), "\(name)")
+        continue
+      }
+      #expect(
+        statement.contains(
+          """
+          )
+          PARTITIONED BY (`date` string)
+          STORED AS PARQUET
+          LOCATION '\(location)'
+          TBLPROPERTIES (
+            'classification' = 'parquet',
+            'projection.enabled' = 'true',
+            'projection.date.type' = 'date',
+            'projection.date.format' = 'yyyy-MM-dd',
+            'projection.date.range' = '2000-01-01,NOW+1DAYS',
+            'projection.date.interval' = '1',
+            'projection.date.interval.unit' = 'DAYS',
+            'storage.location.template' = '\(location)date=${date}/'
+          );
+          """), "\(name): \(statement)")
     }
     let ml = try #require(statements.last)
     #expect(ml.contains("`subjectId` string"))

@@ -24,7 +24,8 @@ struct GlueExportTests {
   static let missingPython = Comment(
     rawValue: ".venv-spark/bin/python is absent (a venv with pyspark): the Glue scripts are not compiled or run")
   static let missingData = Comment(
-    rawValue: ".venv-spark or ../shared/datasets/stedi-udacity is absent: the Glue scripts are not run on Spark")
+    rawValue:
+      ".venv-spark, .venv-parquet or ../shared/datasets/stedi-udacity is absent: the Glue scripts are not run on Spark")
 
   static let expected = UdacityDataset.expectedCounts
 
@@ -95,7 +96,9 @@ struct GlueExportTests {
 
   /// The five jobs in order over a copy of the public STEDI data give the profile's funnel. The copy gets
   /// a few bad landing lines too, which the jobs must quarantine without changing a count.
-  @Test(.enabled(if: python != nil && dataset != nil, missingData), arguments: PipelineProfile.allCases)
+  @Test(
+    .enabled(if: python != nil && dataset != nil && TableFolder.parquetPython != nil, missingData),
+    arguments: PipelineProfile.allCases)
   func jobsRunOnSparkAndGiveTheFunnel(profile: PipelineProfile) async throws {
     let scratch = try TemporaryFolder()
     defer { scratch.remove() }
@@ -163,9 +166,18 @@ struct GlueExportTests {
       #expect(summary["rows"] as? Int == Self.expected[profile]![job.table], "\(name) printed \(outcome.stdout)")
     }
 
-    // The funnel, as written.
+    // The funnel, as written: each table in the profile's format (strict: Parquet in stedi's layout).
+    let format = TableFormat.standard(for: profile)
+    var written: [ZoneTable: TableFolder] = [:]
+    for table in ZoneTable.allCases {
+      written[table] =
+        format == .parquet
+        ? try TableFolder.parquet("\(lake)/\(table.folder)", scratch: scratch.path)
+        : try TableFolder.ndjson("\(lake)/\(table.folder)")
+    }
     for (table, rows) in Self.expected[profile]! {
-      #expect(Self.lines("\(lake)/\(table.folder)").count == rows, "\(table)")
+      #expect(written[table]!.rows.count == rows, "\(table)")
+      #expect(written[table]!.other.isEmpty, "\(table): \(written[table]!.other)")
     }
     // The bad lines are quarantined with their reasons; nothing else is.
     let reasons = { (source: LandingSource) in
@@ -175,20 +187,32 @@ struct GlueExportTests {
     #expect(reasons(.accelerometer) == ["invalid_json", "missing_field"])
     #expect(reasons(.stepTrainer) == [])
 
-    // Only declared columns are written; strict's curated rows carry no email.
+    // Only declared columns are written; strict's curated rows carry no email. In Parquet, every file has
+    // exactly the declared columns (no date inside), and the reading tables are in date= folders.
     for table in ZoneTable.allCases {
-      let declared = Set(TableSchema.zone(table, rules: rules).columns.map(\.name))
-      let first = Self.object(Self.lines("\(lake)/\(table.folder)").first ?? "{}")
-      #expect(Set(first.keys).isSubset(of: declared) && !first.isEmpty, "\(table): \(first.keys.sorted())")
+      let declared = TableSchema.zone(table, rules: rules).columns.map(\.name)
+      let contents = written[table]!
+      if format == .parquet {
+        #expect(!contents.files.isEmpty, "\(table)")
+        for file in contents.files {
+          #expect(file.columns.map { $0[0] } == declared, "\(table) \(file.path): \(file.columns)")
+        }
+        let partitioned = table != .customerTrusted && table != .customersCurated
+        #expect(
+          contents.files.allSatisfy { $0.path.hasPrefix("date=") == partitioned },
+          "\(table): \(contents.files.map(\.path))")
+      } else {
+        let first = contents.rows.first ?? [:]
+        #expect(Set(first.keys).isSubset(of: Set(declared)) && !first.isEmpty, "\(table): \(first.keys.sorted())")
+      }
     }
     // subjectId is stedi's pseudonym of a trusted customer's email under the same key.
     let pseudonym = PseudonymKey(bytes: key)
     let trusted = Set(
-      Self.lines("\(lake)/\(ZoneTable.customerTrusted.folder)").compactMap { Self.object($0)["email"] as? String }
-        .map { pseudonym.subjectId(email: $0) })
-    let curated = Self.lines("\(lake)/\(ZoneTable.machineLearningCurated.folder)").map(Self.object)
+      written[.customerTrusted]!.rows.compactMap { $0["email"] as? String }.map { pseudonym.subjectId(email: $0) })
+    let curated = written[.machineLearningCurated]!.rows
     #expect(Set(curated.compactMap { $0["subjectId"] as? String }).isSubset(of: trusted))
-    #expect(curated.contains { $0["user"] != nil } == (profile == .udacity))
+    #expect(curated.contains { $0["user"] is String } == (profile == .udacity))
 
     // Every job committed; landing reads were bookmarked (had a transformation_ctx) only where the profile
     // appends, and lookups never.

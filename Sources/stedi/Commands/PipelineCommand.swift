@@ -90,6 +90,11 @@ struct PipelineCommand: AsyncParsableCommand {
         over a lake (python3 DIR/run_pipeline.py --lake PATH) and writes the same folders as \
         `stedi pipeline run`. glue: the five AWS Glue job scripts with the seed project's names. \
         athena: CREATE EXTERNAL TABLE statements for every table and the funnel queries.
+
+        --format is the zone tables' format (default: parquet for strict, ndjson for udacity, as \
+        `stedi pipeline run`): the Glue jobs write it, the Athena tables declare it (Parquet tables \
+        with partition projection on date), and run_pipeline.py writes it unless its own --format \
+        says otherwise. Parquet from Spark or Glue has the layout stedi writes but no Delta log.
         """)
 
     @Option(
@@ -100,13 +105,18 @@ struct PipelineCommand: AsyncParsableCommand {
     @Option(help: "Which rules: strict or udacity.")
     var profile: PipelineProfile = .strict
 
+    @Option(help: "The zone tables' format: parquet or ndjson (default: parquet for strict, ndjson for udacity).")
+    var format: TableFormat?
+
     @Option(help: "The folder to write the jobs into (created if missing).")
     var out: String
 
     func run() throws {
-      let export = PipelineExport(target: target, rules: ZoneRules(profile: profile))
+      let export = PipelineExport(target: target, rules: ZoneRules(profile: profile), format: format)
       let written = try CommandFailure.reporting { try export.write(to: out) }
-      print("wrote \(written.count) files for \(target.rawValue) (\(profile.rawValue) profile) to \(out)")
+      print(
+        "wrote \(written.count) files for \(target.rawValue) (\(profile.rawValue) profile, \(export.format.rawValue)) to \(out)"
+      )
       if target == .spark { print("run: python3 \(out)/run_pipeline.py --lake LAKE") }
     }
   }

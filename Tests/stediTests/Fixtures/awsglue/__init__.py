@@ -3,7 +3,8 @@
 
 What it covers: the calls those scripts make, with their real effects on local Spark -
 GlueContext over a SparkSession, create_dynamic_frame.from_catalog reading a table's folder as JSON
-with the table's declared schema, write_dynamic_frame.from_options writing JSON to a path,
+with the table's declared schema, write_dynamic_frame.from_options writing JSON or Parquet (format
+'glueparquet', partitionKeys as Hive-style folders) to a path,
 purge_s3_path, DynamicFrame.fromDF/toDF/resolveChoice(match_catalog), Job.init/commit and
 getResolvedOptions. So the scripts' SQL, validation, pseudonyms and paths run for real.
 

@@ -47,12 +47,22 @@ class _Writer:
 
     def from_options(self, frame, connection_type, connection_options=None, format=None, format_options=None,
                      transformation_ctx="", **kwargs):
-        if connection_type != "s3" or format != "json":
-            raise NotImplementedError("the stand-in writes only connection_type='s3', format='json'")
+        if connection_type != "s3" or format not in ("json", "glueparquet", "parquet"):
+            raise NotImplementedError("the stand-in writes only connection_type='s3', format='json' or '(glue)parquet'")
         path = connection_options["path"]
-        # Glue's S3 sink adds files beside those already there.
-        frame.toDF().write.mode("append").json(_local(path))
-        _log("write", job=self._glue_context._job_name, path=path, transformation_ctx=transformation_ctx)
+        keys = connection_options.get("partitionKeys", [])
+        if keys and format == "json":
+            raise NotImplementedError("the stand-in writes partitionKeys only with Parquet")
+        # Glue's S3 sink adds files beside those already there (in Hive-style key=value folders for partitionKeys).
+        writer = frame.toDF().write.mode("append")
+        if keys:
+            writer = writer.partitionBy(*keys)
+        if format == "json":
+            writer.json(_local(path))
+        else:
+            writer.parquet(_local(path))
+        _log("write", job=self._glue_context._job_name, path=path, format=format, partition_keys=keys,
+             transformation_ctx=transformation_ctx)
         return frame
 
 
