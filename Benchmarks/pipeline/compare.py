@@ -79,7 +79,7 @@ def bytes_table(engines, summary):
             b = summary[e]["bytes"].get(t)
             row += [benchlib.fmt(b and b["data_bytes"]), benchlib.fmt(b and b["data_files"])]
             if e == "stedi":
-                row.append(benchlib.fmt(b and b["log_bytes"]))
+                row.append(benchlib.fmt(b["log_bytes"]) if b and b["log_files"] else "-")
         if both:
             s, d = summary["stedi"]["bytes"].get(t), summary["duckdb"]["bytes"].get(t)
             row.append(f"x{s['data_bytes'] / d['data_bytes']:.2f}" if s and d and d["data_bytes"] else "-")
