@@ -11,7 +11,8 @@ Bytes are the data files' sizes in each table folder after each run (stedi's
 `_delta_log` counted apart), median over the runs.
 
 Exit status: 0 all counts agree (and match the expected counts when
---replicas is given), 1 a count disagrees, 2 an engine failed.
+--replicas is given), 1 a count (or, in Parquet, the partition folders of a
+table) disagrees, 2 an engine failed.
 """
 
 import argparse
@@ -39,6 +40,12 @@ def parquet_rows(folder):
     import duckdb  # only here: compare.py's own RSS stays small while the engines run
     with duckdb.connect() as con:
         return con.execute("SELECT count(*) FROM read_parquet(?)", [files]).fetchone()[0]
+
+
+def partitions(folder):
+    """The partition folders (e.g. "date=2022-06-18") holding a table's data files, sorted."""
+    return sorted({os.path.relpath(os.path.dirname(path), folder)
+                   for path, in_log in benchlib.table_files(folder) if not in_log} - {"."})
 
 
 def output_bytes(root):
@@ -187,6 +194,16 @@ def main(argv=None):
             file_counts[engine] = {t: rows_in(os.path.join(output_roots[engine], d))
                                    for t, d in OUTPUT_DIRS.items()}
 
+    # ---- partitions (Parquet): both engines must write the same date=... folders ----------
+    partition_check = {}
+    if args.format == "parquet":
+        for t, d in OUTPUT_DIRS.items():
+            found = {e: partitions(os.path.join(output_roots[e], d)) for e in engines if e not in failed}
+            partition_check[t] = {e: len(p) for e, p in found.items()}
+            if len({tuple(p) for p in found.values()}) > 1:
+                problems.append(f"{t}: the engines wrote different partitions: "
+                                + "; ".join(f"{e} {p[:3]}... ({len(p)})" for e, p in found.items()))
+
     count_rows = []
     for t in TABLE_ORDER:
         row = {"table": t}
@@ -243,6 +260,10 @@ def main(argv=None):
     if size_lines:
         print()
         print("\n".join(size_lines))
+    if partition_check:
+        print("partition folders: " + ", ".join(
+            f"{t} {'/'.join(str(n) for n in by.values())}" for t, by in partition_check.items())
+            + f" ({'/'.join(e for e in engines if e not in failed)})")
     print()
     header = f"{'table':26s}" + "".join(f"{e:>12s}" for e in engines)
     if expected:
@@ -271,6 +292,7 @@ def main(argv=None):
         "summary": summary,
         "ratios_stedi_over_duckdb": ratios,
         "counts": count_rows,
+        "partition_folders": partition_check,
         "runs": runs,
         "problems": problems,
         "ok": not failed and not problems,
@@ -284,7 +306,7 @@ def main(argv=None):
         log("FAILED: " + ", ".join(sorted(set(failed))) + " did not finish")
         return 2
     if problems:
-        log("FAILED: " + "\n  ".join(["row counts disagree:"] + problems))
+        log("FAILED: " + "\n  ".join(["row counts or partitions disagree:"] + problems))
         return 1
     print("all row counts agree")
     return 0
