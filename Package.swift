@@ -118,10 +118,12 @@ let package = Package(
     .target(
       name: "Lakehouse",
       // SeededRandom for the sample lake (it is deterministic); Crypto for pseudonyms, erasure
-      // keys and quarantine digests.
+      // keys, quarantine digests and Parquet file names; Parquet and DeltaLog for columnar tables.
       dependencies: [
         "LakeStorage",
         "SeededRandom",
+        "Parquet",
+        "DeltaLog",
         .product(name: "Crypto", package: "swift-crypto"),
       ],
       exclude: ["README.md"]
@@ -129,7 +131,8 @@ let package = Package(
     // Erasure across every zone and the ingest log, and the compliance audit: what acts on a whole
     // lake for privacy. The erasure list and matching it applies live in Lakehouse, because the
     // pipeline and the ingest service apply them on every run too.
-    .target(name: "LakePrivacy", dependencies: ["Lakehouse", "LakeStorage"], exclude: ["README.md"]),
+    .target(
+      name: "LakePrivacy", dependencies: ["Lakehouse", "LakeStorage", "Parquet", "DeltaLog"], exclude: ["README.md"]),
     // The ingest service's HTTP contract: paths, request and response bodies, access tokens and
     // the one client. No server framework here: the fleet and the capture command use it too.
     .target(
@@ -242,6 +245,8 @@ let package = Package(
       dependencies: [
         "Lakehouse",
         "LakeStorage",
+        "Parquet",
+        "DeltaLog",
         "SeededRandom",
         "StediTestSupport",
         .product(name: "PropertyBased", package: "swift-property-based"),

@@ -20,11 +20,19 @@ public struct LakeMirror: Sendable {
     /// Whether a key belongs to this machine only (a lock, a local log): never pushed, and its
     /// objects in the lake are not pulled. Hidden files (a part starting with `.`) always are.
     public var isLocalOnly: @Sendable (String) -> Bool
+    /// Whether a key publishes others (a table's transaction log): a push uploads such keys after
+    /// every other upload, in key order, and deletes nothing until they are up, so a reader
+    /// following the log never finds a file it names missing.
+    public var isCommit: @Sendable (String) -> Bool
 
-    /// Rules from the two predicates.
-    public init(isInput: @escaping @Sendable (String) -> Bool, isLocalOnly: @escaping @Sendable (String) -> Bool) {
+    /// Rules from the predicates.
+    public init(
+      isInput: @escaping @Sendable (String) -> Bool, isLocalOnly: @escaping @Sendable (String) -> Bool,
+      isCommit: @escaping @Sendable (String) -> Bool = { _ in false }
+    ) {
       self.isInput = isInput
       self.isLocalOnly = isLocalOnly
+      self.isCommit = isCommit
     }
   }
 
@@ -102,9 +110,14 @@ public struct LakeMirror: Sendable {
       if let known = snapshot.objects[key], let digest = known, digest == SHA256.hash(data: data) { continue }
       changed.append((key, Array(data)))
     }
-    let uploaded = try await forEachBounded(changed, limit: concurrency) { (key, bytes) in
+    let isCommit = rules.isCommit
+    var uploaded = try await forEachBounded(changed.filter { !isCommit($0.0) }, limit: concurrency) { (key, bytes) in
       try await storage.put(key, bytes: bytes)
       return bytes.count
+    }
+    for (key, bytes) in changed.filter({ isCommit($0.0) }).sorted(by: { $0.0 < $1.0 }) {
+      try await storage.put(key, bytes: bytes)
+      uploaded.append(bytes.count)
     }
     let present = Set(files)
     let removed = snapshot.objects.keys.filter { !rules.isInput($0) && !present.contains($0) }

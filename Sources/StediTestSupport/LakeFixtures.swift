@@ -20,8 +20,12 @@ public enum LakeFixtures {
   /// The pseudonym key of every test pipeline run, so runs compare byte for byte.
   public static let testKey = PseudonymKey(bytes: Array(repeating: 42, count: 32))
 
-  /// Runs the zone pipeline on the folder lake at `lake` with the test key.
-  public static func run(_ lake: String, _ profile: PipelineProfile = .strict) throws -> PipelineSummary {
-    try ZonePipeline(lake: try Lake(root: lake), rules: ZoneRules(profile: profile), key: testKey).run()
+  /// Runs the zone pipeline on the folder lake at `lake` with the test key, writing `format`
+  /// (the profile's default when nil).
+  public static func run(
+    _ lake: String, _ profile: PipelineProfile = .strict, format: TableFormat? = nil
+  ) async throws -> PipelineSummary {
+    try await ZonePipeline(lake: try Lake(root: lake), rules: ZoneRules(profile: profile), key: testKey, format: format)
+      .run()
   }
 }

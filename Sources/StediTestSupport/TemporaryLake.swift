@@ -41,13 +41,23 @@ public struct TemporaryLake: Sendable {
   /// The bytes of every published table and quarantine file (relative path → contents), hidden files included.
   public func publishedTables() -> [String: Data] { Self.publishedTables(root) }
 
-  /// The bytes of every published table and quarantine file of the folder lake at `root`.
+  /// The bytes of every data file of the published tables and quarantine of the folder lake at
+  /// `root`, by path (Parquet partitions included; Delta logs left out, as they carry commit times).
   public static func publishedTables(_ root: String) -> [String: Data] {
     var tables: [String: Data] = [:]
     let folders = ZoneTable.allCases.map(\.folder) + LandingSource.allCases.map(\.quarantineFolder)
     for folder in folders {
-      for name in (try? FileManager.default.contentsOfDirectory(atPath: "\(root)/\(folder)")) ?? [] {
-        tables["\(folder)/\(name)"] = FileManager.default.contents(atPath: "\(root)/\(folder)/\(name)")
+      guard let files = FileManager.default.enumerator(atPath: "\(root)/\(folder)") else { continue }
+      while let name = files.nextObject() as? String {
+        if name == "_delta_log" {
+          files.skipDescendants()
+          continue
+        }
+        var isFolder: ObjCBool = false
+        FileManager.default.fileExists(atPath: "\(root)/\(folder)/\(name)", isDirectory: &isFolder)
+        if !isFolder.boolValue {
+          tables["\(folder)/\(name)"] = FileManager.default.contents(atPath: "\(root)/\(folder)/\(name)")
+        }
       }
     }
     return tables

@@ -142,7 +142,7 @@ import Testing
     // The pipeline treats every spelling as one customer: their readings reach the tables.
     let pipelineLake = try Lake(root: lake.root)
     let key = PseudonymKey(bytes: Array(repeating: 42, count: 32))
-    let first = try ZonePipeline(lake: pipelineLake, rules: ZoneRules(profile: .strict), key: key).run()
+    let first = try await ZonePipeline(lake: pipelineLake, rules: ZoneRules(profile: .strict), key: key).run()
     #expect(first.tableRows[.customerTrusted] == 2)
     #expect(first.tableRows[.accelerometerTrusted] == 24)
     #expect(first.tableRows[.machineLearningCurated] == 24)
@@ -196,7 +196,7 @@ import Testing
     #expect(Self.filesMentioning([email, serial, newSerial], under: lake.logFolder).isEmpty)
     await ingestor.shutdown()
 
-    _ = try ZonePipeline(lake: pipelineLake, rules: ZoneRules(profile: .strict), key: key).run()
+    _ = try await ZonePipeline(lake: pipelineLake, rules: ZoneRules(profile: .strict), key: key).run()
     let left = Self.filesMentioning([email, Identity.canonical(serial), newSerial], under: lake.root)
     #expect(left.isEmpty, "files still naming the erased customer: \(left)")
     // The other customer is untouched, the one the service held included.

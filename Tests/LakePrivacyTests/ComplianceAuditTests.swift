@@ -15,11 +15,12 @@ import Testing
     let key: PseudonymKey
     var storage: FileSystemStorage { FileSystemStorage(root: root) }
 
-    init(_ name: String = #function, profile: PipelineProfile = .strict) throws {
+    init(_ name: String = #function, profile: PipelineProfile = .strict) async throws {
       root = try TemporaryFolder(name, prefix: "lakehouse").path
       try SampleLakeGenerator(customers: 60, seed: 21).write(to: root)
       key = try PseudonymKey.loadOrCreate(at: "\(root)/\(ComplianceAudit.pseudonymKeyObject)")
-      let summary = try ZonePipeline(lake: try Lake(root: root), rules: ZoneRules(profile: profile), key: key).run()
+      let summary = try await ZonePipeline(lake: try Lake(root: root), rules: ZoneRules(profile: profile), key: key)
+        .run()
       #expect(summary.published, "\(summary.qualityFailures)")
     }
 
@@ -84,7 +85,7 @@ import Testing
   // MARK: Clean
 
   @Test func aStrictRunOverTheSampleLakeIsClean() async throws {
-    let lake = try AuditedLake()
+    let lake = try await AuditedLake()
     defer { lake.remove() }
     let report = try await lake.audit()
     #expect(report.isClean, "\(report.text())")
@@ -125,7 +126,7 @@ import Testing
   // MARK: Each breach, planted
 
   @Test func aNonConsentingCustomerInCustomerTrustedIsFound() async throws {
-    let lake = try AuditedLake()
+    let lake = try await AuditedLake()
     defer { lake.remove() }
     let consenting = Set(try lake.trusted().map(\.email))
     let refuser = try #require(try lake.landingCustomers().first { !consenting.contains($0.email) })
@@ -140,7 +141,7 @@ import Testing
   }
 
   @Test func aReadingFromBeforeConsentInAccelerometerTrustedIsFound() async throws {
-    let lake = try AuditedLake()
+    let lake = try await AuditedLake()
     defer { lake.remove() }
     let customer = try #require(try lake.trusted().first)
     let early = AccelerometerReading(
@@ -160,7 +161,7 @@ import Testing
     ("birthDay", "\"1990-01-01\""), ("customerName", "\"Customer 3\""), ("note", "\"ask Customer.3@sample.test\""),
   ])
   func aDirectIdentifierInMachineLearningCuratedIsFound(member: String, value: String) async throws {
-    let lake = try AuditedLake("directIdentifier\(member)")
+    let lake = try await AuditedLake("directIdentifier\(member)")
     defer { lake.remove() }
     let folder = ZoneTable.machineLearningCurated.folder
     let first = try #require(try lake.lines(folder).first)
@@ -175,7 +176,7 @@ import Testing
   }
 
   @Test func anErasedCustomerIsFoundInLandingTrustedCuratedAndQuarantine() async throws {
-    let lake = try AuditedLake()
+    let lake = try await AuditedLake()
     defer { lake.remove() }
     // A consenting customer whose serial number nobody else holds (so it is theirs alone to
     // erase), and Customer.1, whose malformed phone reading sits in the quarantine.
@@ -218,14 +219,14 @@ import Testing
   }
 
   @Test func anErasureListWithoutItsKeyIsAnErrorNotAnAllClear() async throws {
-    let lake = try AuditedLake()
+    let lake = try await AuditedLake()
     defer { lake.remove() }
     try await ErasureList(entries: [.init(subject: "00", erasedAt: 1, serials: [])]).save(storage: lake.storage)
     await #expect(throws: StorageError.self) { try await lake.audit() }
   }
 
   @Test func quarantinedLinesKeptPastTheRetentionLimitAreFound() async throws {
-    let lake = try AuditedLake()
+    let lake = try await AuditedLake()
     defer { lake.remove() }
     #expect(try await lake.audit(now: Date().addingTimeInterval(20 * Self.day)).isClean)
     let report = try await lake.audit(now: Date().addingTimeInterval(40 * Self.day))
@@ -239,7 +240,7 @@ import Testing
   }
 
   @Test func retentionCountsFromTheLandingFileAndElseFromTheQuarantineItself() async throws {
-    let lake = try AuditedLake()
+    let lake = try await AuditedLake()
     defer { lake.remove() }
     // The quarantine file was just rewritten by the run; what counts is when the landing file arrived.
     let source = try #require(try Lake(root: lake.root).tableFiles(in: "step_trainer/landing").first)
@@ -263,7 +264,7 @@ import Testing
   // MARK: Whole lakes that break the promise
 
   @Test func aUdacityProfileLakeFailsTheAudit() async throws {
-    let lake = try AuditedLake(profile: .udacity)
+    let lake = try await AuditedLake(profile: .udacity)
     defer { lake.remove() }
     let report = try await lake.audit()
     #expect(!report.isClean)
@@ -281,7 +282,7 @@ import Testing
   }
 
   @Test func withoutThePseudonymKeyEveryCuratedRowIsUnverifiable() async throws {
-    let lake = try AuditedLake()
+    let lake = try await AuditedLake()
     defer { lake.remove() }
     try FileManager.default.removeItem(atPath: "\(lake.root)/\(ComplianceAudit.pseudonymKeyObject)")
     let curatedRows = try lake.lines(ZoneTable.machineLearningCurated.folder).count
@@ -300,7 +301,7 @@ import Testing
   }
 
   @Test func aRowThatIsNoRecordOfItsTableCannotPassUnjudged() async throws {
-    let lake = try AuditedLake()
+    let lake = try await AuditedLake()
     defer { lake.remove() }
     try lake.append(#"{"user": "someone", "timestamp": "yesterday"}"#, to: ZoneTable.accelerometerTrusted.folder)
     let report = try await lake.audit()
@@ -314,7 +315,7 @@ import Testing
   // MARK: Report and storage
 
   @Test func theJSONReportHasTheDocumentedShape() async throws {
-    let lake = try AuditedLake()
+    let lake = try await AuditedLake()
     defer { lake.remove() }
     let report = try await lake.audit(now: Date().addingTimeInterval(40 * Self.day))
     let object = try #require(try JSONSerialization.jsonObject(with: Data(report.json().utf8)) as? [String: Any])

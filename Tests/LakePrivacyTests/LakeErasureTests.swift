@@ -18,10 +18,10 @@ import Testing
   }
 
   /// A sample lake built with `profile`, and the customers chosen from its published tables.
-  static func makeLake(_ profile: PipelineProfile = .strict) throws -> (String, Chosen) {
+  static func makeLake(_ profile: PipelineProfile = .strict) async throws -> (String, Chosen) {
     let lake = try TemporaryFolder(prefix: "lakehouse").path
     try SampleLakeGenerator(customers: 60, seed: 9, readingsPerCustomer: 30).write(to: lake)
-    _ = try LakeFixtures.run(lake, profile)
+    _ = try await LakeFixtures.run(lake, profile)
     let landing = try customers(in: "\(lake)/customer/landing")
     let curated = try customers(in: "\(lake)/customer/curated")
     var holders: [String: Set<String>] = [:]
@@ -92,7 +92,7 @@ import Testing
   }
 
   @Test func erasedCustomersLeaveNoTraceInAnyFile() async throws {
-    let (lake, chosen) = try Self.makeLake()
+    let (lake, chosen) = try await Self.makeLake()
     defer { TemporaryFolder(existing: lake).remove() }
     var quarantineBefore: [LandingSource: [String]] = [:]
     for source in LandingSource.allCases {
@@ -135,13 +135,13 @@ import Testing
 
   @Test(arguments: [PipelineProfile.strict, .udacity])
   func erasureLeavesTheTablesAFreshRunWouldBuild(profile: PipelineProfile) async throws {
-    let (lake, chosen) = try Self.makeLake(profile)
+    let (lake, chosen) = try await Self.makeLake(profile)
     defer { TemporaryFolder(existing: lake).remove() }
     for customer in [chosen.shared, chosen.unique, chosen.quarantined] {
       _ = try await Self.eraser(lake).erase(email: customer.email)
     }
     let erased = TemporaryLake.publishedTables(lake)
-    let summary = try LakeFixtures.run(lake, profile)
+    let summary = try await LakeFixtures.run(lake, profile)
     #expect(summary.published)
     let rebuilt = TemporaryLake.publishedTables(lake)
     #expect(Set(erased.keys) == Set(rebuilt.keys))
@@ -149,7 +149,7 @@ import Testing
   }
 
   @Test func sharedSerialKeepsOnlyTheOtherOwnersRows() async throws {
-    let (lake, chosen) = try Self.makeLake()
+    let (lake, chosen) = try await Self.makeLake()
     defer { TemporaryFolder(existing: lake).remove() }
     let subject = LakeFixtures.testKey.subjectId(email: chosen.shared.email)
     let curatedFile = "\(lake)/step_trainer/curated/part-00000.json"
@@ -167,7 +167,7 @@ import Testing
   }
 
   @Test func reDeliveredBatchesStayOutAndReapplyScrubsLanding() async throws {
-    let (lake, chosen) = try Self.makeLake()
+    let (lake, chosen) = try await Self.makeLake()
     defer { TemporaryFolder(existing: lake).remove() }
     let saved = try TemporaryFolder(prefix: "lakehouse").path
     defer { TemporaryFolder(existing: saved).remove() }
@@ -183,7 +183,7 @@ import Testing
       try FileManager.default.copyItem(
         atPath: "\(saved)/\(source.rawValue)/landing", toPath: "\(lake)/\(source.landingFolder)/redelivered-again")
     }
-    let summary = try LakeFixtures.run(lake)
+    let summary = try await LakeFixtures.run(lake)
     #expect(summary.published)
     #expect(summary.erasedRecordsRefused >= 2)
     for folder in [
@@ -208,7 +208,7 @@ import Testing
   }
 
   @Test func scrubbingLargeFilesInPartsGivesTheSameLake() async throws {
-    let (whole, chosen) = try Self.makeLake()
+    let (whole, chosen) = try await Self.makeLake()
     defer { TemporaryFolder(existing: whole).remove() }
     let parts = try TemporaryFolder(prefix: "lakehouse").path
     defer { TemporaryFolder(existing: parts).remove() }
@@ -231,7 +231,7 @@ import Testing
   }
 
   @Test func theListAndTheLogHoldNoPersonalData() async throws {
-    let (lake, chosen) = try Self.makeLake()
+    let (lake, chosen) = try await Self.makeLake()
     defer { TemporaryFolder(existing: lake).remove() }
     let first = try await Self.eraser(lake).erase(email: chosen.unique.email)
     let second = try await Self.eraser(lake).erase(email: " \(chosen.unique.email.lowercased()) ")
@@ -260,7 +260,7 @@ import Testing
   }
 
   @Test func anInterruptedErasureFinishesWhenRunAgain() async throws {
-    let (reference, chosen) = try Self.makeLake()
+    let (reference, chosen) = try await Self.makeLake()
     defer { TemporaryFolder(existing: reference).remove() }
     let pristine = try TemporaryFolder(prefix: "lakehouse").path
     defer { TemporaryFolder(existing: pristine).remove() }
@@ -284,7 +284,7 @@ import Testing
       defer { TemporaryFolder(existing: copy).remove() }
       try FileManager.default.removeItem(atPath: copy)
       try FileManager.default.copyItem(atPath: lake, toPath: copy)
-      let rerun = try LakeFixtures.run(copy)
+      let rerun = try await LakeFixtures.run(copy)
       #expect(rerun.published, "\(failAfter): \(rerun.qualityFailures)")
       for folder in ["customer/trusted", "accelerometer/trusted", "step_trainer/curated"] {
         #expect(try Self.filesMentioning(chosen.unique.email, in: "\(copy)/\(folder)") == [], "\(failAfter) \(folder)")

@@ -67,7 +67,7 @@ import Testing
   /// Strict: a later record without consent under another spelling withdraws consent; readings
   /// under any spelling are the customer's; one subjectId. (PrivacyLake adds its own 2023 epoch
   /// to the small times written here.)
-  @Test func thePipelineTreatsEverySpellingAsOneCustomer() throws {
+  @Test func thePipelineTreatsEverySpellingAsOneCustomer() async throws {
     let t: Int64 = 1000
     let lake = try PrivacyLake("identity")
     defer { lake.remove() }
@@ -85,9 +85,9 @@ import Testing
       PrivacyLake.step("ser-1", at: t + 10), PrivacyLake.step("SER-1", at: t + 20),
       PrivacyLake.step("SER-2", at: t + 10),
     ])
-    let summary = try lake.run(.strict)
+    let summary = try await lake.run(.strict)
     #expect(summary.qualityFailures.isEmpty, "\(summary.qualityFailures)")
-    let tables = try lake.tables()
+    let tables = try await lake.tables()
     #expect(tables.customerTrusted.map(\.email) == ["élise@x.com"])
     #expect(tables.accelerometerTrusted.count == 2)
     // Tables show the customer's email as their trusted record spells it.

@@ -7,19 +7,21 @@ import Testing
 
 /// One pipeline run at a time per lake; the lock never outlives its holder.
 @Suite struct LakeLockTests {
-  @Test func secondRunOnABusyLakeFailsClearlyAndTouchesNothing() throws {
+  @Test func secondRunOnABusyLakeFailsClearlyAndTouchesNothing() async throws {
     let root = try TemporaryFolder(prefix: "lakehouse").path
     defer { TemporaryFolder(existing: root).remove() }
     try SampleLakeGenerator(customers: 10, seed: 3).write(to: root)
     let lake = try Lake(root: root)
     var held: LakeLock? = try LakeLock(lake: lake)
     #expect(held != nil)
-    #expect(throws: StorageError.busy(path: root, holder: "pipeline run")) { _ = try LakeFixtures.run(root) }
+    await #expect(throws: StorageError.busy(path: root, holder: "pipeline run")) {
+      _ = try await LakeFixtures.run(root)
+    }
     #expect(TemporaryLake.publishedTables(root).isEmpty)
     #expect(StorageError.busy(path: root, holder: "pipeline run").description.contains("another pipeline run"))
 
     held = nil
-    let summary = try LakeFixtures.run(root)
+    let summary = try await LakeFixtures.run(root)
     #expect(summary.published)
   }
 

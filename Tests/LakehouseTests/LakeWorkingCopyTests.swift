@@ -46,11 +46,11 @@ import Testing
     for object in try await source.storage.list(prefix: "") {
       try await s3.put(object.key, bytes: try await source.storage.get(object.key))
     }
-    _ = try LakeFixtures.run(source.root)
+    _ = try await LakeFixtures.run(source.root)
 
     let copy = try await LakeWorkingCopy.open(s3, workFolder: work.path)
     #expect(copy.lake.root == work.path)
-    _ = try ZonePipeline(lake: copy.lake, rules: ZoneRules(profile: .strict), key: LakeFixtures.testKey).run()
+    _ = try await ZonePipeline(lake: copy.lake, rules: ZoneRules(profile: .strict), key: LakeFixtures.testKey).run()
     try await copy.publish()
     for table in ZoneTable.allCases {
       let folderRun = try await source.storage.list(prefix: table.folder + "/").map(\.key).sorted()

@@ -48,6 +48,22 @@ import Testing
     return fd
   }
 
+  /// Runs async `body` to its end from a plain thread (never from the cooperative pool).
+  static func blocking<Value: Sendable>(_ body: @escaping @Sendable () async throws -> Value) throws -> Value {
+    let done = DispatchSemaphore(value: 0)
+    let box = ResultBox<Value>()
+    Task.detached {
+      do {
+        box.set(.success(try await body()))
+      } catch {
+        box.set(.failure(error))
+      }
+      done.signal()
+    }
+    done.wait()
+    return try box.get().get()
+  }
+
   /// Runs `body` on a thread of its own and waits up to `seconds`; nil when it did not finish
   /// (a hang is then a failed test, not a test run that never ends).
   static func finishing<Value: Sendable>(
@@ -75,7 +91,7 @@ import Testing
     let socket = try Self.makeSocket(socketPath)
     defer { close(socket) }
 
-    let outcome = Self.finishing(within: 120) { try LakeFixtures.run(root) }
+    let outcome = Self.finishing(within: 120) { try Self.blocking { try await LakeFixtures.run(root) } }
     let summary = try #require(outcome, "the run blocked on a FIFO").get()
     #expect(summary.published)
     for source in LandingSource.allCases {
@@ -99,10 +115,13 @@ import Testing
     // The lock went with the run: the next run, and a check, work on the same lake.
     let lake = try Lake(root: root)
     _ = try LakeLock(lake: lake)
-    let again = try #require(Self.finishing(within: 120) { try LakeFixtures.run(root) }).get()
+    let again = try #require(Self.finishing(within: 120) { try Self.blocking { try await LakeFixtures.run(root) } })
+      .get()
     #expect(again.published)
     let check = try #require(
-      Self.finishing(within: 120) { try QualityCheck(lake: lake, key: LakeFixtures.testKey).run().passed }
+      Self.finishing(within: 120) {
+        try Self.blocking { try await QualityCheck(lake: lake, key: LakeFixtures.testKey).run().passed }
+      }
     ).get()
     #expect(check)
   }

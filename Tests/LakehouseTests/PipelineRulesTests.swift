@@ -25,15 +25,15 @@ private func step(_ serial: String, _ time: Int64, distance: Double = 218) -> St
 /// Runs `profile` on a fresh lake filled by `fill`, expects the quality gate to pass, and returns
 /// the summary and the published tables.
 private func runLake(
-  _ profile: PipelineProfile, key: PseudonymKey = privacyTestKey, _ fill: (PrivacyLake) throws -> Void
-) throws -> (summary: PipelineSummary, tables: PrivacyTables) {
+  _ profile: PipelineProfile, key: PseudonymKey = privacyTestKey, _ fill: (PrivacyLake) async throws -> Void
+) async throws -> (summary: PipelineSummary, tables: PrivacyTables) {
   let lake = try PrivacyLake("rules")
   defer { lake.remove() }
-  try fill(lake)
-  let summary = try lake.run(profile, key: key)
+  try await fill(lake)
+  let summary = try await lake.run(profile, key: key)
   #expect(summary.qualityFailures.isEmpty, "quality checks failed: \(summary.qualityFailures)")
   #expect(summary.published, "the run published nothing")
-  return (summary, try lake.tables())
+  return (summary, try await lake.tables())
 }
 
 /// The (serial, subject) pairs of machine_learning_curated, with subjects named by email.
@@ -46,8 +46,8 @@ private func pairs(_ rows: [MachineLearningRow], emails: [String]) -> Set<String
 @Suite("Zone rules, by example")
 struct PipelineRulesTests {
   @Test(arguments: [false, true])
-  func consentWithdrawnByALaterRecordRemovesTheCustomerEverywhere(withdrawalInEarlierFile: Bool) throws {
-    let (summary, tables) = try runLake(.strict) { lake in
+  func consentWithdrawnByALaterRecordRemovesTheCustomerEverywhere(withdrawalInEarlierFile: Bool) async throws {
+    let (summary, tables) = try await runLake(.strict) { lake in
       let consent = customer(ann, "S-1", updated: 1, consent: 100)
       let withdrawal = customer(ann, "S-1", updated: 2, consent: nil)
       try lake.writeCustomers([withdrawalInEarlierFile ? withdrawal : consent], file: "a.json")
@@ -70,8 +70,8 @@ struct PipelineRulesTests {
 
   /// The current record's consent date governs, whether the earlier record had no consent or an earlier one.
   @Test(arguments: [nil, 100] as [Int64?])
-  func consentGrantedByALaterRecordAdmitsOnlyReadingsFromTheNewConsentDateOn(earlierConsent: Int64?) throws {
-    let (summary, tables) = try runLake(.strict) { lake in
+  func consentGrantedByALaterRecordAdmitsOnlyReadingsFromTheNewConsentDateOn(earlierConsent: Int64?) async throws {
+    let (summary, tables) = try await runLake(.strict) { lake in
       try lake.writeCustomers([
         customer(ann, "S-1", updated: 1, consent: earlierConsent),
         customer(ann, "S-1", updated: 2, consent: 300),
@@ -88,7 +88,7 @@ struct PipelineRulesTests {
 
   /// The rubric's "2,700 cross-customer rows": joining on time alone pairs a step reading with
   /// whoever's phone happened to record at that instant. Strict joins on owner and time.
-  @Test func sharedSerialNeverPairsOneCustomersStepReadingsWithAnotherCustomersPhone() throws {
+  @Test func sharedSerialNeverPairsOneCustomersStepReadingsWithAnotherCustomersPhone() async throws {
     let fill: (PrivacyLake) throws -> Void = { lake in
       try lake.writeCustomers([
         customer(ann, "S-1", updated: 1, consent: 100),
@@ -101,7 +101,7 @@ struct PipelineRulesTests {
       ])
       try lake.writeStepTrainer([step("S-1", 200), step("S-1", 300), step("S-2", 200), step("S-2", 300)])
     }
-    let strict = try runLake(.strict, fill)
+    let strict = try await runLake(.strict, fill)
     #expect(strict.summary.qualityFailures.isEmpty)
     // S-1 at 300 is bob's session (only his phone recorded then): it pairs with nobody, least of all ann.
     #expect(
@@ -115,7 +115,7 @@ struct PipelineRulesTests {
     #expect(!strict.tables.accelerometerTrusted.contains { $0.user == bob })
 
     // The udacity profile reproduces the rubric, cross-customer pairs included (bob still excluded).
-    let udacity = try runLake(.udacity, fill)
+    let udacity = try await runLake(.udacity, fill)
     #expect(udacity.summary.qualityFailures.isEmpty)
     #expect(
       pairs(udacity.tables.machineLearningCurated, emails: [ann, bob, carol])
@@ -125,8 +125,8 @@ struct PipelineRulesTests {
         ])
   }
 
-  @Test func sharedSerialWithTwoConsentingOwnersPairsEachStepReadingWithEachOwnersReadingAtThatInstant() throws {
-    let (summary, tables) = try runLake(.strict) { lake in
+  @Test func sharedSerialWithTwoConsentingOwnersPairsEachStepReadingWithEachOwnersReadingAtThatInstant() async throws {
+    let (summary, tables) = try await runLake(.strict) { lake in
       try lake.writeCustomers([
         customer(ann, "S-3", updated: 1, consent: 100), customer(dave, "S-3", updated: 1, consent: 400),
       ])
@@ -142,19 +142,19 @@ struct PipelineRulesTests {
       ])
   }
 
-  @Test func readingsBeforeConsentAreExcludedInStrictAndIncludedInUdacity() throws {
+  @Test func readingsBeforeConsentAreExcludedInStrictAndIncludedInUdacity() async throws {
     let fill: (PrivacyLake) throws -> Void = { lake in
       try lake.writeCustomers([customer(ann, "S-1", updated: 1, consent: 300)])
       try lake.writeAccelerometer([100, 200, 300, 400].map { phone(ann, $0) })
       try lake.writeStepTrainer([100, 200, 300, 400].map { step("S-1", $0) })
     }
-    let strict = try runLake(.strict, fill)
+    let strict = try await runLake(.strict, fill)
     #expect(strict.summary.qualityFailures.isEmpty)
     #expect(strict.tables.accelerometerTrusted.map(\.timestamp) == [300, 400])
     #expect(strict.tables.stepTrainerTrusted.map(\.sensorReadingTime) == [300, 400])
     #expect(strict.tables.machineLearningCurated.map(\.sensorReadingTime).sorted() == [300, 400])
 
-    let udacity = try runLake(.udacity, fill)
+    let udacity = try await runLake(.udacity, fill)
     #expect(udacity.summary.qualityFailures.isEmpty)
     #expect(udacity.tables.accelerometerTrusted.map(\.timestamp) == [100, 200, 300, 400])
     #expect(udacity.tables.stepTrainerTrusted.map(\.sensorReadingTime) == [100, 200, 300, 400])
@@ -162,7 +162,7 @@ struct PipelineRulesTests {
     #expect(udacity.tables.machineLearningCurated.allSatisfy { $0.user == ann })
   }
 
-  @Test func subjectIdIsStableAcrossRunsAndLakesWithTheSameKeyAndDiffersUnderAnotherKey() throws {
+  @Test func subjectIdIsStableAcrossRunsAndLakesWithTheSameKeyAndDiffersUnderAnotherKey() async throws {
     // HMAC-SHA256(key: 32 bytes of 7, "ann@example.com"), computed independently (Python's hmac).
     let annUnderKey7 = "61b55fab9c26d32d104ec34ed67a68f9042c022638ba102c71aeabc6b760fe1d"
     let annUnderKey9 = "a5db3ff216ca8ca55c09c775364c6bfd0307299f1a1ba7cefbdd4541daf951d8"
@@ -173,15 +173,15 @@ struct PipelineRulesTests {
     try lake.writeCustomers([customer(ann, "S-1", updated: 1, consent: 100)])
     try lake.writeAccelerometer([phone(ann, 200)])
     try lake.writeStepTrainer([step("S-1", 200)])
-    #expect(try lake.run(.strict).published)
-    let first = try lake.rawTable(.machineLearningCurated)
-    #expect(try lake.run(.strict).published)
-    let second = try lake.rawTable(.machineLearningCurated)
+    #expect(try await lake.run(.strict).published)
+    let first = try await lake.rawTable(.machineLearningCurated)
+    #expect(try await lake.run(.strict).published)
+    let second = try await lake.rawTable(.machineLearningCurated)
     #expect(first == second, "a re-run changed machine_learning_curated")
-    #expect(try lake.tables().machineLearningCurated.map(\.subjectId) == [annUnderKey7])
+    #expect(try await lake.tables().machineLearningCurated.map(\.subjectId) == [annUnderKey7])
 
     // Another lake with other customers and readings: ann keeps her subject id.
-    let (_, other) = try runLake(.strict) { lake in
+    let (_, other) = try await runLake(.strict) { lake in
       try lake.writeCustomers([
         customer(bob, "S-2", updated: 1, consent: 50), customer(ann, "S-9", updated: 3, consent: 10),
       ])
@@ -194,15 +194,15 @@ struct PipelineRulesTests {
 
     // Under another key the same customer gets another id, and the old one appears nowhere.
     let key9 = PseudonymKey(bytes: Array(repeating: 9, count: 32))
-    #expect(try lake.run(.strict, key: key9).published)
-    let rekeyed = try lake.tables()
+    #expect(try await lake.run(.strict, key: key9).published)
+    let rekeyed = try await lake.tables()
     #expect(rekeyed.machineLearningCurated.map(\.subjectId) == [annUnderKey9])
-    #expect(!(try lake.rawTable(.machineLearningCurated)).privacyContains(annUnderKey7))
+    #expect(!(try await lake.rawTable(.machineLearningCurated)).privacyContains(annUnderKey7))
   }
 
   @Test(arguments: PipelineProfile.allCases)
-  func explicitNullConsentEqualsAnAbsentKey(profile: PipelineProfile) throws {
-    func fill(explicitNull: Bool) -> (PrivacyLake) throws -> Void {
+  func explicitNullConsentEqualsAnAbsentKey(profile: PipelineProfile) async throws {
+    func fill(explicitNull: Bool) -> (PrivacyLake) async throws -> Void {
       { lake in
         try lake.writeCustomers([
           PrivacyLandingCustomer(customer(ann, "S-1", updated: 1, consent: 100)),
@@ -215,8 +215,8 @@ struct PipelineRulesTests {
         try lake.writeStepTrainer([step("S-1", 200), step("S-2", 200), step("S-3", 200)])
       }
     }
-    let withNull = try runLake(profile, fill(explicitNull: true))
-    let absent = try runLake(profile, fill(explicitNull: false))
+    let withNull = try await runLake(profile, fill(explicitNull: true))
+    let absent = try await runLake(profile, fill(explicitNull: false))
     #expect(withNull.summary.quarantined(.customer) == 0, "a null consent must be accepted, not quarantined")
     #expect(withNull.summary.qualityFailures.isEmpty)
     #expect(absent.summary.qualityFailures.isEmpty)
@@ -233,19 +233,19 @@ struct PipelineRulesTests {
   }
 
   @Test(arguments: PipelineProfile.allCases)
-  func redeliveredFileGivesNoDuplicateTrustedRows(profile: PipelineProfile) throws {
+  func redeliveredFileGivesNoDuplicateTrustedRows(profile: PipelineProfile) async throws {
     let customers = [
       customer(ann, "S-1", updated: 1, consent: 100), customer(bob, "S-1", updated: 1, consent: 150),
       customer(carol, "S-2", updated: 2, consent: 100),
     ]
     let readings = [phone(ann, 200), phone(bob, 200, x: 2), phone(carol, 200), phone(carol, 300)]
     let steps = [step("S-1", 200), step("S-2", 200), step("S-2", 300)]
-    let once = try runLake(profile) { lake in
+    let once = try await runLake(profile) { lake in
       try lake.writeCustomers(customers)
       try lake.writeAccelerometer(readings)
       try lake.writeStepTrainer(steps)
     }
-    let twice = try runLake(profile) { lake in
+    let twice = try await runLake(profile) { lake in
       for file in ["delivery-1.json", "delivery-2.json"] {
         try lake.writeCustomers(customers, file: file)
         try lake.writeAccelerometer(readings, file: file)
@@ -266,11 +266,11 @@ struct PipelineRulesTests {
   @Test(arguments: [false, true], [false, true])
   func tieOnLastUpdateDateWithOneRecordLackingConsentIsNotTrustedRegardlessOfFileOrder(
     withoutConsentFirst: Bool, sameFile: Bool
-  ) throws {
+  ) async throws {
     let consenting = customer(ann, "S-1", updated: 5, consent: 100)
     let notConsenting = customer(ann, "S-1", updated: 5, consent: nil)
     let ordered = withoutConsentFirst ? [notConsenting, consenting] : [consenting, notConsenting]
-    let (summary, tables) = try runLake(.strict) { lake in
+    let (summary, tables) = try await runLake(.strict) { lake in
       if sameFile {
         try lake.writeCustomers(ordered)
       } else {
@@ -287,13 +287,13 @@ struct PipelineRulesTests {
     }
   }
 
-  @Test func machineLearningCuratedCarriesNoEmailInStrictAndTheEmailInUdacity() throws {
+  @Test func machineLearningCuratedCarriesNoEmailInStrictAndTheEmailInUdacity() async throws {
     let fill: (PrivacyLake) throws -> Void = { lake in
       try lake.writeCustomers([customer(ann, "S-1", updated: 1, consent: 100)])
       try lake.writeAccelerometer([phone(ann, 200)])
       try lake.writeStepTrainer([step("S-1", 200)])
     }
-    let strict = try runLake(.strict, fill)
+    let strict = try await runLake(.strict, fill)
     let strictBytes = strict.tables.raw[.machineLearningCurated]!
     #expect(!strictBytes.contains(UInt8(ascii: "@")))
     #expect(!strictBytes.privacyContains("\"user\""))
@@ -303,7 +303,7 @@ struct PipelineRulesTests {
           sensorReadingTime: 200, serialNumber: "S-1", distanceFromObject: 218, x: 0.5, y: -1, z: 2,
           subjectId: privacyTestKey.subjectId(email: ann))
       ])
-    let udacity = try runLake(.udacity, fill)
+    let udacity = try await runLake(.udacity, fill)
     #expect(udacity.tables.machineLearningCurated.map(\.user) == [ann])
   }
 }

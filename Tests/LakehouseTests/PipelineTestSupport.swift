@@ -113,19 +113,28 @@ struct PrivacyLake {
   // MARK: Running and reading back
 
   @discardableResult
-  func run(_ profile: PipelineProfile, key: PseudonymKey = privacyTestKey) throws -> PipelineSummary {
-    try ZonePipeline(lake: try Lake(root: root), rules: ZoneRules(profile: profile), key: key).run()
+  func run(
+    _ profile: PipelineProfile, key: PseudonymKey = privacyTestKey, format: TableFormat? = nil
+  ) async throws -> PipelineSummary {
+    try await ZonePipeline(lake: try Lake(root: root), rules: ZoneRules(profile: profile), key: key, format: format)
+      .run()
   }
 
-  func rawTable(_ table: ZoneTable) throws -> [UInt8] {
-    let path = "\(root)/\(table.folder)/part-00000.json"
-    guard let data = FileManager.default.contents(atPath: path) else { throw PrivacyTableMissing(path: path) }
-    return Array(data)
+  /// The table's rows as NDJSON lines, whichever format the run wrote (Parquet rows rendered).
+  func rawTable(_ table: ZoneTable) async throws -> [UInt8] {
+    let lake = try Lake(root: root)
+    let schema = TableSchema.zone(table, rules: ZoneRules(profile: RunRecord.read(from: lake)?.profile ?? .strict))
+    if ZoneTableReader.format(of: table.folder, in: lake) == .ndjson {
+      let path = "\(root)/\(table.folder)/part-00000.json"
+      guard let data = FileManager.default.contents(atPath: path) else { throw PrivacyTableMissing(path: path) }
+      return Array(data)
+    }
+    return try await ZoneTableReader(lake: lake).lines(schema)
   }
 
-  func tables() throws -> PrivacyTables {
+  func tables() async throws -> PrivacyTables {
     var raw: [ZoneTable: [UInt8]] = [:]
-    for table in ZoneTable.allCases { raw[table] = try rawTable(table) }
+    for table in ZoneTable.allCases { raw[table] = try await rawTable(table) }
     return PrivacyTables(
       customerTrusted: try Self.decodeLines(raw[.customerTrusted]!, CustomerRecord.decode).map {
         $0.shifted(by: -Self.epoch)

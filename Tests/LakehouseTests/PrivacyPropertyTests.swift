@@ -299,11 +299,11 @@ private enum Reference {
 struct PrivacyPropertyTests {
   /// Runs the strict pipeline on `generated` and checks every privacy guarantee and the exact tables.
   @discardableResult
-  private static func checkStrict(_ generated: GeneratedLake) throws -> PrivacyTables {
+  private static func checkStrict(_ generated: GeneratedLake) async throws -> PrivacyTables {
     let lake = try PrivacyLake("privacy-strict")
     defer { lake.remove() }
     try generated.write(to: lake)
-    let summary = try lake.run(.strict)
+    let summary = try await lake.run(.strict)
     #expect(summary.qualityFailures.isEmpty, "quality checks failed: \(summary.qualityFailures)")
     #expect(summary.published, "the run published nothing")
     // The noise lines are quarantined, every one of them, and nothing else is.
@@ -311,7 +311,7 @@ struct PrivacyPropertyTests {
     #expect(summary.quarantined(.customer) == (generated.noise ? 5 * fileCount : 0))
     #expect(summary.quarantined(.accelerometer) == (generated.noise ? 4 * fileCount : 0))
     #expect(summary.quarantined(.stepTrainer) == (generated.noise ? 3 * fileCount : 0))
-    let tables = try lake.tables()
+    let tables = try await lake.tables()
     let key = privacyTestKey
     let reference = Reference.strict(
       customers: generated.customerRecords, readings: generated.phoneReadings, steps: generated.stepReadings, key: key)
@@ -405,7 +405,7 @@ struct PrivacyPropertyTests {
   @Test("strict: no non-consenting customer, no pre-consent reading, no email; tables equal the reference")
   func strictTablesKeepThePrivacyPromise() async {
     await propertyCheck(count: 100, input: LakeGen.lake) { generated in
-      try Self.checkStrict(generated)
+      try await Self.checkStrict(generated)
     }
   }
 
@@ -415,10 +415,10 @@ struct PrivacyPropertyTests {
       let lake = try PrivacyLake("privacy-udacity")
       defer { lake.remove() }
       try generated.write(to: lake)
-      let summary = try lake.run(.udacity)
+      let summary = try await lake.run(.udacity)
       #expect(summary.qualityFailures.isEmpty, "quality checks failed: \(summary.qualityFailures)")
       #expect(summary.published, "the run published nothing")
-      let tables = try lake.tables()
+      let tables = try await lake.tables()
       let reference = Reference.udacity(
         customers: generated.customerRecords, readings: generated.phoneReadings, steps: generated.stepReadings,
         key: privacyTestKey)
@@ -436,8 +436,8 @@ struct PrivacyPropertyTests {
         registered: 1, file: 0)
       var withdrawn = generated
       withdrawn.customers.append(withdrawal)
-      let before = try Self.checkStrict(generated)
-      let after = try Self.checkStrict(withdrawn)
+      let before = try await Self.checkStrict(generated)
+      let after = try await Self.checkStrict(withdrawn)
 
       // The withdrawal only ever removes rows: every published table is a subset of the one before.
       #expect(Set(after.customerTrusted).isSubset(of: before.customerTrusted))

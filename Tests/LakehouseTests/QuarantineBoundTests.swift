@@ -26,7 +26,7 @@ import Testing
   static let valid =
     #"{"email": "a@example.com", "serialNumber": "S-1", "registrationDate": 1700000000000, "lastUpdateDate": 1700000000000, "shareWithResearchAsOfDate": 1700000000000}"#
 
-  @Test func megabytesOfNULsAndOfRandomBytesAreQuarantinedBoundedWithLengthAndDigest() throws {
+  @Test func megabytesOfNULsAndOfRandomBytesAreQuarantinedBoundedWithLengthAndDigest() async throws {
     let root = try TemporaryFolder(prefix: "lakehouse").path
     defer { TemporaryFolder(existing: root).remove() }
     let nuls = [UInt8](repeating: 0, count: 6_000_000)
@@ -52,7 +52,7 @@ import Testing
       var pipeline = ZonePipeline(
         lake: try Lake(root: root), rules: ZoneRules(profile: .strict), key: LakeFixtures.testKey)
       pipeline.reader = NDJSONTableReader(windowSize: windowSize, parallelism: 2)
-      let summary = try pipeline.run()
+      let summary = try await pipeline.run()
       #expect(summary.published)
       let counts = try #require(summary.lines[.customer])
       #expect(counts.read == 6 && counts.accepted == 2 && counts.quarantined == 4 && counts.blank == 0)

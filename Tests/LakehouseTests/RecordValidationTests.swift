@@ -130,7 +130,7 @@ import Testing
     #expect(EpochMilliseconds.iso8601(253_402_300_799_999) == "9999-12-31T23:59:59.999Z")
   }
 
-  @Test func thePipelineQuarantinesOutOfRangeAndInvalidLinesAgainstItsOwnClock() throws {
+  @Test func thePipelineQuarantinesOutOfRangeAndInvalidLinesAgainstItsOwnClock() async throws {
     let root = try TemporaryFolder(prefix: "lakehouse").path
     defer { TemporaryFolder(existing: root).remove() }
     let now: Int64 = 1_700_000_000_000
@@ -153,7 +153,7 @@ import Testing
     var pipeline = ZonePipeline(
       lake: try Lake(root: root), rules: ZoneRules(profile: .strict), key: LakeFixtures.testKey)
     pipeline.now = { Self.clock }
-    let summary = try pipeline.run()
+    let summary = try await pipeline.run()
     #expect(summary.published)
     #expect(summary.quarantineReasons[.customer] == [.invalidValue: 1, .outOfRange: 1])
     #expect(summary.quarantineReasons[.accelerometer] == [.outOfRange: 2])
@@ -168,6 +168,6 @@ import Testing
 
     // The same lake a week later: the reading two days ahead is no longer in the future.
     pipeline.now = { Self.clock.addingTimeInterval(7 * 86_400) }
-    #expect(try pipeline.run().quarantineReasons[.accelerometer] == [.outOfRange: 1])
+    #expect(try await pipeline.run().quarantineReasons[.accelerometer] == [.outOfRange: 1])
   }
 }

@@ -43,6 +43,19 @@ public struct NDJSONBuffer: Sendable {
     if spaced { bytes.append(UInt8(ascii: " ")) }
   }
 
+  /// Starts a member whose name is known only at run time, given as its JSON literal (`quoted(_:)`);
+  /// the value follows with `appendInteger`, `appendDouble` or `appendQuoted`.
+  public mutating func key(quoted name: [UInt8]) {
+    if needsComma {
+      bytes.append(UInt8(ascii: ","))
+      if spaced { bytes.append(UInt8(ascii: " ")) }
+    }
+    needsComma = true
+    bytes.append(contentsOf: name)
+    bytes.append(UInt8(ascii: ":"))
+    if spaced { bytes.append(UInt8(ascii: " ")) }
+  }
+
   public mutating func field(_ name: StaticString, _ value: String) {
     key(name)
     appendQuoted(value)

@@ -17,8 +17,15 @@ public struct PipelineSummary: Sendable, Equatable {
   /// Whether the tables were published (false when a quality assertion failed).
   public var published = false
   public var seconds: Double = 0
+  /// The format the tables were written in.
+  public var format: TableFormat
+  /// What each Parquet publish changed (empty for NDJSON).
+  public var parquetFiles: [ZoneTable: ParquetPublishOutcome] = [:]
 
-  public init(profile: PipelineProfile) { self.profile = profile }
+  public init(profile: PipelineProfile, format: TableFormat = .ndjson) {
+    self.profile = profile
+    self.format = format
+  }
 
   public func quarantined(_ source: LandingSource) -> Int { lines[source]?.quarantined ?? 0 }
 
@@ -39,6 +46,18 @@ public struct PipelineSummary: Sendable, Equatable {
       erasedRecordsRefused: erasedRecordsRefused,
       checks: .init(run: qualityChecksRun, failed: qualityFailures.map(\.description)),
       published: published,
+      format: format.rawValue,
+      files: parquetFiles.isEmpty
+        ? nil
+        : Dictionary(
+          uniqueKeysWithValues: parquetFiles.map {
+            (
+              $0.key.rawValue,
+              JSONFunnel.Files(
+                version: $0.value.version, written: $0.value.filesWritten,
+                kept: $0.value.filesKept, removed: $0.value.filesRemoved)
+            )
+          }),
       seconds: ReportJSON.seconds(seconds))
     return ReportJSON.line(funnel)
   }
@@ -50,7 +69,7 @@ public struct PipelineSummary: Sendable, Equatable {
 
   /// The funnel as an aligned table for people.
   public func text() -> String {
-    var out = "profile: \(profile.rawValue)\n\n"
+    var out = "profile: \(profile.rawValue)   format: \(format.rawValue)\n\n"
     func row(_ name: String, _ count: Int, _ note: String = "") -> String {
       let padded = name.padding(toLength: 28, withPad: " ", startingAt: 0)
       let number = String(count).leftPadded(to: 10, with: " ")
@@ -79,6 +98,18 @@ public struct PipelineSummary: Sendable, Equatable {
     out += "\nquality checks: \(qualityChecksRun - qualityFailures.count) of \(qualityChecksRun) passed\n"
     for finding in qualityFailures { out += "  FAILED \(finding)\n" }
     if !published { out += "nothing was published: the lake's tables are as they were\n" }
+    if !parquetFiles.isEmpty {
+      out += "\nparquet files                 version  written     kept  removed\n"
+      for table in ZoneTable.allCases {
+        guard let files = parquetFiles[table] else { continue }
+        out +=
+          "  \(table.rawValue.padding(toLength: 28, withPad: " ", startingAt: 0))"
+          + String(files.version).leftPadded(to: 7, with: " ")
+          + String(files.filesWritten).leftPadded(to: 9, with: " ")
+          + String(files.filesKept).leftPadded(to: 9, with: " ")
+          + String(files.filesRemoved).leftPadded(to: 9, with: " ") + "\n"
+      }
+    }
     out += "time: \(String(format3(seconds))) s\n"
     return out
   }
@@ -112,5 +143,15 @@ private struct JSONFunnel: Encodable {
   var erasedRecordsRefused: Int
   var checks: Checks
   var published: Bool
+  /// `ndjson` or `parquet`.
+  var format: String
+  /// Parquet tables: the Delta version published and the data files written, kept and removed.
+  struct Files: Encodable {
+    var version: Int64
+    var written: Int
+    var kept: Int
+    var removed: Int
+  }
+  var files: [String: Files]?
   var seconds: Double
 }

@@ -5,9 +5,14 @@ import LakeStorage
 public struct RunRecord: Sendable, Equatable, Codable {
   /// The profile the run applied.
   public var profile: PipelineProfile
+  /// The format it wrote its tables in (nil in records of runs before Parquet: NDJSON).
+  public var format: TableFormat?
 
-  /// A record of a run with `profile`.
-  public init(profile: PipelineProfile) { self.profile = profile }
+  /// A record of a run with `profile` writing `format`.
+  public init(profile: PipelineProfile, format: TableFormat? = nil) {
+    self.profile = profile
+    self.format = format
+  }
 
   /// The record's key in lake storage (and path below a folder lake's root).
   package static let object = "_stedi/last-run.json"

@@ -1,5 +1,6 @@
 import Foundation
 import LakeStorage
+import Parquet
 
 /// Builds every zone of a filesystem lake from its landing tables under one profile's rules.
 ///
@@ -14,19 +15,28 @@ public struct ZonePipeline: Sendable {
   public var renderBlockSize = 32 * 1024
   /// The run's clock: landing times more than a day after it are quarantined (tests set it).
   public var now: @Sendable () -> Date = { Date() }
+  /// How the trusted and curated tables are written (quarantine is always NDJSON: raw lines).
+  public var format: TableFormat
+  /// Rows per Parquet data file: a day's partition of more rows is split into several files,
+  /// which are encoded on all cores.
+  public var rowsPerParquetFile = 1_000_000
+  /// Rows per Parquet row group (the unit readers skip by statistics).
+  public var rowsPerParquetRowGroup = 1_000_000
 
-  public init(lake: Lake, rules: ZoneRules, key: PseudonymKey) {
+  /// A pipeline over `lake` writing the format `rules`' profile writes by default.
+  public init(lake: Lake, rules: ZoneRules, key: PseudonymKey, format: TableFormat? = nil) {
     self.lake = lake
     self.rules = rules
     self.key = key
+    self.format = format ?? TableFormat.standard(for: rules.profile)
   }
 
   /// Runs the pipeline: builds every table, asserts the rules on them, and publishes them only if all hold.
-  public func run(progress: (String) -> Void = { _ in }) throws(StorageError) -> PipelineSummary {
+  public func run(progress: (String) -> Void = { _ in }) async throws(StorageError) -> PipelineSummary {
     let started = ContinuousClock.now
     let lock = try LakeLock(lake: lake)
     defer { withExtendedLifetime(lock) {} }
-    var summary = PipelineSummary(profile: rules.profile)
+    var summary = PipelineSummary(profile: rules.profile, format: format)
     let times = RecordTimeWindow(now: now())
     var quarantine: [LandingSource: [QuarantinedLine]] = [:]
     // Erased customers stay out however their records come back (a re-delivered batch, a copied
@@ -148,41 +158,20 @@ public struct ZonePipeline: Sendable {
     }
 
     // Publish: every table atomically, quarantine included.
-    // Publish: every table atomically, quarantine included.
-    try publish(.customerTrusted, rows: customerTrusted, progress: progress) { $0.render(into: &$1) }
-    try publish(.customersCurated, rows: customersCurated, progress: progress) { $0.render(into: &$1) }
-    let quotedEmails = subjectEmails.map { NDJSONBuffer.quoted($0!) }
-    let quotedSerials = serialNumbers.map { NDJSONBuffer.quoted($0!) }
-    try publish(.accelerometerTrusted, rows: accelerometer, progress: progress) { row, buffer in
-      buffer.beginObject()
-      buffer.field("user", quoted: quotedEmails[Int(row.subject)])
-      buffer.field("timestamp", row.timestamp)
-      buffer.field("x", row.x)
-      buffer.field("y", row.y)
-      buffer.field("z", row.z)
-      buffer.endObject()
-    }
-    try publish(.stepTrainerTrusted, rows: stepTrainer, progress: progress) { row, buffer in
-      buffer.beginObject()
-      buffer.field("sensorReadingTime", row.time)
-      buffer.field("serialNumber", quoted: quotedSerials[Int(row.serial)])
-      buffer.field("distanceFromObject", measurement: row.distance)
-      buffer.endObject()
-    }
-    let quotedSubjectIds = subjectEmails.map { NDJSONBuffer.quoted(key.subjectId(email: $0!)) }
-    let curatedColumns = CuratedColumn.columns(rules: rules)
-    try publish(.machineLearningCurated, rows: curated, progress: progress) { row, buffer in
-      CuratedColumn.render(
-        curatedColumns, into: &buffer, sensorReadingTime: row.step.time,
-        quotedSerialNumber: quotedSerials[Int(row.step.serial)], distanceFromObject: row.step.distance,
-        x: row.reading.x, y: row.reading.y, z: row.reading.z,
-        quotedSubjectId: quotedSubjectIds[Int(row.reading.subject)], quotedUser: quotedEmails[Int(row.reading.subject)])
+    let tables = PublishedTables(
+      customerTrusted: customerTrusted, customersCurated: customersCurated, accelerometer: accelerometer,
+      stepTrainer: stepTrainer, curated: curated, emails: subjectEmails.map { $0! },
+      serialNumbers: serialNumbers.map { $0! },
+      subjectIds: subjectEmails.map { key.subjectId(email: $0!) })
+    switch format {
+    case .ndjson: try publishNDJSON(tables, progress: progress)
+    case .parquet: summary.parquetFiles = try await publishParquet(tables, progress: progress)
     }
     for source in LandingSource.allCases {
       try publish(folder: source.quarantineFolder, rows: quarantine[source] ?? []) { $0.render(into: &$1) }
     }
 
-    try RunRecord(profile: rules.profile).write(to: lake)
+    try RunRecord(profile: rules.profile, format: format).write(to: lake)
     summary.published = true
     summary.seconds = (ContinuousClock.now - started).seconds
     return summary
@@ -283,6 +272,134 @@ public struct ZonePipeline: Sendable {
       }
     }
     return rows
+  }
+
+  // MARK: Publishing
+
+  /// The tables a run publishes, with the strings their rows' ids stand for.
+  struct PublishedTables {
+    var customerTrusted: [CustomerRecord]
+    var customersCurated: [CustomerRecord]
+    var accelerometer: [AccelerometerRow]
+    var stepTrainer: [StepTrainerRow]
+    var curated: [CuratedRow]
+    /// By subject id: the email shown, and its pseudonym.
+    var emails: [String]
+    var serialNumbers: [String]
+    var subjectIds: [String]
+  }
+
+  private func publishNDJSON(_ tables: PublishedTables, progress: (String) -> Void) throws(StorageError) {
+    for table in ZoneTable.allCases where ZoneTableReader.format(of: table.folder, in: lake) == .parquet {
+      // The table was Parquet: its log and files go, or readers would keep reading them.
+      try ParquetTablePublisher.removeTable(at: lake.path(table.folder))
+    }
+    try publish(.customerTrusted, rows: tables.customerTrusted, progress: progress) { $0.render(into: &$1) }
+    try publish(.customersCurated, rows: tables.customersCurated, progress: progress) { $0.render(into: &$1) }
+    let quotedEmails = tables.emails.map { NDJSONBuffer.quoted($0) }
+    let quotedSerials = tables.serialNumbers.map { NDJSONBuffer.quoted($0) }
+    try publish(.accelerometerTrusted, rows: tables.accelerometer, progress: progress) { row, buffer in
+      buffer.beginObject()
+      buffer.field("user", quoted: quotedEmails[Int(row.subject)])
+      buffer.field("timestamp", row.timestamp)
+      buffer.field("x", row.x)
+      buffer.field("y", row.y)
+      buffer.field("z", row.z)
+      buffer.endObject()
+    }
+    try publish(.stepTrainerTrusted, rows: tables.stepTrainer, progress: progress) { row, buffer in
+      buffer.beginObject()
+      buffer.field("sensorReadingTime", row.time)
+      buffer.field("serialNumber", quoted: quotedSerials[Int(row.serial)])
+      buffer.field("distanceFromObject", measurement: row.distance)
+      buffer.endObject()
+    }
+    let quotedSubjectIds = tables.subjectIds.map { NDJSONBuffer.quoted($0) }
+    let curatedColumns = CuratedColumn.columns(rules: rules)
+    try publish(.machineLearningCurated, rows: tables.curated, progress: progress) { row, buffer in
+      CuratedColumn.render(
+        curatedColumns, into: &buffer, sensorReadingTime: row.step.time,
+        quotedSerialNumber: quotedSerials[Int(row.step.serial)], distanceFromObject: row.step.distance,
+        x: row.reading.x, y: row.reading.y, z: row.reading.z,
+        quotedSubjectId: quotedSubjectIds[Int(row.reading.subject)], quotedUser: quotedEmails[Int(row.reading.subject)])
+    }
+  }
+
+  private func publishParquet(
+    _ tables: PublishedTables, progress: (String) -> Void
+  ) async throws(StorageError) -> [ZoneTable: ParquetPublishOutcome] {
+    let atMs = Int64((now().timeIntervalSince1970 * 1000).rounded(.down))
+    let emails = tables.emails.map { Array($0.utf8) }
+    let serials = tables.serialNumbers.map { Array($0.utf8) }
+    let subjectIds = tables.subjectIds.map { Array($0.utf8) }
+    var outcomes: [ZoneTable: ParquetPublishOutcome] = [:]
+
+    func publish(
+      _ table: ZoneTable, rowCount: Int, time: ((Int) -> Int64)?, sources: [String: ParquetColumnSource]
+    ) async throws(StorageError) {
+      progress("publishing \(table.rawValue)")
+      let schema = TableSchema.zone(table, rules: rules)
+      var publisher = ParquetTablePublisher(lake: lake, schema: schema)
+      publisher.options.rowGroupRows = rowsPerParquetRowGroup
+      let chunks = TableFileChunk.split(rowCount: rowCount, rowsPerFile: rowsPerParquetFile, time: time)
+      outcomes[table] = try await publisher.publish(chunks, atMs: atMs) { chunk in
+        ParquetColumnSource.columns(schema, rows: chunk.rows, sources: sources)
+      }
+    }
+
+    for (table, customers) in [
+      (ZoneTable.customerTrusted, tables.customerTrusted), (.customersCurated, tables.customersCurated),
+    ] {
+      func text(_ value: @escaping (CustomerRecord) -> String?) -> ParquetColumnSource {
+        .string { value(customers[$0]).map { Array($0.utf8) } }
+      }
+      func number(_ value: @escaping (CustomerRecord) -> Int64?) -> ParquetColumnSource {
+        .int64 { value(customers[$0]) }
+      }
+      try await publish(
+        table, rowCount: customers.count, time: nil,
+        sources: [
+          "customerName": text(\.customerName), "email": text(\.email), "phone": text(\.phone),
+          "birthDay": text(\.birthDay), "serialNumber": text(\.serialNumber),
+          "registrationDate": number(\.registrationDate), "lastUpdateDate": number(\.lastUpdateDate),
+          "shareWithResearchAsOfDate": number(\.shareWithResearchAsOfDate),
+          "shareWithPublicAsOfDate": number(\.shareWithPublicAsOfDate),
+          "shareWithFriendsAsOfDate": number(\.shareWithFriendsAsOfDate),
+        ])
+    }
+    let readings = tables.accelerometer
+    try await publish(
+      .accelerometerTrusted, rowCount: readings.count, time: { readings[$0].timestamp },
+      sources: [
+        "user": .string { emails[Int(readings[$0].subject)] }, "timestamp": .int64 { readings[$0].timestamp },
+        "x": .double { readings[$0].x }, "y": .double { readings[$0].y }, "z": .double { readings[$0].z },
+      ])
+    let steps = tables.stepTrainer
+    try await publish(
+      .stepTrainerTrusted, rowCount: steps.count, time: { steps[$0].time },
+      sources: [
+        "sensorReadingTime": .int64 { steps[$0].time }, "serialNumber": .string { serials[Int(steps[$0].serial)] },
+        "distanceFromObject": .double { steps[$0].distance },
+      ])
+    let curated = tables.curated
+    var curatedSources: [String: ParquetColumnSource] = [:]
+    for column in CuratedColumn.columns(rules: rules) {
+      // A switch over every column: a column added to the table does not compile until it is filled here.
+      curatedSources[column.label] =
+        switch column {
+        case .sensorReadingTime: .int64 { curated[$0].step.time }
+        case .serialNumber: .string { serials[Int(curated[$0].step.serial)] }
+        case .distanceFromObject: .double { curated[$0].step.distance }
+        case .x: .double { curated[$0].reading.x }
+        case .y: .double { curated[$0].reading.y }
+        case .z: .double { curated[$0].reading.z }
+        case .subjectId: .string { subjectIds[Int(curated[$0].reading.subject)] }
+        case .user: .string { emails[Int(curated[$0].reading.subject)] }
+        }
+    }
+    try await publish(
+      .machineLearningCurated, rowCount: curated.count, time: { curated[$0].step.time }, sources: curatedSources)
+    return outcomes
   }
 
   // MARK: Reading and writing

@@ -27,7 +27,7 @@ public struct QualityCheck: Sendable {
   }
 
   /// Checks the published tables against the rules of the profile that the last run used.
-  public func run(progress: (String) -> Void = { _ in }) throws(StorageError) -> Report {
+  public func run(progress: (String) -> Void = { _ in }) async throws(StorageError) -> Report {
     guard let record = RunRecord.read(from: lake) else {
       return Report(
         checksRun: 1,
@@ -42,21 +42,25 @@ public struct QualityCheck: Sendable {
       makeConsumer: { CustomerConsumer(times: RecordTimeWindow(now: now())) },
       absorb: { landing.append(contentsOf: $0.records) }, quarantine: { _ in })
     progress("checking: reading published tables")
-    let tables = try load(rules: rules, &assertions)
+    let tables = try await load(rules: rules, &assertions)
     progress("checking: asserting")
     QualityAssertions(rules: rules).check(tables, landingCustomers: landing, &assertions)
     return Report(checksRun: assertions.run, findings: assertions.findings)
   }
 
   /// Reads the published tables into compact rows, noting rows that cannot be represented.
-  private func load(rules: ZoneRules, _ assertions: inout Assertions) throws(StorageError) -> ZoneTables {
-    let trusted: [CustomerRecord] = try readRecords(.customerTrusted, &assertions, decode: CustomerRecord.decode)
-    let curated: [CustomerRecord] = try readRecords(.customersCurated, &assertions, decode: CustomerRecord.decode)
+  private func load(rules: ZoneRules, _ assertions: inout Assertions) async throws(StorageError) -> ZoneTables {
+    let trusted: [CustomerRecord] = try await readRecords(
+      .customerTrusted, rules: rules, &assertions, decode: CustomerRecord.decode)
+    let curated: [CustomerRecord] = try await readRecords(
+      .customersCurated, rules: rules, &assertions, decode: CustomerRecord.decode)
     let (subjects, serials) = ZoneTables.dictionaries(trusted: trusted, curated: curated)
 
     var readings: [AccelerometerRow] = []
     var unknownUsers = Violations()
-    try readTable(.accelerometerTrusted, &assertions, make: { CheckedAccelerometerConsumer(subjects: subjects) }) {
+    try await readTable(
+      .accelerometerTrusted, rules: rules, &assertions, make: { CheckedAccelerometerConsumer(subjects: subjects) }
+    ) {
       readings.append(contentsOf: $0.rows)
       unknownUsers.merge($0.unknownUsers)
     }
@@ -66,7 +70,9 @@ public struct QualityCheck: Sendable {
 
     var steps: [StepTrainerRow] = []
     var unowned = Violations()
-    try readTable(.stepTrainerTrusted, &assertions, make: { CheckedStepTrainerConsumer(serials: serials) }) {
+    try await readTable(
+      .stepTrainerTrusted, rules: rules, &assertions, make: { CheckedStepTrainerConsumer(serials: serials) }
+    ) {
       steps.append(contentsOf: $0.rows)
       unowned.merge($0.unknownSerials)
     }
@@ -80,7 +86,7 @@ public struct QualityCheck: Sendable {
     template.expectEmail = rules.curatedIncludesEmail
     var curatedRows: [CuratedRow] = []
     var violations = CuratedViolations()
-    try readTable(.machineLearningCurated, &assertions, make: { template }) {
+    try await readTable(.machineLearningCurated, rules: rules, &assertions, make: { template }) {
       curatedRows.append(contentsOf: $0.rows)
       violations.merge($0.violations)
     }
@@ -100,22 +106,26 @@ public struct QualityCheck: Sendable {
   }
 
   private func readRecords<Record>(
-    _ table: ZoneTable, _ assertions: inout Assertions,
+    _ table: ZoneTable, rules: ZoneRules, _ assertions: inout Assertions,
     decode: @escaping (UnsafeBufferPointer<UInt8>) throws(RecordError) -> Record
-  ) throws(StorageError) -> [Record] {
+  ) async throws(StorageError) -> [Record] {
     var records: [Record] = []
-    try readTable(table, &assertions, make: { RecordCollector(decode: decode) }) {
+    try await readTable(table, rules: rules, &assertions, make: { RecordCollector(decode: decode) }) {
       records.append(contentsOf: $0.records)
     }
     return records
   }
 
+  /// Reads a published table, NDJSON or Parquet (`ZoneTableReader`), noting its first malformed row.
   private func readTable<Consumer: NDJSONLineConsumer>(
-    _ table: ZoneTable, _ assertions: inout Assertions, make: () -> Consumer, absorb: (consuming Consumer) -> Void
-  ) throws(StorageError) {
+    _ table: ZoneTable, rules: ZoneRules, _ assertions: inout Assertions, make: () -> Consumer,
+    absorb: (consuming Consumer) -> Void
+  ) async throws(StorageError) {
     var malformed: QuarantinedLine?
-    _ = try reader.read(
-      try lake.tableFiles(in: table.folder), makeConsumer: make, absorb: absorb,
+    var tableReader = ZoneTableReader(lake: lake)
+    tableReader.ndjson = reader
+    _ = try await tableReader.read(
+      TableSchema.zone(table, rules: rules), makeConsumer: make, absorb: absorb,
       quarantine: { line in if malformed == nil { malformed = line } })
     assertions.check("well_formed", table.rawValue, malformed) {
       "\($0.sourceFile) line \($0.line): \($0.detail) (required fields must be present and typed)"

@@ -10,13 +10,22 @@ public struct TableSchema: Sendable, Equatable {
   public var columns: [TableColumn]
   /// Landing tables hold raw arrivals, which are validated on read.
   public var isLanding: Bool
+  /// The epoch-ms column whose UTC date partitions the table's Parquet files (`date=YYYY-MM-DD/`):
+  /// the reading tables have one, customer tables are small and have none.
+  public var partitionTimeColumn: String?
 
-  public init(name: String, folder: String, columns: [TableColumn], isLanding: Bool) {
+  public init(
+    name: String, folder: String, columns: [TableColumn], isLanding: Bool, partitionTimeColumn: String? = nil
+  ) {
     self.name = name
     self.folder = folder
     self.columns = columns
     self.isLanding = isLanding
+    self.partitionTimeColumn = partitionTimeColumn
   }
+
+  /// The Hive partition column of Parquet tables, holding the UTC date of `partitionTimeColumn`.
+  public static let partitionColumnName = "date"
 
   /// The columns of a landing source, with the fields a row must have.
   public static func landing(_ source: LandingSource) -> TableSchema {
@@ -57,13 +66,24 @@ public struct TableSchema: Sendable, Equatable {
   /// columns; machine_learning_curated has `CuratedColumn`'s.
   public static func zone(_ table: ZoneTable, rules: ZoneRules) -> TableSchema {
     let columns: [TableColumn]
+    let partitionTime: String?
     switch table {
-    case .customerTrusted, .customersCurated: columns = landing(.customer).columns
-    case .accelerometerTrusted: columns = landing(.accelerometer).columns
-    case .stepTrainerTrusted: columns = landing(.stepTrainer).columns
-    case .machineLearningCurated: columns = CuratedColumn.columns(rules: rules).map(\.column)
+    case .customerTrusted, .customersCurated:
+      columns = landing(.customer).columns
+      partitionTime = nil
+    case .accelerometerTrusted:
+      columns = landing(.accelerometer).columns
+      partitionTime = "timestamp"
+    case .stepTrainerTrusted:
+      columns = landing(.stepTrainer).columns
+      partitionTime = "sensorReadingTime"
+    case .machineLearningCurated:
+      columns = CuratedColumn.columns(rules: rules).map(\.column)
+      partitionTime = CuratedColumn.sensorReadingTime.label
     }
-    return TableSchema(name: table.rawValue, folder: table.folder, columns: columns, isLanding: false)
+    return TableSchema(
+      name: table.rawValue, folder: table.folder, columns: columns, isLanding: false,
+      partitionTimeColumn: partitionTime)
   }
 
   /// Every table of the lake: the three landing tables, then the zone tables in job order.

@@ -5,13 +5,13 @@ import Lakehouse
 /// it is, an S3 lake through a working copy pulled first and, when `publish` is set, pushed back.
 func withLocalLake<Result>(
   _ location: StorageOptions, work: String?, progress: TerminalProgress, publish: Bool,
-  _ body: (Lake) throws -> Result
+  _ body: (Lake) async throws -> Result
 ) async throws -> Result {
   let storage = try location.storage()
   let copy = try await CommandFailure.reporting {
     try await LakeWorkingCopy.open(storage, workFolder: location.workingCopyFolder(work), progress: progress.show)
   }
-  let result = try body(copy.lake)
+  let result = try await body(copy.lake)
   if publish { try await CommandFailure.reporting { try await copy.publish(progress: progress.show) } }
   return result
 }

@@ -28,6 +28,14 @@ struct PipelineCommand: AsyncParsableCommand {
     @Option(help: "Which rules: strict (STEDI's privacy promise) or udacity (the public rubric's counts).")
     var profile: PipelineProfile = .strict
 
+    @Option(
+      help: """
+        How trusted and curated tables are written: parquet (ZSTD Parquet under a Delta log, reading \
+        tables partitioned by UTC date=YYYY-MM-DD; the strict default) or ndjson (one JSON object per \
+        line; the udacity default).
+        """)
+    var format: TableFormat?
+
     @Flag(help: "Print the funnel as one JSON object.")
     var json = false
 
@@ -36,8 +44,8 @@ struct PipelineCommand: AsyncParsableCommand {
       let summary = try await withLocalLake(location, work: work, progress: progress, publish: true) {
         lake in
         let key = try pseudonymKey.keyForRun(on: lake)
-        let pipeline = ZonePipeline(lake: lake, rules: ZoneRules(profile: profile), key: key)
-        return try CommandFailure.reporting { try pipeline.run(progress: progress.show) }
+        let pipeline = ZonePipeline(lake: lake, rules: ZoneRules(profile: profile), key: key, format: format)
+        return try await CommandFailure.reporting { try await pipeline.run(progress: progress.show) }
       }
       progress.finish()
       print(json ? summary.json() : summary.text(), terminator: json ? "\n" : "")
@@ -57,13 +65,13 @@ struct PipelineCommand: AsyncParsableCommand {
 
     func run() async throws {
       try await withLocalLake(location, work: work, progress: TerminalProgress(), publish: false) { lake in
-        try check(lake)
+        try await check(lake)
       }
     }
 
-    private func check(_ lake: Lake) throws {
+    private func check(_ lake: Lake) async throws {
       let key = try pseudonymKey.keyForRun(on: lake)
-      let report = try CommandFailure.reporting { try QualityCheck(lake: lake, key: key).run() }
+      let report = try await CommandFailure.reporting { try await QualityCheck(lake: lake, key: key).run() }
       if report.passed {
         print("quality checks: all \(report.checksRun) passed")
         return
@@ -105,4 +113,5 @@ struct PipelineCommand: AsyncParsableCommand {
 }
 
 extension PipelineProfile: ExpressibleByArgument {}
+extension TableFormat: ExpressibleByArgument {}
 extension ExportTarget: ExpressibleByArgument {}
