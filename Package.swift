@@ -296,12 +296,14 @@ let package = Package(
     .testTarget(
       name: "stediTests",
       dependencies: [
-        "stedi", "Lakehouse", "LakeExport", "LakeStorage", "Motion", "Fleet", "IngestAPI", "StediTestSupport",
+        "stedi", "Lakehouse", "LakeExport", "LakeStorage", "DeltaLog", "Motion", "Fleet", "IngestAPI",
+        "StediTestSupport",
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
         .product(name: "NIOCore", package: "swift-nio"),
       ],
-      // A stand-in for AWS Glue's Python module, run by GlueExportTests; not Swift sources.
-      exclude: ["Fixtures"]
+      // A stand-in for AWS Glue's Python module, run by GlueExportTests, and the Parquet readers
+      // ParquetReadersTests drives; not Swift sources.
+      exclude: ["Fixtures", "parquet_readers.py"]
     ),
   ]
 )

@@ -63,6 +63,43 @@ public struct TemporaryLake: Sendable {
     return tables
   }
 
+  /// What a reader sees of each table now (table folder or quarantine file → contents): an NDJSON
+  /// table's files as they are; a Parquet table's current Delta version, replayed from its log
+  /// here by hand (an independent reading), as its data files' paths and bytes in path order. A
+  /// file the log names but the folder lacks shows as `missing`, so it cannot compare equal.
+  public static func currentTables(_ root: String) -> [String: Data] {
+    var tables = publishedTables(root).filter { key, _ in
+      !ZoneTable.allCases.contains {
+        FileManager.default.fileExists(atPath: "\(root)/\($0.folder)/_delta_log") && key.hasPrefix($0.folder + "/")
+      }
+    }
+    for table in ZoneTable.allCases {
+      let log = "\(root)/\(table.folder)/_delta_log"
+      guard let commits = try? FileManager.default.contentsOfDirectory(atPath: log) else { continue }
+      var files: Set<String> = []
+      for commit in commits.filter({ $0.hasSuffix(".json") }).sorted() {
+        let text =
+          FileManager.default.contents(atPath: "\(log)/\(commit)").map { String(decoding: $0, as: UTF8.self) } ?? ""
+        for line in text.split(separator: "\n") {
+          guard let action = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
+            continue
+          }
+          if let add = action["add"] as? [String: Any], let path = add["path"] as? String { files.insert(path) }
+          if let remove = action["remove"] as? [String: Any], let path = remove["path"] as? String {
+            files.remove(path)
+          }
+        }
+      }
+      var contents = Data()
+      for path in files.sorted() {
+        contents += Data("\(path)\n".utf8)
+        contents += FileManager.default.contents(atPath: "\(root)/\(table.folder)/\(path)") ?? Data("missing".utf8)
+      }
+      tables[table.folder] = contents
+    }
+    return tables
+  }
+
   /// Removes the lake and everything in it.
   public func remove() { folder.remove() }
 }

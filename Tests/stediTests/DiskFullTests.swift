@@ -45,10 +45,17 @@ import Testing
     let run = try StediProcess.run(["pipeline", "run", "--lake", lake])
     #expect(run.status == 2)
     #expect(run.stderr.contains("the disk is full"), "\(run.stderr)")
-    // Whatever was published is complete: each table file parses line by line to the end.
+    // Whatever was published is complete: each NDJSON file parses line by line to the end, each
+    // Parquet file has its footer (a file is renamed into place only once whole).
     for (path, contents) in TemporaryLake.publishedTables(lake) {
       #expect(!path.split(separator: "/").last!.hasPrefix("."), "leftover temporary file \(path)")
-      #expect(contents.isEmpty || contents.last == UInt8(ascii: "\n"), "\(path) ends mid-line")
+      if path.hasSuffix(".parquet") {
+        let magic = Array("PAR1".utf8)
+        #expect(
+          contents.count > 8 && Array(contents.prefix(4)) == magic && Array(contents.suffix(4)) == magic, "\(path)")
+      } else {
+        #expect(contents.isEmpty || contents.last == UInt8(ascii: "\n"), "\(path) ends mid-line")
+      }
     }
   }
 }

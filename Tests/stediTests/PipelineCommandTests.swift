@@ -99,7 +99,7 @@ import Testing
     defer { scratch.remove() }
     let lake = scratch.path + "/lake"
     try StediProcess.run(["lake", "sample", "--lake", lake, "--customers", "40"])
-    #expect(try StediProcess.run(["pipeline", "run", "--lake", lake]).status == 0)
+    #expect(try StediProcess.run(["pipeline", "run", "--lake", lake, "--format", "ndjson"]).status == 0)
 
     // Someone appends an email-bearing row and a duplicate to the curated table by hand.
     let curated = lake + "/step_trainer/curated/part-00000.json"
@@ -113,5 +113,30 @@ import Testing
     #expect(check.status == 3)
     #expect(check.stdout.contains("machine_learning_curated: unique"), "\(check.stdout)")
     #expect(check.stdout.contains("machine_learning_curated: no_direct_identifiers"), "\(check.stdout)")
+  }
+
+  @Test func checkNamesADamagedParquetFileInOneLine() throws {
+    let scratch = try TemporaryFolder()
+    defer { scratch.remove() }
+    let lake = scratch.path + "/lake"
+    try StediProcess.run(["lake", "sample", "--lake", lake, "--customers", "40"])
+    let run = try StediProcess.run(["pipeline", "run", "--lake", lake])
+    #expect(run.status == 0, "\(run.stderr)")
+    #expect(run.stdout.contains("format: parquet"), "strict writes Parquet unless told: \(run.stdout)")
+    #expect(try StediProcess.run(["pipeline", "check", "--lake", lake]).status == 0)
+
+    // A curated data file loses its tail (a copy cut short).
+    let folder = lake + "/step_trainer/curated"
+    let files = FileManager.default.enumerator(atPath: folder)!.compactMap { $0 as? String }
+      .filter { $0.hasSuffix(".parquet") }.sorted()
+    let victim = try #require(files.first)
+    let bytes = try Data(contentsOf: URL(fileURLWithPath: "\(folder)/\(victim)"))
+    try bytes.prefix(bytes.count / 2).write(to: URL(fileURLWithPath: "\(folder)/\(victim)"))
+
+    let check = try StediProcess.run(["pipeline", "check", "--lake", lake])
+    #expect(check.status != 0 && check.status != 3, "a damaged file is an error, not a failed check")
+    let message = check.stderr.trimmingCharacters(in: .whitespacesAndNewlines)
+    #expect(message.contains(victim), "\(check.stderr)")
+    #expect(!message.contains("\n"), "one line: \(check.stderr)")
   }
 }

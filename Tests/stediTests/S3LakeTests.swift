@@ -1,3 +1,4 @@
+import DeltaLog
 import Foundation
 import LakeStorage
 import Lakehouse
@@ -98,6 +99,24 @@ struct S3LakeTests {
       return funnel?["tables"] as? [String: Int]
     }
     #expect(tables(s3Run.stdout) != nil && tables(s3Run.stdout) == tables(localRun.stdout))
+    // Each Parquet table's Delta log went up too, and names exactly the table's data files in S3.
+    let objects = try await storage.list(prefix: "").map(\.key)
+    for folder in ["customer/trusted", "customer/curated", "accelerometer/trusted", "step_trainer/trusted"]
+      + ["step_trainer/curated"]
+    {
+      let snapshot = try #require(try await DeltaTable(storage: storage, root: folder).snapshot(), "\(folder)")
+      let dataKeys = objects.filter { $0.hasPrefix(folder + "/") && $0.hasSuffix(".parquet") }
+      #expect(Set(dataKeys) == Set(snapshot.files.keys.map { "\(folder)/\($0)" }), "\(folder)")
+      #expect(!dataKeys.isEmpty, "\(folder)")
+    }
+    // The quality gate reads the S3 lake's Parquet tables back.
+    let check = try StediProcess.run(
+      [
+        "pipeline", "check", "--lake", lakeURL(storage), "--endpoint", server.endpoint, "--work",
+        "\(scratch.path)/check",
+      ],
+      environment: env.merging(["STEDI_PSEUDONYM_KEY_FILE": keyFile]) { $1 })
+    #expect(check.status == 0, "\(check.stdout) \(check.stderr)")
 
     // A second run over the same working copy downloads no landing file again and changes nothing.
     let before = try await storage.list(prefix: "")

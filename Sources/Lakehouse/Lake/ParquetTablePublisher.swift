@@ -97,18 +97,22 @@ package struct ParquetTablePublisher {
       })
   }
 
-  /// The table's columns as its Delta log declares them.
+  /// The table's columns as its Delta log declares them: the files' columns, then the partition
+  /// column (Delta declares it in the schema; its values live in folder names, not in files).
   package static func deltaSchema(_ schema: TableSchema) -> DeltaSchema {
-    DeltaSchema(
-      schema.columns.map { column in
-        let type =
-          switch column.kind {
-          case .int64: "long"
-          case .double: "double"
-          case .string: "string"
-          }
-        return DeltaSchema.Field(name: column.name, type: type, nullable: !column.required)
-      })
+    var fields = schema.columns.map { column in
+      let type =
+        switch column.kind {
+        case .int64: "long"
+        case .double: "double"
+        case .string: "string"
+        }
+      return DeltaSchema.Field(name: column.name, type: type, nullable: !column.required)
+    }
+    if schema.partitionTimeColumn != nil {
+      fields.append(DeltaSchema.Field(name: TableSchema.partitionColumnName, type: "string", nullable: false))
+    }
+    return DeltaSchema(fields)
   }
 
   package var partitionColumns: [String] { schema.partitionTimeColumn == nil ? [] : [TableSchema.partitionColumnName] }
