@@ -239,9 +239,10 @@ def main(argv=None):
         summary[engine]["bytes"] = bytes_summary(rs)
         total = summary[engine]["bytes"]["total"]
         summary[engine]["data_bytes_total"] = total["data_bytes"] if total else None
-    ratios = benchlib.ratios(summary, "stedi", "duckdb", {"wall_time": "wall_seconds_median",
-                                                          "peak_rss": "peak_rss_mib_median",
-                                                          "bytes": "data_bytes_total"})
+    keys = {"wall_time": "wall_seconds_median", "peak_rss": "peak_rss_mib_median"}
+    if all(summary.get(e, {}).get("data_bytes_total") for e in ("stedi", "duckdb")):
+        keys["bytes"] = "data_bytes_total"
+    ratios = benchlib.ratios(summary, "stedi", "duckdb", keys)
 
     # ---- print ---------------------------------------------------------------
     print()
@@ -255,7 +256,7 @@ def main(argv=None):
             print(f"{engine:8s} {'failed':>16s}   (logs: {logs})")
     if ratios:
         print(f"{'stedi/duckdb':12s} time x{ratios['wall_time']:.2f}   memory x{ratios['peak_rss']:.2f}"
-              f"   bytes x{ratios['bytes']:.2f}")
+              + (f"   bytes x{ratios['bytes']:.2f}" if "bytes" in ratios else ""))
     size_lines = bytes_table(engines, summary)
     if size_lines:
         print()
