@@ -156,13 +156,14 @@ def main(argv=None):
         clear_outputs(output_roots[engine])
         prefix = os.path.join(logs, f"{engine}-{i + 1}")
         busy, child, report = benchlib.measure(commands[engine], prefix)
-        run = {"run": i + 1, "wall_seconds": round(child.wall, 3),
+        run = {"run": i + 1, "wall_seconds": round(child.wall, 3), "cpu_seconds": round(child.cpu, 3),
                "peak_rss_mib": round(child.rss_kib / 1024, 1), "exit_code": child.code,
                "cpu_busy_before": busy,
                "bytes": output_bytes(output_roots[engine]) if child.code == 0 else None,
                "report": report}
         runs[engine].append(run)
         log(f"  {engine:6s} run {i + 1}: {child.wall:7.2f} s  {child.rss_kib / 1024:8.1f} MiB  "
+            f"CPU {child.cpu:6.2f} s  "
             f"exit {child.code}" + benchlib.busy_note(busy))
         if child.code != 0 or report is None or not isinstance(report.get("tables"), dict):
             failed.append(engine)
@@ -233,29 +234,32 @@ def main(argv=None):
         if not rs:
             continue
         summary[engine] = benchlib.summarise_runs(
-            rs, ("wall_seconds", "median", 3), ("wall_seconds", "min", 3), ("peak_rss_mib", "median", 1),
-            ("peak_rss_mib", "max", 1))
+            rs, ("wall_seconds", "median", 3), ("wall_seconds", "min", 3), ("cpu_seconds", "median", 3),
+            ("peak_rss_mib", "median", 1), ("peak_rss_mib", "max", 1))
         summary[engine]["quarantined"] = rs[-1]["report"].get("quarantined")
         summary[engine]["bytes"] = bytes_summary(rs)
         total = summary[engine]["bytes"]["total"]
         summary[engine]["data_bytes_total"] = total["data_bytes"] if total else None
-    keys = {"wall_time": "wall_seconds_median", "peak_rss": "peak_rss_mib_median"}
+    keys = {"wall_time": "wall_seconds_median", "cpu_time": "cpu_seconds_median",
+            "peak_rss": "peak_rss_mib_median"}
     if all(summary.get(e, {}).get("data_bytes_total") for e in ("stedi", "duckdb")):
         keys["bytes"] = "data_bytes_total"
     ratios = benchlib.ratios(summary, "stedi", "duckdb", keys)
 
     # ---- print ---------------------------------------------------------------
     print()
-    print(f"{'engine':8s} {'wall s (median)':>16s} {'wall s (min)':>13s} {'peak RSS MiB':>13s}")
+    print(f"{'engine':8s} {'wall s (median)':>16s} {'wall s (min)':>13s} {'peak RSS MiB':>13s} "
+          f"{'CPU s (median)':>15s}")
     for engine in engines:
         if engine in summary:
             m = summary[engine]
             print(f"{engine:8s} {m['wall_seconds_median']:16.2f} {m['wall_seconds_min']:13.2f} "
-                  f"{m['peak_rss_mib_median']:13.1f}")
+                  f"{m['peak_rss_mib_median']:13.1f} {m['cpu_seconds_median']:15.2f}")
         else:
             print(f"{engine:8s} {'failed':>16s}   (logs: {logs})")
     if ratios:
-        print(f"{'stedi/duckdb':12s} time x{ratios['wall_time']:.2f}   memory x{ratios['peak_rss']:.2f}"
+        print(f"{'stedi/duckdb':12s} time x{ratios['wall_time']:.2f}   CPU x{ratios['cpu_time']:.2f}"
+              f"   memory x{ratios['peak_rss']:.2f}"
               + (f"   bytes x{ratios['bytes']:.2f}" if "bytes" in ratios else ""))
     size_lines = bytes_table(engines, summary)
     if size_lines:
