@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
 /// How a `ParquetWriter` lays out its file.
 public struct ParquetWriterOptions: Sendable, Equatable {
   /// A row group ends after this many rows.
@@ -367,12 +373,30 @@ struct StringDictionary {
   var count: Int { ends.count }
   func start(_ i: Int) -> Int { i == 0 ? 0 : ends[i - 1] }
 
+  /// A 64-bit hash of `p[from..<to]`, eight bytes per step: strings here are emails, serial
+  /// numbers and 64-digit pseudonyms, hashed once per row, so a byte-at-a-time hash was the
+  /// writer's hottest loop.
   private static func hash(_ p: UnsafeBufferPointer<UInt8>, _ from: Int, _ to: Int) -> Int {
-    var h: UInt64 = 0xcbf2_9ce4_8422_2325
-    for i in from..<to {
-      h = (h ^ UInt64(p[i])) &* 0x100_0000_01b3
+    let multiplier: UInt64 = 0x9E37_79B9_7F4A_7C15
+    var h: UInt64 = 0xcbf2_9ce4_8422_2325 ^ UInt64(truncatingIfNeeded: to - from)
+    guard to > from, let start = p.baseAddress else { return Int(truncatingIfNeeded: h) }
+    var i = from
+    let base = UnsafeRawPointer(start)
+    while i + 8 <= to {
+      let word = base.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+      h = (h ^ word) &* multiplier
+      h ^= h >> 29
+      i += 8
     }
-    return Int(truncatingIfNeeded: h ^ (h >> 29))
+    var tail: UInt64 = 0
+    var shift: UInt64 = 0
+    while i < to {
+      tail |= UInt64(p[i]) << shift
+      shift += 8
+      i += 1
+    }
+    h = (h ^ tail) &* multiplier
+    return Int(truncatingIfNeeded: h ^ (h >> 32))
   }
 
   /// The index of `source[from..<to]`, inserting it if new.
@@ -384,12 +408,8 @@ struct StringDictionary {
       if entry < 0 { break }
       let s = start(Int(entry))
       if ends[Int(entry)] - s == length {
-        var equal = true
-        bytes.withUnsafeBufferPointer { d in
-          for k in 0..<length where d[s + k] != source[from + k] {
-            equal = false
-            break
-          }
+        let equal = bytes.withUnsafeBufferPointer { d in
+          length == 0 || memcmp(d.baseAddress! + s, source.baseAddress! + from, length) == 0
         }
         if equal { return entry }
       }
@@ -424,10 +444,9 @@ func lessBytes(
   -> Bool
 {
   let n = min(aTo - aFrom, bTo - bFrom)
-  for k in 0..<n {
-    let x = a[aFrom + k]
-    let y = b[bFrom + k]
-    if x != y { return x < y }
+  if n > 0 {
+    let order = memcmp(a.baseAddress! + aFrom, b.baseAddress! + bFrom, n)
+    if order != 0 { return order < 0 }
   }
   return aTo - aFrom < bTo - bFrom
 }

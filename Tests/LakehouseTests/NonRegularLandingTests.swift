@@ -48,9 +48,12 @@ import Testing
     return fd
   }
 
-  /// Runs async `body` to its end from a plain thread (never from the cooperative pool).
-  static func blocking<Value: Sendable>(_ body: @escaping @Sendable () async throws -> Value) throws -> Value {
-    let done = DispatchSemaphore(value: 0)
+  /// Runs async `body` in a task of its own and waits up to `seconds`; nil when it did not
+  /// finish (a run blocked on a FIFO is then a failed test, not a test run that never ends). The
+  /// wait polls with `Task.sleep`, so it holds no thread the run might need.
+  static func finishing<Value: Sendable>(
+    within seconds: Double, _ body: @escaping @Sendable () async throws -> Value
+  ) async -> Result<Value, any Error>? {
     let box = ResultBox<Value>()
     Task.detached {
       do {
@@ -58,10 +61,13 @@ import Testing
       } catch {
         box.set(.failure(error))
       }
-      done.signal()
     }
-    done.wait()
-    return try box.get().get()
+    let deadline = ContinuousClock.now + .seconds(seconds)
+    while ContinuousClock.now < deadline {
+      if let result = box.peek() { return result }
+      try? await Task.sleep(for: .milliseconds(20))
+    }
+    return nil
   }
 
   /// Runs `body` on a thread of its own and waits up to `seconds`; nil when it did not finish
@@ -79,7 +85,7 @@ import Testing
     return box.get()
   }
 
-  @Test func aFIFOAndASocketAreQuarantinedNotOpenedAndTheRunReconciles() throws {
+  @Test func aFIFOAndASocketAreQuarantinedNotOpenedAndTheRunReconciles() async throws {
     let root = try TemporaryFolder("fifo", prefix: "lakehouse").path  // short: a socket's path must fit in 108 bytes
     defer { TemporaryFolder(existing: root).remove() }
     try SampleLakeGenerator(customers: 20, seed: 5).write(to: root)
@@ -91,7 +97,7 @@ import Testing
     let socket = try Self.makeSocket(socketPath)
     defer { close(socket) }
 
-    let outcome = Self.finishing(within: 120) { try Self.blocking { try await LakeFixtures.run(root) } }
+    let outcome = await Self.finishing(within: 300) { try await LakeFixtures.run(root) }
     let summary = try #require(outcome, "the run blocked on a FIFO").get()
     #expect(summary.published)
     for source in LandingSource.allCases {
@@ -115,13 +121,11 @@ import Testing
     // The lock went with the run: the next run, and a check, work on the same lake.
     let lake = try Lake(root: root)
     _ = try LakeLock(lake: lake)
-    let again = try #require(Self.finishing(within: 120) { try Self.blocking { try await LakeFixtures.run(root) } })
+    let again = try #require(await Self.finishing(within: 300) { try await LakeFixtures.run(root) })
       .get()
     #expect(again.published)
     let check = try #require(
-      Self.finishing(within: 120) {
-        try Self.blocking { try await QualityCheck(lake: lake, key: LakeFixtures.testKey).run().passed }
-      }
+      await Self.finishing(within: 300) { try await QualityCheck(lake: lake, key: LakeFixtures.testKey).run().passed }
     ).get()
     #expect(check)
   }

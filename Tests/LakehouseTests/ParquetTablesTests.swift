@@ -164,21 +164,66 @@ struct ParquetTablesTests {
       #expect(files.version == 1)
     }
     #expect(changed.parquetFiles[.customerTrusted]?.filesWritten == 0)
+    // The file version 1 replaced is gone once the run has committed every table: readers that
+    // list the folder see the current files only.
     let after = Set(ParquetTablePublisher.dataFiles(in: folder))
-    // The replaced file stays for readers of version 0 until the next publish.
-    #expect(after.isSuperset(of: before) && after.count == before.count + 1)
+    #expect(after.count == before.count)
     let added = after.subtracting(before)
+    let replaced = before.subtracting(after)
     #expect(added.count == 1 && added.first!.hasPrefix("date=2023-11-16/"))
-    #expect(try await QualityCheck(lake: try Lake(root: lake.root), key: privacyTestKey).run().findings == [])
-
-    // The next publish deletes the file version 1 removed.
-    _ = try await lake.run(.strict)
+    #expect(replaced.count == 1 && replaced.first!.hasPrefix("date=2023-11-16/"))
     let snapshot = try #require(
       try await DeltaTable(storage: FileSystemStorage(root: lake.root), root: ZoneTable.accelerometerTrusted.folder)
         .snapshot())
-    let current = Set(snapshot.files.keys)
-    #expect(Set(ParquetTablePublisher.dataFiles(in: folder)) == current)
-    #expect(current.count == before.count && current.isSuperset(of: added))
+    #expect(Set(snapshot.files.keys) == after)
+    #expect(try await QualityCheck(lake: try Lake(root: lake.root), key: privacyTestKey).run().findings == [])
+  }
+
+  @Test("files the log does not name: a killed run's are removed, anyone else's are kept and reported")
+  func unlistedFiles() async throws {
+    let lake = try PrivacyLake("parquet-unlisted")
+    defer { lake.remove() }
+    try Self.writeLanding(lake)
+    _ = try await lake.run(.strict)
+    let folder = "\(lake.root)/\(ZoneTable.stepTrainerTrusted.folder)"
+    let listed = Set(ParquetTablePublisher.dataFiles(in: folder))
+    let some = try #require(listed.sorted().first)
+    let bytes = try #require(FileManager.default.contents(atPath: "\(folder)/\(some)"))
+    // A killed run's new file (named like ours, not committed), its temporary file, and a file
+    // someone copied in by hand.
+    let leftover = "date=2023-11-15/part-00007-0123456789abcdef.parquet"
+    let temporary = "date=2023-11-15/.part-00008-0123456789abcdef.parquet.4242.tmp"
+    let foreign = "date=2023-11-15/extra.parquet"
+    for name in [leftover, temporary, foreign] {
+      try bytes.write(to: URL(fileURLWithPath: "\(folder)/\(name)"))
+    }
+    let check = try await QualityCheck(lake: try Lake(root: lake.root), key: privacyTestKey).run()
+    let finding = try #require(check.findings.first { $0.check == "listed_files" }, "\(check.findings)")
+    #expect(finding.description.contains("2 such files"), "\(finding)")
+
+    _ = try await lake.run(.strict)
+    let now = Set(ParquetTablePublisher.dataFiles(in: folder))
+    #expect(now == listed.union([foreign]))
+    let again = try await QualityCheck(lake: try Lake(root: lake.root), key: privacyTestKey).run()
+    #expect(again.findings.map(\.check) == ["listed_files"])
+    #expect(again.findings.first?.description.contains(foreign) == true)
+  }
+
+  @Test("the publisher's own file names, and nothing else, are recognised as its own")
+  func ownFileNames() {
+    for name in [
+      "part-00000-0123456789abcdef.parquet", "date=2022-01-01/part-00012-fedcba9876543210.parquet",
+      "date=2022-01-01/.part-00012-fedcba9876543210.parquet.77.tmp",
+    ] {
+      #expect(ParquetTablePublisher.isOwnFile(name), "\(name)")
+    }
+    for name in [
+      "extra.parquet", "part-0-0123456789abcdef.parquet", "part-00000-0123456789abcdeg.parquet",
+      "other/part-00000-0123456789abcdef.parquet", "date=2022-01-01/x/part-00000-0123456789abcdef.parquet",
+      "part-00000-0123456789abcdef.parquet.bak", ".part-00000.json.1.tmp",
+    ] {
+      #expect(!ParquetTablePublisher.isOwnFile(name), "\(name)")
+    }
   }
 
   @Test("switching formats leaves one version of each table")

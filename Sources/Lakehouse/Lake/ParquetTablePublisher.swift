@@ -4,9 +4,11 @@
 // encodes every file, writes only those the current version does not already hold, and commits
 // one Delta version that removes the files no longer wanted and adds the new ones. So an
 // incremental run whose rows changed in one day rewrites that day's partition and nothing else,
-// and a reader holding any version sees exactly that version's files. Files an earlier commit
-// removed are deleted at the next publish, when every reader has had a run's time to finish
-// (an erasure deletes them at once instead: `LakeEraser`).
+// and a Delta reader sees exactly one version's files. The files a commit removes stay until the
+// run has committed every table (a Delta reader of the old version can still finish), then the
+// run deletes them (`deleteRemovedFiles`): readers that list the folder instead of reading the
+// log (Athena's Hive tables, pyarrow or DuckDB over the folder) must find only current files
+// between runs. An erasure deletes them right after its commit.
 
 import Crypto
 import DeltaLog
@@ -68,6 +70,14 @@ public struct ParquetPublishOutcome: Sendable, Equatable {
   public var filesRemoved: Int
   /// Bytes of the data files written.
   public var bytesWritten: Int
+  /// The remove actions of the commit, whose files the run deletes once every table is committed.
+  public var removed: [DeltaRemoveFile] = []
+
+  /// Equal in what a run reports (the remove actions aside).
+  public static func == (a: Self, b: Self) -> Bool {
+    a.version == b.version && a.filesWritten == b.filesWritten && a.filesKept == b.filesKept
+      && a.filesRemoved == b.filesRemoved && a.bytesWritten == b.bytesWritten
+  }
 }
 
 /// Writes a table's rows as Parquet files and commits them as one Delta version.
@@ -205,7 +215,7 @@ package struct ParquetTablePublisher {
     unlink("\(tableFolder)/\(TablePublisher.dataFileName)")
     return ParquetPublishOutcome(
       version: version, filesWritten: adding.count, filesKept: files.count - adding.count,
-      filesRemoved: removing.count, bytesWritten: written.reduce(0, +))
+      filesRemoved: removing.count, bytesWritten: written.reduce(0, +), removed: removing)
   }
 
   /// The current snapshot of `table`, or nil when it has no log.
@@ -283,15 +293,46 @@ package struct ParquetTablePublisher {
     return DeltaFileStatistics(numRecords: Int64(rows), minValues: minimum, maxValues: maximum, nullCount: nulls)
   }
 
-  /// Deletes the table's data files that its current version does not hold: files earlier
-  /// commits removed, and files of a run killed before its commit.
+  /// Deletes for good the data files a commit of this table removed, and partition folders left empty.
+  package func deleteRemovedFiles(_ removed: [DeltaRemoveFile]) async throws(StorageError) {
+    do {
+      try await DeltaTable(storage: FileSystemStorage(root: lake.root), root: schema.folder).deleteDataFiles(removed)
+    } catch {
+      throw Self.storageError(error, table: schema.folder)
+    }
+    Self.removeEmptyPartitionFolders(in: lake.path(schema.folder))
+  }
+
+  /// Deletes the files this publisher wrote that the current version does not hold: leftovers
+  /// of a run killed before its commit or before it deleted what its commits removed. Files
+  /// named otherwise are someone else's: left alone (`pipeline check` reports them).
   func removeUnreferencedFiles(keeping referenced: Set<String>) throws(StorageError) {
     let folder = lake.path(schema.folder)
-    for relative in Self.dataFiles(in: folder) where !referenced.contains(DeltaTable.actionPath(relativeKey: relative))
-    {
+    for relative in Self.dataFiles(in: folder)
+    where Self.isOwnFile(relative) && !referenced.contains(DeltaTable.actionPath(relativeKey: relative)) {
       unlink("\(folder)/\(relative)")
     }
     Self.removeEmptyPartitionFolders(in: folder)
+  }
+
+  /// Whether `relative` is named as this publisher names data files (or their temporary files),
+  /// in a partition folder of this table or at its root.
+  package static func isOwnFile(_ relative: String) -> Bool {
+    let parts = relative.split(separator: "/")
+    guard parts.count == 1 || (parts.count == 2 && parts[0].hasPrefix("\(TableSchema.partitionColumnName)=")) else {
+      return false
+    }
+    var name = Substring(parts.last!)
+    if name.hasPrefix("."), name.hasSuffix(".tmp") {
+      // TablePublisher's temporary name: `.<name>.<pid>.tmp`.
+      name = name.dropFirst()
+      guard let end = name.range(of: ".parquet.") else { return false }
+      name = Substring(String(name[..<end.lowerBound]) + ".parquet")
+    }
+    guard name.hasPrefix("part-"), name.hasSuffix(".parquet") else { return false }
+    let stem = name.dropFirst(5).dropLast(8).split(separator: "-")
+    return stem.count == 2 && stem[0].count == 5 && stem[0].allSatisfy(\.isNumber) && stem[1].count == 16
+      && stem[1].allSatisfy(\.isHexDigit)
   }
 
   /// Every Parquet file below `folder` (its log aside), as paths relative to it, hidden ones included.
@@ -316,9 +357,9 @@ package struct ParquetTablePublisher {
     }
   }
 
-  /// Removes a Parquet table entirely: its log and data files (the folder's other files stay).
+  /// Removes a Parquet table entirely: its log and the data files it wrote (other files stay).
   package static func removeTable(at folder: String) throws(StorageError) {
-    for relative in dataFiles(in: folder) { unlink("\(folder)/\(relative)") }
+    for relative in dataFiles(in: folder) where isOwnFile(relative) { unlink("\(folder)/\(relative)") }
     removeEmptyPartitionFolders(in: folder)
     do {
       if FileManager.default.fileExists(atPath: "\(folder)/_delta_log") {

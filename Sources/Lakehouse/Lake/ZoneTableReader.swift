@@ -62,6 +62,17 @@ public struct ZoneTableReader: Sendable {
     return counts
   }
 
+  /// Parquet files in a Parquet table's folder that its current version does not name (relative
+  /// to the folder): invisible to Delta readers, but read by anyone who lists the folder.
+  public func unlistedFiles(_ schema: TableSchema) async throws(StorageError) -> [String] {
+    guard Self.format(of: schema.folder, in: lake) == .parquet else { return [] }
+    let table = DeltaTable(storage: FileSystemStorage(root: lake.root), root: schema.folder)
+    let listed = Set(try await ParquetTablePublisher.snapshot(of: table)?.files.keys.map { $0 } ?? [])
+    return ParquetTablePublisher.dataFiles(in: lake.path(schema.folder)).filter {
+      !$0.split(separator: "/").last!.hasPrefix(".") && !listed.contains(DeltaTable.actionPath(relativeKey: $0))
+    }.sorted()
+  }
+
   /// Every row of `schema`'s table as NDJSON lines, in file order: for tools and tests that look
   /// at a table's content whatever its format.
   public func lines(_ schema: TableSchema) async throws(StorageError) -> [UInt8] {

@@ -172,6 +172,11 @@ public struct ZonePipeline: Sendable {
     }
 
     try RunRecord(profile: rules.profile, format: format).write(to: lake)
+    // Every table is at its new version: the files the commits removed go now.
+    for (table, outcome) in summary.parquetFiles where !outcome.removed.isEmpty {
+      try await ParquetTablePublisher(lake: lake, schema: TableSchema.zone(table, rules: rules))
+        .deleteRemovedFiles(outcome.removed)
+    }
     summary.published = true
     summary.seconds = (ContinuousClock.now - started).seconds
     return summary

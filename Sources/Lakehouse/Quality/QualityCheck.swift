@@ -127,6 +127,11 @@ public struct QualityCheck: Sendable {
     _ = try await tableReader.read(
       TableSchema.zone(table, rules: rules), makeConsumer: make, absorb: absorb,
       quarantine: { line in if malformed == nil { malformed = line } })
+    let unlisted = try await tableReader.unlistedFiles(TableSchema.zone(table, rules: rules))
+    assertions.check("listed_files", table.rawValue, unlisted.first) {
+      "\(table.folder)/\($0) is in the table's folder but not in its Delta log"
+        + " (\(unlisted.count) such files): readers that list the folder would read it"
+    }
     assertions.check("well_formed", table.rawValue, malformed) {
       "\($0.sourceFile) line \($0.line): \($0.detail) (required fields must be present and typed)"
     }
