@@ -252,7 +252,9 @@ let package = Package(
         .product(name: "PropertyBased", package: "swift-property-based"),
       ]
     ),
-    .testTarget(name: "LakePrivacyTests", dependencies: ["LakePrivacy", "Lakehouse", "LakeStorage", "StediTestSupport"]),
+    .testTarget(
+      name: "LakePrivacyTests",
+      dependencies: ["LakePrivacy", "Lakehouse", "LakeStorage", "Parquet", "DeltaLog", "StediTestSupport"]),
     .testTarget(name: "LakeExportTests", dependencies: ["LakeExport", "Lakehouse", "StediTestSupport"]),
     .testTarget(
       name: "IngestionTests",

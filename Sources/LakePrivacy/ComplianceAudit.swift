@@ -1,3 +1,4 @@
+import DeltaLog
 import Foundation
 import LakeStorage
 import Lakehouse
@@ -53,9 +54,26 @@ public struct ComplianceAudit: Sendable {
     var byArea: [AuditArea: [StoredObject]] = [:]
     var skipped = 0
     var objectTimes: [String: Date] = [:]
+    // Parquet tables: their data files and Delta logs, by table.
+    var parquetFiles: [ZoneTable: [StoredObject]] = [:]
+    var logged: Set<ZoneTable> = []
+    var deltaLogs: [StoredObject] = []
     for object in objects {
       if let time = object.lastModified { objectTimes[object.key] = time }
-      if let area = AuditArea(key: object.key) { byArea[area, default: []].append(object) } else { skipped += 1 }
+      if LakeZoneFile.isDeltaLog(object.key) {
+        deltaLogs.append(object)
+        if let table = ZoneTable.allCases.first(where: { object.key.hasPrefix("\($0.folder)/_delta_log/") }) {
+          logged.insert(table)
+        }
+      } else if ParquetTableFile.isDataFile(object.key),
+        let table = ZoneTable.allCases.first(where: { object.key.hasPrefix("\($0.folder)/") })
+      {
+        parquetFiles[table, default: []].append(object)
+      } else if let area = AuditArea(key: object.key) {
+        byArea[area, default: []].append(object)
+      } else {
+        skipped += 1
+      }
     }
 
     var scan = AuditScan(
@@ -75,16 +93,55 @@ public struct ComplianceAudit: Sendable {
       // Curated rows name customers only by pseudonym: the erased ones' are recomputed here.
       for email in Set(customers.map(\.email)) where scan.erasures.isErased(email: email) {
         scan.erasedSubjects.insert(key.subjectId(email: email))
+        scan.erasedSubjectList.append(Array(key.subjectId(email: email).utf8))
       }
     }
     customers = []
 
+    var parquetFilesAudited: [AuditArea: Int] = [:]
     for area in AuditArea.all where area != .landing(.customer) {
       for object in byArea[area] ?? [] {
         progress("auditing \(object.key)")
         guard let bytes = try await contents(of: object) else { continue }
         scan.audit(bytes, file: object.key, area: area)
       }
+      guard case .table(let table) = area else { continue }
+      // The current version's Parquet files, each row judged as the NDJSON line it renders to
+      // (`line` is then the 1-based row); then every other data file in the folder, which only
+      // older versions hold or no version: every byte of the lake is in scope.
+      let delta = DeltaTable(storage: storage, root: table.folder)
+      var current: [String] = []
+      if logged.contains(table) {
+        progress("reading \(table.folder)/_delta_log")
+        let snapshot: DeltaSnapshot?
+        do {
+          snapshot = try await delta.snapshot()
+        } catch {
+          throw ParquetTablePublisher.storageError(error, table: table.folder)
+        }
+        current = (snapshot?.sortedFiles ?? []).map { delta.dataKey(path: $0.path) }
+      }
+      let referenced = Set(current)
+      let others = (parquetFiles[table] ?? []).map(\.key).filter { !referenced.contains($0) }
+      for (key, old) in current.map({ ($0, false) }) + others.map({ ($0, true) }) {
+        progress("auditing \(key)")
+        guard let bytes = try await contents(of: StoredObject(key: key, size: 0, lastModified: nil)) else {
+          if !old {
+            throw .unreadable(path: key, reason: "the table's Delta log lists it but it is not in the lake")
+          }
+          continue
+        }
+        let file = try ParquetTableFile(key: key, bytes: bytes)
+        scan.audit(file.renderedLines(), file: key, area: area, olderVersion: old)
+        if !old { parquetFilesAudited[area, default: 0] += 1 }
+      }
+    }
+    // A Delta log keeps every version for time travel and is never rewritten: it must name no
+    // one (its statistics carry numbers only), erased customers above all.
+    for object in deltaLogs {
+      progress("auditing \(object.key)")
+      guard let bytes = try await contents(of: object) else { continue }
+      scan.deltaLog(bytes, file: object.key)
     }
 
     return ComplianceReport(
@@ -93,7 +150,7 @@ public struct ComplianceAudit: Sendable {
       quarantineRetentionDays: quarantineRetentionDays,
       tables: AuditArea.all.map { area in
         var table = scan.scanned[area] ?? ComplianceReport.ScannedTable(table: area.name, folder: area.folder)
-        table.files = byArea[area]?.count ?? 0
+        table.files = (byArea[area]?.count ?? 0) + (parquetFilesAudited[area] ?? 0)
         return table
       },
       objectsSkipped: skipped, findings: scan.findings())
@@ -198,6 +255,8 @@ struct AuditScan {
   var consent = CurrentConsent()
   /// Pseudonyms of erased customers whose landing records are still in the lake.
   var erasedSubjects = ByteStringTable()
+  /// The same, to search commit files for.
+  var erasedSubjectList: [[UInt8]] = []
   let hasPseudonymKey: Bool
   /// Last-modified times of every object of the lake, for the age of quarantined lines.
   let objectTimes: [String: Date]
@@ -235,7 +294,8 @@ struct AuditScan {
     let key = TallyKey(area: area, check: check)
     var tally = tallies[key] ?? Tally(example: location)
     tally.count += 1
-    for reason in reasons where !tally.reasons.contains(reason) { tally.reasons.append(reason) }
+    let suffix = olderVersion ? " (in a Parquet file no current version of the table holds)" : ""
+    for reason in reasons.map({ $0 + suffix }) where !tally.reasons.contains(reason) { tally.reasons.append(reason) }
     tallies[key] = tally
   }
 
@@ -280,8 +340,41 @@ struct AuditScan {
     }
   }
 
-  /// Reads one object of any area but customer landing.
-  mutating func audit(_ bytes: [UInt8], file: String, area: AuditArea) {
+  /// Set while a data file no current Delta version holds is read: its rows are not the table's
+  /// (not counted), and what they break is said to be there.
+  private var olderVersion = false
+
+  /// Reads one commit file of a Delta log: it may name no erased customer (email, serial number
+  /// or subjectId) and hold nothing shaped like an email.
+  mutating func deltaLog(_ bytes: [UInt8], file: String) {
+    let area = ZoneTable.allCases.first { file.hasPrefix("\($0.folder)/") }.map(AuditArea.table) ?? .metadata
+    bytes.withUnsafeBufferPointer { buffer in
+      var number = 0
+      var start = 0
+      while start < buffer.count {
+        number += 1
+        var end = start
+        while end < buffer.count, buffer[end] != 0x0A { end += 1 }
+        let line = UnsafeBufferPointer(rebasing: buffer[start..<end])
+        start = end + 1
+        let location = ComplianceFinding.Location(file: file, line: number)
+        if !erasures.isEmpty,
+          erasures.mentionsErased(line) || erasedSubjectList.contains(where: { ByteSearch.contains(line, $0) })
+        {
+          note(.erasedCustomer, area, location, "Delta log entries that name an erased customer")
+        }
+        if Self.containsEmailLikeToken(line) {
+          note(.directIdentifier, area, location, "a Delta log entry holding a value that looks like an email address")
+        }
+      }
+    }
+  }
+
+  /// Reads one object of any area but customer landing; `olderVersion` for a Parquet data file
+  /// that the table's current version does not hold.
+  mutating func audit(_ bytes: [UInt8], file: String, area: AuditArea, olderVersion: Bool = false) {
+    self.olderVersion = olderVersion
+    defer { self.olderVersion = false }
     forEachLine(bytes, file: file, area: area) { scan, line, location in
       switch area {
       case .landing(.customer), .table(.customerTrusted), .table(.customersCurated):
@@ -321,8 +414,10 @@ struct AuditScan {
         let line = UnsafeBufferPointer(rebasing: buffer[start..<end])
         start = end + 1
         if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
-        table.rows += 1
-        if !body(&self, line, ComplianceFinding.Location(file: file, line: number)) { table.unreadableRows += 1 }
+        if !olderVersion { table.rows += 1 }
+        if !body(&self, line, ComplianceFinding.Location(file: file, line: number)), !olderVersion {
+          table.unreadableRows += 1
+        }
       }
     }
     scanned[area] = table

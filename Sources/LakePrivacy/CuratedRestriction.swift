@@ -22,13 +22,12 @@ struct CuratedRestriction: Sendable {
   /// The restriction for the lake's current customers_curated without the customers `matcher`
   /// picks; nil when the lake has no curated customers table (the pipeline never ran).
   static func load(
-    storage: any LakeStorage, objects: [StoredObject], matcher: ErasureMatcher, pseudonymKey: PseudonymKey?,
+    storage: any LakeStorage, zone: LakeZoneObjects, matcher: ErasureMatcher, pseudonymKey: PseudonymKey?,
     spellings: Set<String> = []
   ) async throws -> CuratedRestriction? {
-    let curated = objects.filter { LakeZoneFile(key: $0.key) == .customersCurated }
-    guard !curated.isEmpty else { return nil }
+    guard zone.has(.customersCurated) else { return nil }
     var key = pseudonymKey
-    if key == nil, objects.contains(where: { LakeZoneFile(key: $0.key) == .machineLearningCurated }) {
+    if key == nil, zone.has(.machineLearningCurated) {
       guard let bytes = try await SecretKeyFile.load(storage: storage, key: "_stedi/pseudonym.key", create: false)
       else {
         throw StorageError.invalidObject(
@@ -43,20 +42,18 @@ struct CuratedRestriction: Sendable {
     let fromConsentDate = try await lastProfile(storage: storage).map { ZoneRules(profile: $0).readingsFromConsentDate }
     var matcher = matcher
     var restriction = CuratedRestriction(subjects: [], allowedFrom: [:])
-    for object in curated {
-      let bytes = try await storage.get(object.key)
-      forEachLine(bytes) { line in
-        guard let customer = try? CustomerRecord.decode(line) else { return }
-        if matcher.isErased(email: customer.email) {
-          if let key { restriction.removedSubjects.append(key.subjectId(email: customer.email)) }
-          restriction.affectedSerials.insert(Identity.canonical(customer.serialNumber))
-          return
-        }
-        if let key { restriction.subjects.insert(key.subjectId(email: customer.email)) }
-        let from = fromConsentDate == true ? (customer.shareWithResearchAsOfDate ?? .max) : .min
-        let serial = Identity.canonical(customer.serialNumber)
-        restriction.allowedFrom[serial] = min(restriction.allowedFrom[serial] ?? .max, from)
+    // NDJSON lines or the current version's Parquet rows rendered as those lines.
+    try await zone.forEachRecordLine(of: [.customersCurated], storage: storage) { line in
+      guard let customer = try? CustomerRecord.decode(line) else { return }
+      if matcher.isErased(email: customer.email) {
+        if let key { restriction.removedSubjects.append(key.subjectId(email: customer.email)) }
+        restriction.affectedSerials.insert(Identity.canonical(customer.serialNumber))
+        return
       }
+      if let key { restriction.subjects.insert(key.subjectId(email: customer.email)) }
+      let from = fromConsentDate == true ? (customer.shareWithResearchAsOfDate ?? .max) : .min
+      let serial = Identity.canonical(customer.serialNumber)
+      restriction.allowedFrom[serial] = min(restriction.allowedFrom[serial] ?? .max, from)
     }
     // Their subjectIds even when customers_curated no longer lists them (a table restored from
     // a backup after an earlier erasure still goes).

@@ -17,6 +17,12 @@ public struct ErasureReport: Sendable, Equatable {
   public var filesScanned = 0
   public var filesRewritten = 0
   public var filesDeleted = 0
+  /// Data files of Parquet tables deleted because no version holds them now (files earlier
+  /// versions held, kept for their readers, and leftovers of killed runs): erased rows must not
+  /// survive in old versions.
+  public var oldFilesDeleted = 0
+  /// Delta versions committed: one per Parquet table the erasure changed.
+  public var deltaCommits = 0
   public var seconds = 0.0
   /// What became of an ingest service's write-ahead log on this machine (nil: none was looked at).
   public var ingestLog: String?
@@ -47,6 +53,8 @@ public struct ErasureReport: Sendable, Equatable {
       filesScanned: filesScanned,
       filesRewritten: filesRewritten,
       filesDeleted: filesDeleted,
+      oldFilesDeleted: oldFilesDeleted,
+      deltaCommits: deltaCommits,
       seconds: ReportJSON.seconds(seconds),
       // Re-applying the whole list (`*`) looks for nobody in particular.
       foundNothing: subject == "*" ? nil : foundNothing,
@@ -70,6 +78,10 @@ public struct ErasureReport: Sendable, Equatable {
         "  \(kind.rawValue.padding(toLength: 28, withPad: " ", startingAt: 0))\(String(count).leftPadded(to: 10, with: " "))\n"
     }
     out += "\nfiles: \(filesScanned) scanned, \(filesRewritten) rewritten, \(filesDeleted) deleted\n"
+    if oldFilesDeleted > 0 || deltaCommits > 0 {
+      out +=
+        "Parquet tables: \(deltaCommits) Delta versions committed, \(oldFilesDeleted) files of older versions deleted\n"
+    }
     out += "time: \(format3(seconds)) s\n"
     if let ingestLog { out += "ingest log: \(ingestLog)\n" }
     return out
@@ -94,6 +106,8 @@ private struct JSONEntry: Encodable {
   var filesScanned: Int
   var filesRewritten: Int
   var filesDeleted: Int
+  var oldFilesDeleted: Int
+  var deltaCommits: Int
   var seconds: Double
   var foundNothing: Bool?
   var ingestLog: String?

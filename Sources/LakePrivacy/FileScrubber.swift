@@ -112,6 +112,43 @@ struct FileScrubber: Sendable {
     }
   }
 
+  /// The 0-based numbers of the lines of `lines` (a Parquet file's rows rendered as NDJSON lines,
+  /// one per row) that belong to erased customers: the same screen and rules as `rewrite`.
+  mutating func erasedLines(_ lines: [UInt8], kind: LakeZoneFile) -> [Int] {
+    let screen = screen(for: kind)
+    if let known = screen, !lines.withUnsafeBufferPointer({ Self.holdsAny(known, $0) || Self.mayHideIdentity($0) }) {
+      return []
+    }
+    return lines.withUnsafeBufferPointer { buffer in
+      // Large files in line-aligned parts on all cores, each with its own copy of this scrubber.
+      let ranges =
+        buffer.count >= parallelThreshold
+        ? LineRewrite.lineAlignedRanges(of: buffer, count: 4 * ProcessInfo.processInfo.activeProcessorCount)
+        : [0..<buffer.count]
+      var parts = [(erased: [Int], lines: Int)](repeating: ([], 0), count: ranges.count)
+      let template = self
+      parts.withUnsafeMutableBufferPointer { parts in
+        concurrentForEach(ranges.count) { index in
+          var scrubber = template
+          var number = 0
+          var erased: [Int] = []
+          forEachLine(UnsafeBufferPointer(rebasing: buffer[ranges[index]])) { line in
+            if scrubber.isErased(line, kind: kind, screen: screen) { erased.append(number) }
+            number += 1
+          }
+          parts[index] = (erased, number)
+        }
+      }
+      var erased: [Int] = []
+      var offset = 0
+      for part in parts {
+        erased += part.erased.map { $0 + offset }
+        offset += part.lines
+      }
+      return erased
+    }
+  }
+
   /// Whether `bytes` hold a byte outside ASCII or a backslash: only then can a spelling of an
   /// identity escape a search for its canonical form that ignores ASCII case.
   static func mayHideIdentity(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {

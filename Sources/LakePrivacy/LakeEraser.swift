@@ -1,3 +1,4 @@
+import DeltaLog
 import Foundation
 import LakeStorage
 import Lakehouse
@@ -8,7 +9,9 @@ import Lakehouse
 /// pipeline and the ingest service refuse their records), then the pipeline's outputs are
 /// rewritten, then quarantine, then landing, customer landing last. Each file is replaced in one
 /// atomic put, so a crash leaves every file either as it was or fully scrubbed, and running the
-/// same erasure again finds what is left and finishes.
+/// same erasure again finds what is left and finishes. A Parquet table changes in one Delta
+/// commit (its new files written first); the files that commit removes, and every other data
+/// file no version now holds, are deleted right after it, so no older version keeps the rows.
 public struct LakeEraser: Sendable {
   /// The lake.
   public let storage: any LakeStorage
@@ -103,15 +106,12 @@ public struct LakeEraser: Sendable {
     var othersHashes: Set<String> = []
     var learned = false
     let kinds: Set<LakeZoneFile> = [.customerLanding, .customerTrusted, .customersCurated]
-    for object in try await zoneObjects() where kinds.contains(LakeZoneFile(key: object.key)) {
-      let bytes = try await storage.get(object.key)
-      forEachLine(bytes) { line in
-        guard let record = try? CustomerRecord.decode(line) else { return }
-        if matcher.isErased(email: record.email) {
-          if list.learn(serialNumber: record.serialNumber, ofEmail: record.email, key: key) { learned = true }
-        } else {
-          othersHashes.insert(key.hash(serialNumber: record.serialNumber))
-        }
+    try await LakeZoneObjects.list(storage).forEachRecordLine(of: kinds, storage: storage) { line in
+      guard let record = try? CustomerRecord.decode(line) else { return }
+      if matcher.isErased(email: record.email) {
+        if list.learn(serialNumber: record.serialNumber, ofEmail: record.email, key: key) { learned = true }
+      } else {
+        othersHashes.insert(key.hash(serialNumber: record.serialNumber))
       }
     }
     if learned { try await list.save(storage: storage) }
@@ -152,17 +152,14 @@ public struct LakeEraser: Sendable {
       theirs.insert(Identity.canonical(record.serialNumber))
     }
     let kinds: Set<LakeZoneFile> = [.customerLanding, .customerTrusted, .customersCurated]
-    for object in try await zoneObjects() where kinds.contains(LakeZoneFile(key: object.key)) {
-      let bytes = try await storage.get(object.key)
-      forEachLine(bytes) { line in
-        guard let record = try? CustomerRecord.decode(line) else { return }
-        if ErasureKey.normalized(email: record.email) == normalizedEmail {
-          holdings.records += 1
-          holdings.spellings.insert(record.email)
-          theirs.insert(Identity.canonical(record.serialNumber))
-        } else {
-          others.insert(Identity.canonical(record.serialNumber))
-        }
+    try await LakeZoneObjects.list(storage).forEachRecordLine(of: kinds, storage: storage) { line in
+      guard let record = try? CustomerRecord.decode(line) else { return }
+      if ErasureKey.normalized(email: record.email) == normalizedEmail {
+        holdings.records += 1
+        holdings.spellings.insert(record.email)
+        theirs.insert(Identity.canonical(record.serialNumber))
+      } else {
+        others.insert(Identity.canonical(record.serialNumber))
       }
     }
     holdings.unique = theirs.subtracting(others)
@@ -178,10 +175,11 @@ public struct LakeEraser: Sendable {
     matcher: ErasureMatcher, needles: [[UInt8]]?, serialsSearchable: Bool, spellings: Set<String>,
     listSaved: ContinuousClock.Instant, into report: inout ErasureReport, progress: (String) -> Void
   ) async throws {
-    let objects = try await zoneObjects()
+    let zone = try await LakeZoneObjects.list(storage)
+    let objects = zone.lineFiles
     var seen = Set(objects.map(\.key))
     let restriction = try await CuratedRestriction.load(
-      storage: storage, objects: objects, matcher: matcher, pseudonymKey: pseudonymKey, spellings: spellings)
+      storage: storage, zone: zone, matcher: matcher, pseudonymKey: pseudonymKey, spellings: spellings)
     let order: [[LakeZoneFile]] = [
       [.machineLearningCurated], [.stepTrainerTrusted], [.accelerometerTrusted], [.customersCurated],
       [.customerTrusted], [.customerQuarantine, .accelerometerQuarantine, .stepTrainerQuarantine, .other],
@@ -190,7 +188,19 @@ public struct LakeEraser: Sendable {
     var scrubber = FileScrubber(
       matcher: matcher, needles: needles, serialsSearchable: serialsSearchable, restriction: restriction)
     scrubber.parallelThreshold = parallelThreshold
+    let atMs = Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
     for group in order {
+      // Parquet tables first (one Delta commit each, old files deleted at once), then the
+      // NDJSON files of the same tables and zones.
+      for table in zone.parquetTables where group.contains(table.kind) {
+        progress("scrubbing \(table.kind.rawValue) (Parquet, \(table.currentFiles.count) files)")
+        try await scrub(table, with: scrubber, atMs: atMs, into: &report)
+      }
+      let loose = zone.looseParquet.filter { group.contains(LakeZoneFile(key: $0.key)) }
+      if !loose.isEmpty {
+        progress("scrubbing \(loose.count) Parquet files outside the tables")
+        try await scrubLooseParquet(loose, with: scrubber, into: &report)
+      }
       var files = objects.filter { group.contains(LakeZoneFile(key: $0.key)) }
       while true {
         if !files.isEmpty {
@@ -209,12 +219,120 @@ public struct LakeEraser: Sendable {
     }
   }
 
+  // MARK: Parquet tables
+
+  private struct ParquetFileOutcome: Sendable {
+    var removing: DeltaAddFile
+    var removed: Int
+    /// The file of the rows kept, already written; nil when no row is left.
+    var replacement: DeltaAddFile?
+  }
+
+  /// Erases from one Parquet table: each data file of the current version is decoded and its
+  /// rows judged as the lines they render to; a file with rows to erase is replaced by one of the
+  /// rows kept (or by none), all in one Delta commit, and then the files that commit removed are
+  /// deleted for good, with every other data file in the folder no version needs now (files kept
+  /// for readers of older versions, leftovers of killed runs): erased rows must not live on there.
+  ///
+  /// A crash before the commit leaves the old version whole (new files unreferenced); after it,
+  /// the rows are out of the table. Either way running the erasure again finishes: it finds the
+  /// rows still there, or only the unreferenced files, and deletes those.
+  private func scrub(
+    _ table: ParquetZoneTable, with scrubber: FileScrubber, atMs: Int64, into report: inout ErasureReport
+  ) async throws {
+    let kind = table.kind
+    let delta = table.table
+    let outcomes = try await forEachBounded(table.currentFiles, limit: concurrency) {
+      file -> ParquetFileOutcome? in
+      let key = delta.dataKey(path: file.path)
+      let decoded = try ParquetTableFile(key: key, bytes: try await self.storage.get(key))
+      var scrubber = scrubber
+      let erased = scrubber.erasedLines(decoded.renderedLines(), kind: kind)
+      guard !erased.isEmpty else { return nil }
+      let gone = Set(erased)
+      let kept = (0..<decoded.rowCount).filter { !gone.contains($0) }
+      var outcome = ParquetFileOutcome(removing: file, removed: erased.count)
+      if let replacement = try decoded.rewritten(keeping: kept, partitionValues: file.partitionValues, atMs: atMs) {
+        try await self.storage.put(delta.dataKey(path: replacement.add.path), bytes: replacement.bytes)
+        outcome.replacement = replacement.add
+      }
+      return outcome
+    }
+    report.filesScanned += table.currentFiles.count
+    let changed = outcomes.compactMap { $0 }.sorted { $0.removing.path < $1.removing.path }
+    var current = table.snapshot
+    if let snapshot = table.snapshot, !changed.isEmpty {
+      let removing = changed.map { DeltaRemoveFile(removing: $0.removing, at: atMs) }
+      let adding = changed.compactMap(\.replacement).filter { snapshot.files[$0.path] == nil }
+      do {
+        current = try await delta.commit(
+          on: snapshot, adding: adding, removing: removing, operation: "DELETE", atMs: atMs, engineInfo: "stedi")
+        report.deltaCommits += 1
+        // At once: no reader may travel back to the erased rows (delta-io/delta#1692).
+        try await delta.deleteDataFiles(removing.filter { current?.files[$0.path] == nil })
+      } catch {
+        throw ParquetTablePublisher.storageError(error, table: delta.root)
+      }
+      for outcome in changed {
+        report.rowsRemoved[kind.rawValue, default: 0] += outcome.removed
+        if outcome.replacement == nil { report.filesDeleted += 1 } else { report.filesRewritten += 1 }
+      }
+    }
+    // Every data file the version now current does not hold goes too.
+    let referenced = Set((current?.sortedFiles ?? []).map { delta.dataKey(path: $0.path) })
+    let removedNow = Set(changed.map { delta.dataKey(path: $0.removing.path) })
+    for object in table.dataFiles where !referenced.contains(object.key) && !removedNow.contains(object.key) {
+      try await storage.delete(object.key)
+      report.oldFilesDeleted += 1
+    }
+    removeEmptyPartitionFolders(of: delta.root)
+  }
+
+  /// Parquet files outside the tables (no log names them): rows judged by the rules of the zone
+  /// they sit in, and the file rewritten in place (the same key) without them, or deleted.
+  private func scrubLooseParquet(
+    _ files: [StoredObject], with scrubber: FileScrubber, into report: inout ErasureReport
+  ) async throws {
+    let outcomes = try await forEachBounded(files, limit: concurrency) { object -> FileOutcome in
+      let kind = LakeZoneFile(key: object.key)
+      let decoded = try ParquetTableFile(key: object.key, bytes: try await self.storage.get(object.key))
+      var scrubber = scrubber
+      let erased = scrubber.erasedLines(decoded.renderedLines(), kind: kind)
+      guard !erased.isEmpty else { return FileOutcome(kind: kind) }
+      let gone = Set(erased)
+      let kept = (0..<decoded.rowCount).filter { !gone.contains($0) }
+      guard let replacement = try decoded.rewritten(keeping: kept, partitionValues: [:], atMs: 0) else {
+        try await self.storage.delete(object.key)
+        return FileOutcome(kind: kind, removed: erased.count, deleted: true)
+      }
+      try await self.storage.put(object.key, bytes: replacement.bytes)
+      return FileOutcome(kind: kind, removed: erased.count)
+    }
+    tally(outcomes, into: &report)
+  }
+
+  /// Partition folders left empty on a folder lake (object storage has no folders).
+  private func removeEmptyPartitionFolders(of table: String) {
+    guard let local = storage as? FileSystemStorage else { return }
+    let folder = "\(local.root)/\(table)"
+    for name in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+    where name.hasPrefix("\(TableSchema.partitionColumnName)=") {
+      rmdir("\(folder)/\(name)")  // fails, harmlessly, unless empty
+    }
+  }
+
+  // MARK: NDJSON files
+
   private func scrub(_ files: [StoredObject], with scrubber: FileScrubber, into report: inout ErasureReport)
     async throws
   {
     let outcomes = try await forEachBounded(files, limit: concurrency) { object in
       try await self.scrub(object, with: scrubber)
     }
+    tally(outcomes, into: &report)
+  }
+
+  private func tally(_ outcomes: [FileOutcome], into report: inout ErasureReport) {
     for outcome in outcomes {
       report.filesScanned += 1
       guard outcome.removed > 0 else { continue }
@@ -244,11 +362,12 @@ public struct LakeEraser: Sendable {
     return FileOutcome(kind: kind, removed: rewritten.removed)
   }
 
-  /// Every object under the sources' folders (landing, trusted, curated, quarantine, and anything else there).
+  /// Every object under the sources' folders read as NDJSON lines (landing, quarantine, NDJSON
+  /// tables, anything else there); Parquet data files and Delta logs are not.
   private func zoneObjects() async throws -> [StoredObject] {
     var objects: [StoredObject] = []
     for prefix in LakeZoneFile.sourcePrefixes { objects += try await storage.list(prefix: prefix) }
-    return objects
+    return objects.filter { LakeZoneFile.isLineFile($0.key) }
   }
 
   // MARK: Log and lock

@@ -42,6 +42,22 @@ enum LakeZoneFile: String, CaseIterable, Sendable {
     }
   }
 
+  /// The `<source>/<zone>` folder of an object below one (a table's folder), else nil.
+  static func tableFolder(of key: String) -> String? {
+    let parts = key.split(separator: "/", maxSplits: 2)
+    guard parts.count == 3 else { return nil }
+    return "\(parts[0])/\(parts[1])"
+  }
+
+  /// Whether `key` is in a Delta log folder: commit files of actions (paths, sizes, numeric
+  /// statistics), never NDJSON records, so no line of them is judged as one.
+  static func isDeltaLog(_ key: String) -> Bool {
+    key.split(separator: "/").dropLast().contains("_delta_log")
+  }
+
+  /// Whether the object is read as NDJSON lines: neither a Delta log's file nor a Parquet data file.
+  static func isLineFile(_ key: String) -> Bool { !isDeltaLog(key) && !ParquetTableFile.isDataFile(key) }
+
   /// Landing files keep their line numbers when lines are erased; the pipeline's outputs do not need to.
   var isLanding: Bool { self == .customerLanding || self == .accelerometerLanding || self == .stepTrainerLanding }
 

@@ -17,13 +17,19 @@ import Testing
     var quarantined: CustomerRecord
   }
 
-  /// A sample lake built with `profile`, and the customers chosen from its published tables.
-  static func makeLake(_ profile: PipelineProfile = .strict) async throws -> (String, Chosen) {
+  /// A sample lake built with `profile` (writing `format`: the profile's own when nil), and the
+  /// customers chosen from its published tables.
+  static func makeLake(_ profile: PipelineProfile = .strict, format: TableFormat? = nil) async throws -> (
+    String, Chosen
+  ) {
     let lake = try TemporaryFolder(prefix: "lakehouse").path
     try SampleLakeGenerator(customers: 60, seed: 9, readingsPerCustomer: 30).write(to: lake)
-    _ = try await LakeFixtures.run(lake, profile)
+    let summary = try await LakeFixtures.run(lake, profile, format: format)
+    #expect(summary.format == format ?? TableFormat.standard(for: profile))
     let landing = try customers(in: "\(lake)/customer/landing")
-    let curated = try customers(in: "\(lake)/customer/curated")
+    let curated = try await tableLines(.customersCurated, in: lake).compactMap { line in
+      try? Array(line.utf8).withUnsafeBufferPointer { try CustomerRecord.decode($0) }
+    }
     var holders: [String: Set<String>] = [:]
     for record in landing { holders[record.serialNumber, default: []].insert(record.email) }
     let unique = try #require(
@@ -66,13 +72,25 @@ import Testing
     return files.sorted()
   }
 
-  /// Files of the whole lake (metadata included) that contain `text`, ignoring ASCII case.
+  /// Files of the whole lake (metadata included) that contain `text`, ignoring ASCII case. A
+  /// Parquet file is compressed: its rows are searched as the NDJSON lines they render to, so
+  /// every data file on disk counts, whichever version of its table holds it (or none).
   static func filesMentioning(_ text: String, in lake: String) throws -> [String] {
     let needle = Array(text.lowercased().utf8)
     return try allFiles(under: lake).filter { file in
-      let bytes = Array(FileManager.default.contents(atPath: file) ?? Data())
+      var bytes = Array(FileManager.default.contents(atPath: file) ?? Data())
+      if file.hasSuffix(".parquet") { bytes = try ParquetTableFile(key: file, bytes: bytes).renderedLines() }
       return bytes.withUnsafeBufferPointer { ByteSearch.containsIgnoringCase($0, needle) }
     }
+  }
+
+  /// The rows of a published table as NDJSON lines, whatever its format (its current version).
+  static func tableLines(
+    _ table: ZoneTable, in lake: String, profile: PipelineProfile = .strict
+  ) async throws -> [String] {
+    let schema = TableSchema.zone(table, rules: ZoneRules(profile: profile))
+    let bytes = try await ZoneTableReader(lake: try Lake(root: lake)).lines(schema)
+    return String(decoding: bytes, as: UTF8.self).split(separator: "\n").map(String.init)
   }
 
   /// Every identifier of `customer` that must be gone: email, name and phone as JSON strings, and the serial if unique.
@@ -116,7 +134,7 @@ import Testing
     // The shared serial keeps its landing readings: they may be the other holder's.
     #expect(try Self.filesMentioning(chosen.shared.serialNumber, in: "\(lake)/step_trainer/landing").count > 0)
     let remainingOwner = LakeFixtures.testKey.subjectId(email: chosen.sharedWith.email)
-    #expect(try Self.filesMentioning(remainingOwner, in: "\(lake)/step_trainer/curated").count == 1)
+    #expect(try await Self.tableLines(.machineLearningCurated, in: lake).contains { $0.contains(remainingOwner) })
     // The quarantined line of Customer.0 (invalid UTF-8, kept in base64) is gone from quarantine
     // too, and every other quarantine line is still there.
     for source in LandingSource.allCases {
@@ -133,32 +151,40 @@ import Testing
     }
   }
 
-  @Test(arguments: [PipelineProfile.strict, .udacity])
-  func erasureLeavesTheTablesAFreshRunWouldBuild(profile: PipelineProfile) async throws {
-    let (lake, chosen) = try await Self.makeLake(profile)
+  /// Parquet (strict's own format) and NDJSON: the erased tables are, byte for byte and file
+  /// name for file name, what the pipeline builds from the scrubbed landing.
+  @Test(arguments: [
+    (PipelineProfile.strict, TableFormat.parquet), (.strict, .ndjson), (.udacity, .ndjson),
+  ])
+  func erasureLeavesTheTablesAFreshRunWouldBuild(profile: PipelineProfile, format: TableFormat) async throws {
+    let (lake, chosen) = try await Self.makeLake(profile, format: format)
     defer { TemporaryFolder(existing: lake).remove() }
     for customer in [chosen.shared, chosen.unique, chosen.quarantined] {
       _ = try await Self.eraser(lake).erase(email: customer.email)
     }
     let erased = TemporaryLake.publishedTables(lake)
-    let summary = try await LakeFixtures.run(lake, profile)
+    if format == .parquet { #expect(erased.keys.contains { $0.hasSuffix(".parquet") }) }
+    let summary = try await LakeFixtures.run(lake, profile, format: format)
     #expect(summary.published)
     let rebuilt = TemporaryLake.publishedTables(lake)
     #expect(Set(erased.keys) == Set(rebuilt.keys))
     for (file, bytes) in rebuilt { #expect(erased[file] == bytes, "\(file) differs from a fresh run") }
+    if format == .parquet {
+      // The same files: the fresh run had nothing to commit.
+      #expect(summary.parquetFiles.values.allSatisfy { $0.filesWritten == 0 && $0.filesRemoved == 0 })
+    }
   }
 
   @Test func sharedSerialKeepsOnlyTheOtherOwnersRows() async throws {
     let (lake, chosen) = try await Self.makeLake()
     defer { TemporaryFolder(existing: lake).remove() }
     let subject = LakeFixtures.testKey.subjectId(email: chosen.shared.email)
-    let curatedFile = "\(lake)/step_trainer/curated/part-00000.json"
-    let before = try MLRows.read(curatedFile)
+    let before = MLRows.read(try await Self.tableLines(.machineLearningCurated, in: lake))
     #expect(before.contains { $0.subjectId == subject })
     let report = try await Self.eraser(lake).erase(email: chosen.shared.email)
     #expect(report.sharedSerials == 1)
     #expect(report.rowsRemoved["step_trainer_landing"] == nil, "a shared serial keeps its landing readings")
-    let after = try MLRows.read(curatedFile)
+    let after = MLRows.read(try await Self.tableLines(.machineLearningCurated, in: lake))
     #expect(!after.contains { $0.subjectId == subject })
     let otherOwner = LakeFixtures.testKey.subjectId(email: chosen.sharedWith.email)
     #expect(
@@ -222,8 +248,12 @@ import Testing
       #expect(report.rowsRemoved == expected.rowsRemoved)
       #expect(report.filesDeleted == expected.filesDeleted)
     }
-    let expected = try Self.allFiles(under: whole).filter { !$0.contains("/_stedi/") }
+    // Delta commits carry their own times; the data files and every other file must be the same.
+    let expected = try Self.allFiles(under: whole).filter { !$0.contains("/_stedi/") && !$0.contains("/_delta_log/") }
     #expect(!expected.isEmpty)
+    #expect(
+      try Self.allFiles(under: whole).filter { $0.contains("/_delta_log/") }.map { $0.dropFirst(whole.count) }
+        == (try Self.allFiles(under: parts).filter { $0.contains("/_delta_log/") }.map { $0.dropFirst(parts.count) }))
     for file in expected {
       let twin = parts + file.dropFirst(whole.count)
       #expect(FileManager.default.contents(atPath: twin) == FileManager.default.contents(atPath: file), "\(file)")
@@ -286,8 +316,13 @@ import Testing
       try FileManager.default.copyItem(atPath: lake, toPath: copy)
       let rerun = try await LakeFixtures.run(copy)
       #expect(rerun.published, "\(failAfter): \(rerun.qualityFailures)")
-      for folder in ["customer/trusted", "accelerometer/trusted", "step_trainer/curated"] {
-        #expect(try Self.filesMentioning(chosen.unique.email, in: "\(copy)/\(folder)") == [], "\(failAfter) \(folder)")
+      // (Its tables, as readers see them: a Parquet publish keeps the files it replaces until the
+      // next one, for readers of the version before; the erasure run again deletes them below.)
+      let subject = LakeFixtures.testKey.subjectId(email: chosen.unique.email)
+      for table in [ZoneTable.customerTrusted, .accelerometerTrusted, .machineLearningCurated] {
+        let lines = try await Self.tableLines(table, in: copy)
+        #expect(!lines.isEmpty && !lines.contains { $0.contains(chosen.unique.email) }, "\(failAfter) \(table)")
+        #expect(!lines.contains { $0.contains(subject) }, "\(failAfter) \(table)")
       }
       let again = try await Self.eraser(lake).erase(email: chosen.unique.email)
       #expect(again.resumed)
@@ -301,12 +336,8 @@ import Testing
 
 /// Reads machine_learning_curated rows.
 enum MLRows {
-  static func read(_ file: String) throws -> [MachineLearningRow] {
-    var rows: [MachineLearningRow] = []
-    forEachLine(Array(FileManager.default.contents(atPath: file)!)) { line in
-      if let row = try? MachineLearningRow.decode(line) { rows.append(row) }
-    }
-    return rows
+  static func read(_ lines: [String]) -> [MachineLearningRow] {
+    lines.compactMap { line in try? Array(line.utf8).withUnsafeBufferPointer { try MachineLearningRow.decode($0) } }
   }
 }
 

@@ -62,6 +62,8 @@ import Testing
     report.filesScanned = 12
     report.filesRewritten = 4
     report.filesDeleted = 1
+    report.oldFilesDeleted = 5
+    report.deltaCommits = 3
     report.seconds = 0.0504
     report.ingestLog = Self.awkward
     let at = Date(timeIntervalSince1970: 1.5)
@@ -76,6 +78,8 @@ import Testing
     #expect(removed["accelerometer_trusted"] == 0)
     #expect(object["filesScanned"] as? Int == 12 && object["filesRewritten"] as? Int == 4)
     #expect(object["filesDeleted"] as? Int == 1)
+    #expect(object["oldFilesDeleted"] as? Int == 5 && object["deltaCommits"] as? Int == 3)
+    #expect(report.text().contains("3 Delta versions committed, 5 files of older versions deleted"))
     #expect(object["seconds"] as? Double == 0.05, "seconds rounded to the millisecond, as a number")
     #expect(object["foundNothing"] as? Bool == false)
     #expect(object["ingestLog"] as? String == Self.awkward)

@@ -101,7 +101,9 @@ extension LakeAuditCommandTests {
       let local = scratch.path + "/lake"
       #expect(
         try StediProcess.run(["lake", "sample", "--lake", local, "--customers", "30", "--seed", "8"]).status == 0)
-      #expect(try StediProcess.run(["pipeline", "run", "--lake", local]).status == 0)
+      // NDJSON tables: a row is planted below by appending a line (the Parquet tables' audit on
+      // any storage is ComplianceAuditTests').
+      #expect(try StediProcess.run(["pipeline", "run", "--lake", local, "--format", "ndjson"]).status == 0)
       // Everything the folder lake holds, metadata included (the pseudonym key), goes into S3.
       let files = FileManager.default.enumerator(atPath: local)!.compactMap { $0 as? String }
         .filter { !($0 as NSString).lastPathComponent.hasPrefix(".") }

@@ -10,11 +10,16 @@ import Testing
   static func uniqueCustomer(_ lake: String) throws -> [String: String] {
     func records(_ folder: String) -> [[String: Any]] {
       let files = FileManager.default.enumerator(atPath: "\(lake)/\(folder)")?.compactMap { $0 as? String } ?? []
-      return files.filter { $0.hasSuffix(".json") }.flatMap { file in
-        String(decoding: FileManager.default.contents(atPath: "\(lake)/\(folder)/\(file)")!, as: UTF8.self)
-          .split(separator: "\n").compactMap {
-            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
-          }
+      return files.filter { ($0.hasSuffix(".json") && !$0.contains("_delta_log")) || $0.hasSuffix(".parquet") }.flatMap
+      {
+        file in
+        String(
+          decoding: searchable(file, Array(FileManager.default.contents(atPath: "\(lake)/\(folder)/\(file)")!)),
+          as: UTF8.self
+        )
+        .split(separator: "\n").compactMap {
+          try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
       }
     }
     let landing = records("customer/landing")
@@ -29,10 +34,24 @@ import Testing
     ]
   }
 
-  /// Keys of `files` (key → bytes) whose bytes contain `text`, ignoring ASCII case.
+  /// Keys of `files` (key → bytes) whose bytes contain `text`, ignoring ASCII case; a Parquet
+  /// file's rows are searched as the NDJSON lines they render to (its bytes are compressed).
   static func mentioning(_ text: String, in files: [String: [UInt8]]) -> [String] {
     let needle = text.lowercased()
-    return files.filter { String(decoding: $0.value, as: UTF8.self).lowercased().contains(needle) }.keys.sorted()
+    return files.filter { String(decoding: searchable($0.key, $0.value), as: UTF8.self).lowercased().contains(needle) }
+      .keys.sorted()
+  }
+
+  /// The bytes to search: a Parquet file's rows as NDJSON lines (one that cannot be decoded is a
+  /// failed test, not a file that mentions nobody), any other file as it is.
+  static func searchable(_ key: String, _ bytes: [UInt8]) -> [UInt8] {
+    guard key.hasSuffix(".parquet") else { return bytes }
+    do {
+      return try ParquetTableFile(key: key, bytes: bytes).renderedLines()
+    } catch {
+      Issue.record("\(key): \(error)")
+      return bytes
+    }
   }
 
   static func folderFiles(_ lake: String) -> [String: [UInt8]] {
