@@ -312,6 +312,33 @@ def warm_cache(lake):
     return nbytes
 
 
+def table_files(folder):
+    """(path, in_log) of every file of a table folder: its visible files, partition folders
+    included (names starting with "." or "_" left out), in_log False; everything under its
+    `_delta_log` folder, in_log True. Nothing when there is no folder."""
+    for dirpath, dirnames, filenames in os.walk(folder):
+        in_log = os.path.relpath(dirpath, folder).split(os.sep)[0] == "_delta_log"
+        if not in_log:
+            dirnames[:] = sorted(d for d in dirnames if d == "_delta_log" or not d.startswith((".", "_")))
+        for name in sorted(filenames):
+            if in_log or not name.startswith((".", "_")):
+                yield os.path.join(dirpath, name), in_log
+
+
+def table_bytes(folder):
+    """What a table folder holds on disk (None: no folder): "data_bytes" and "data_files" of its
+    data files, "log_bytes" and "log_files" of its `_delta_log` (see table_files). Sizes are the
+    files' lengths (st_size), not the blocks they occupy."""
+    if not os.path.isdir(folder):
+        return None
+    out = {"data_bytes": 0, "data_files": 0, "log_bytes": 0, "log_files": 0}
+    for path, in_log in table_files(folder):
+        kind = "log" if in_log else "data"
+        out[f"{kind}_bytes"] += os.path.getsize(path)
+        out[f"{kind}_files"] += 1
+    return out
+
+
 def count_rows(folder):
     """Rows in an NDJSON output folder: non-empty lines of its visible files (None: no folder)."""
     if not os.path.isdir(folder):

@@ -3,13 +3,21 @@
 benchmark compares `stedi pipeline run --profile strict` against.
 
 Reads <lake>/<source>/landing/**/*.json (NDJSON) and writes each output table
-as NDJSON under --out, mirroring the lake layout:
+under --out, mirroring the lake layout, as Parquet (--format parquet, the
+default) or NDJSON (--format ndjson):
 
     customer/trusted      customer_trusted
     customer/curated      customers_curated
     accelerometer/trusted accelerometer_trusted
     step_trainer/trusted  step_trainer_trusted
     step_trainer/curated  machine_learning_curated
+
+Parquet, as stedi writes it: `COPY ... (FORMAT parquet, COMPRESSION zstd)`, with
+stedi's column types (distanceFromObject DOUBLE); the customer tables one file
+each, the reading tables (accelerometer_trusted, step_trainer_trusted,
+machine_learning_curated) with `PARTITION_BY (date)`, date being the UTC date
+(YYYY-MM-DD) of timestamp / sensorReadingTime, written as the folder
+date=YYYY-MM-DD and not as a column inside the files (DuckDB's default).
 
 Prints one JSON object on stdout shaped like stedi's --json output:
 {"engine": "duckdb", "profile": "strict", "tables": {...}, "quarantined": {...}, "seconds": s}
@@ -58,6 +66,25 @@ OUTPUTS = {
     "step_trainer_trusted": "step_trainer/trusted",
     "machine_learning_curated": "step_trainer/curated",
 }
+
+# Parquet: each output table's columns in stedi's order and with stedi's types (TableSchema),
+# so both engines' files hold the same schema; DuckDB reads distanceFromObject as BIGINT.
+PARQUET_COLUMNS = {
+    "customer_trusted": list(CUSTOMER_COLUMNS),
+    "customers_curated": list(CUSTOMER_COLUMNS),
+    "accelerometer_trusted": list(ACCELEROMETER_COLUMNS),
+    "step_trainer_trusted": ["sensorReadingTime", "serialNumber", "distanceFromObject"],
+    "machine_learning_curated": ["sensorReadingTime", "serialNumber", "distanceFromObject",
+                                 "x", "y", "z", "subjectId"],
+}
+PARQUET_CASTS = {"distanceFromObject": "DOUBLE"}
+# Parquet: the reading tables are partitioned by the UTC date of this column (epoch ms).
+PARTITION_TIME = {
+    "accelerometer_trusted": "timestamp",
+    "step_trainer_trusted": "sensorReadingTime",
+    "machine_learning_curated": "sensorReadingTime",
+}
+FORMATS = ("parquet", "ndjson")
 
 ORDER = [
     "customer_landing", "accelerometer_landing", "step_trainer_landing",
@@ -144,7 +171,29 @@ def statements(lake, key):
     ]
 
 
-def run(lake, out, key, threads=None, memory_limit=None, verbose=False):
+def quote_ident(name):
+    return '"' + name.replace('"', '""') + '"'
+
+
+def copy_statement(name, folder, fmt):
+    """The COPY that writes table `name` into `folder` (which exists and is empty) as `fmt`."""
+    if fmt == "ndjson":
+        path = os.path.join(folder, f"{name}.json")
+        return f"COPY {name} TO {sql_str(path)} (FORMAT JSON)"
+    columns = [f"CAST({quote_ident(c)} AS {PARQUET_CASTS[c]}) AS {quote_ident(c)}" if c in PARQUET_CASTS
+               else quote_ident(c) for c in PARQUET_COLUMNS[name]]
+    time_column = PARTITION_TIME.get(name)
+    if time_column is None:
+        path = os.path.join(folder, f"{name}.parquet")
+        return (f"COPY (SELECT {', '.join(columns)} FROM {name}) TO {sql_str(path)} "
+                f"(FORMAT parquet, COMPRESSION zstd)")
+    # epoch_ms(BIGINT) is a TIMESTAMP without a time zone: its date is the UTC date.
+    columns.append(f"strftime(epoch_ms({quote_ident(time_column)}), '%Y-%m-%d') AS \"date\"")
+    return (f"COPY (SELECT {', '.join(columns)} FROM {name}) TO {sql_str(folder)} "
+            f"(FORMAT parquet, COMPRESSION zstd, PARTITION_BY (\"date\"))")
+
+
+def run(lake, out, key, threads=None, memory_limit=None, verbose=False, fmt="parquet"):
     t0 = time.perf_counter()
     con = duckdb.connect(":memory:")
     if threads:
@@ -166,8 +215,7 @@ def run(lake, out, key, threads=None, memory_limit=None, verbose=False):
 
     for name, folder in OUTPUTS.items():
         ts = time.perf_counter()
-        path = os.path.join(out, folder, f"{name}.json")
-        con.execute(f"COPY {name} TO {sql_str(path)} (FORMAT JSON)")
+        con.execute(copy_statement(name, os.path.join(out, folder), fmt))
         if verbose:
             print(f"  write {name}: {time.perf_counter() - ts:.2f}s", file=sys.stderr)
 
@@ -177,6 +225,7 @@ def run(lake, out, key, threads=None, memory_limit=None, verbose=False):
         "engine": "duckdb",
         "duckdb_version": duckdb.__version__,
         "profile": "strict",
+        "format": fmt,
         "tables": counts,
         "quarantined": {"customer": 0, "accelerometer": 0, "step_trainer": 0},
         "seconds": round(time.perf_counter() - t0, 3),
@@ -190,6 +239,9 @@ def main(argv=None):
                     help="folder for the output tables (customer/trusted, ...); their folders are replaced")
     ap.add_argument("--key", default=os.environ.get("STEDI_SUBJECT_KEY", "stedi-benchmark-key"),
                     help="key mixed into subjectId (default: $STEDI_SUBJECT_KEY or a fixed string)")
+    ap.add_argument("--format", choices=FORMATS, default="parquet",
+                    help="output tables as Parquet (ZSTD, reading tables partitioned by date) or NDJSON "
+                         "(default: %(default)s)")
     ap.add_argument("--threads", type=int, help="DuckDB threads (default: DuckDB's, one per core)")
     ap.add_argument("--memory-limit", help="DuckDB memory_limit, e.g. 4GB (default: DuckDB's)")
     ap.add_argument("-v", "--verbose", action="store_true", help="per-step timings on stderr")
@@ -198,7 +250,7 @@ def main(argv=None):
         if not os.path.isdir(os.path.join(args.lake, source, "landing")):
             ap.error(f"{args.lake}/{source}/landing is not a folder")
     result = run(os.path.abspath(args.lake), os.path.abspath(args.out), args.key,
-                 args.threads, args.memory_limit, args.verbose)
+                 args.threads, args.memory_limit, args.verbose, args.format)
     json.dump(result, sys.stdout)
     sys.stdout.write("\n")
     return 0
