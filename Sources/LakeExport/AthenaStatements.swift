@@ -88,8 +88,9 @@ enum AthenaStatements {
         -- \(ExportLayout.partitionColumn)=YYYY-MM-DD/), found by partition projection from \(projectionStart) to tomorrow, so no
         -- MSCK REPAIR TABLE or crawler is needed; filter on "\(ExportLayout.partitionColumn)" to read fewer days.
         -- These are Hive tables: Athena reads every Parquet file in the folders, which is right for what the
-        -- Glue jobs write (each run replaces its folder). stedi writes a Delta log beside its files and keeps
-        -- the files its latest commit removed until its next run; over a lake stedi writes, declare the zone
+        -- Glue jobs write (each run replaces its folder) and for stedi's between runs (a run deletes the
+        -- files its commits removed once every table is committed). While a stedi run publishes, only its
+        -- Delta log gives one consistent version: to read a lake as it is being written, declare the zone
         -- tables as Delta tables instead (LOCATION and TBLPROPERTIES ('table_type' = 'DELTA'), no columns).
         """
     }

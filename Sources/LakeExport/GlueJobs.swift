@@ -111,9 +111,9 @@ enum GlueJobs {
         """
         Parquet inputs (\(inputs.filter(byPath).map(\.name).joined(separator: ", "))) are read from their folders under --lake,
         not from the catalog: the catalog declares them with Athena's partition projection, which Glue ETL does
-        not apply. They are the folders the earlier jobs wrote, every file of which is current; a folder stedi
-        wrote may also hold files its Delta log already removed (kept until stedi's next run), which this read
-        would include: run the five jobs in order rather than one job over tables stedi wrote.
+        not apply. They are the folders the earlier jobs wrote, every file of which is current (so are a
+        stedi run's once it has finished: it deletes the files its Delta commits removed); do not run a job
+        over tables a stedi run is still publishing.
         """)
     }
     if !landing.isEmpty {
