@@ -348,6 +348,21 @@ struct AuditScan {
   /// or subjectId) and hold nothing shaped like an email.
   mutating func deltaLog(_ bytes: [UInt8], file: String) {
     let area = ZoneTable.allCases.first { file.hasPrefix("\($0.folder)/") }.map(AuditArea.table) ?? .metadata
+    Self.forEachLine(of: bytes) { line, number in
+      let location = ComplianceFinding.Location(file: file, line: number)
+      if !erasures.isEmpty,
+        erasures.mentionsErased(line) || erasedSubjectList.contains(where: { ByteSearch.contains(line, $0) })
+      {
+        note(.erasedCustomer, area, location, "Delta log entries that name an erased customer")
+      }
+      if Self.containsEmailLikeToken(line) {
+        note(.directIdentifier, area, location, "a Delta log entry holding a value that looks like an email address")
+      }
+    }
+  }
+
+  /// Calls `body` with every line of `bytes` (without its newline) and its 1-based number.
+  private static func forEachLine(of bytes: [UInt8], _ body: (UnsafeBufferPointer<UInt8>, Int) -> Void) {
     bytes.withUnsafeBufferPointer { buffer in
       var number = 0
       var start = 0
@@ -355,17 +370,8 @@ struct AuditScan {
         number += 1
         var end = start
         while end < buffer.count, buffer[end] != 0x0A { end += 1 }
-        let line = UnsafeBufferPointer(rebasing: buffer[start..<end])
+        body(UnsafeBufferPointer(rebasing: buffer[start..<end]), number)
         start = end + 1
-        let location = ComplianceFinding.Location(file: file, line: number)
-        if !erasures.isEmpty,
-          erasures.mentionsErased(line) || erasedSubjectList.contains(where: { ByteSearch.contains(line, $0) })
-        {
-          note(.erasedCustomer, area, location, "Delta log entries that name an erased customer")
-        }
-        if Self.containsEmailLikeToken(line) {
-          note(.directIdentifier, area, location, "a Delta log entry holding a value that looks like an email address")
-        }
       }
     }
   }
@@ -404,20 +410,11 @@ struct AuditScan {
     _ body: (inout AuditScan, UnsafeBufferPointer<UInt8>, ComplianceFinding.Location) -> Bool
   ) {
     var table = scanned[area] ?? ComplianceReport.ScannedTable(table: area.name, folder: area.folder)
-    bytes.withUnsafeBufferPointer { buffer in
-      var start = 0
-      var number = 0
-      while start < buffer.count {
-        number += 1
-        var end = start
-        while end < buffer.count, buffer[end] != 0x0A { end += 1 }
-        let line = UnsafeBufferPointer(rebasing: buffer[start..<end])
-        start = end + 1
-        if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
-        if !olderVersion { table.rows += 1 }
-        if !body(&self, line, ComplianceFinding.Location(file: file, line: number)), !olderVersion {
-          table.unreadableRows += 1
-        }
+    Self.forEachLine(of: bytes) { line, number in
+      if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return }
+      if !olderVersion { table.rows += 1 }
+      if !body(&self, line, ComplianceFinding.Location(file: file, line: number)), !olderVersion {
+        table.unreadableRows += 1
       }
     }
     scanned[area] = table

@@ -111,10 +111,7 @@ struct ParquetReadersTests {
     let scratch = try TemporaryFolder()
     defer { scratch.remove() }
     let generated = scratch.path + "/generated"
-    let run = try StediProcess.run([
-      "generate", "--lake", generated, "--customers", "80", "--days", "2", "--session-seconds", "12", "--seed", "11",
-    ])
-    #expect(run.status == 0, "\(run.stderr)")
+    try StediProcess.generateLakeWithEveryFlaw(at: generated)
     try compareReaders(landing: generated, scratch: scratch)
   }
 }

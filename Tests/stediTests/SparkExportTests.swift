@@ -163,10 +163,7 @@ struct SparkExportTests {
     let scratch = try TemporaryFolder()
     defer { scratch.remove() }
     let generated = scratch.path + "/generated"
-    let run = try StediProcess.run([
-      "generate", "--lake", generated, "--customers", "80", "--days", "2", "--session-seconds", "12", "--seed", "11",
-    ])
-    #expect(run.status == 0, "\(run.stderr)")
+    try StediProcess.generateLakeWithEveryFlaw(at: generated)
     try compareEngines(landing: generated, profile: profile, format: format, scratch: scratch)
   }
 

@@ -45,4 +45,12 @@ struct StediProcess {
     try process.run()
     return process
   }
+
+  /// Generates the test lake with every flaw of the real data (80 customers, 2 days, seed 11) at `lake`.
+  static func generateLakeWithEveryFlaw(at lake: String) throws {
+    let run = try run([
+      "generate", "--lake", lake, "--customers", "80", "--days", "2", "--session-seconds", "12", "--seed", "11",
+    ])
+    #expect(run.status == 0, "\(run.stderr)")
+  }
 }
