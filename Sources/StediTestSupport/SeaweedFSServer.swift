@@ -71,8 +71,21 @@ public final class SeaweedFSServer: Sendable {
 
   private static let sharedStart = Task { try await SeaweedFSServer.start() }
 
-  /// Starts a new server and waits until it stores objects.
+  /// Starts a new server and waits until it stores objects. Ports are picked free but can be
+  /// taken before weed binds them (two servers starting at once, or any other process): a start
+  /// that fails on "address already in use" is tried again on new ports, three times in all.
   public static func start() async throws -> SeaweedFSServer {
+    var attempt = 1
+    while true {
+      do {
+        return try await startOnce()
+      } catch let failure as Failure where failure.description.contains("address already in use") && attempt < 3 {
+        attempt += 1
+      }
+    }
+  }
+
+  private static func startOnce() async throws -> SeaweedFSServer {
     guard let weed = weedPath else {
       throw Failure(
         description:
