@@ -46,11 +46,16 @@ struct StediProcess {
     return process
   }
 
-  /// Generates the test lake with every flaw of the real data (80 customers, 2 days, seed 11) at `lake`.
+  struct Failure: Error, CustomStringConvertible {
+    let description: String
+  }
+
+  /// Generates the test lake with every flaw of the real data (80 customers, 2 days, seed 11) at
+  /// `lake`; throws with stedi's stderr when it fails (callable from any thread).
   static func generateLakeWithEveryFlaw(at lake: String) throws {
     let run = try run([
       "generate", "--lake", lake, "--customers", "80", "--days", "2", "--session-seconds", "12", "--seed", "11",
     ])
-    #expect(run.status == 0, "\(run.stderr)")
+    guard run.status == 0 else { throw Failure(description: "stedi generate failed: \(run.stderr)") }
   }
 }
